@@ -1,0 +1,106 @@
+"""The built-in networks, usable by every pixel competition.
+
+Each factory builds the classifier only; `kit.train` wraps it with input scaling and the
+augmentation layer. `width` multiplies every layer's size so the tuner can scale a model.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from kit.models import register
+
+
+def scaled(units: int, width: float) -> int:
+    return max(1, round(units * width))
+
+
+def classifier_head(x, num_classes: int):
+    # float32 softmax keeps the loss stable under mixed precision
+    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+
+
+def conv_bn(x, filters: int, kernel: int, strides: int = 1):
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
+
+
+@register("dense")
+def dense(input_shape, num_classes, width=1.0, dropout=0.0):
+    """Seed-style NN: one hidden layer of 128 units."""
+    inputs = keras.Input(input_shape)
+    x = layers.Flatten()(inputs)
+    x = layers.Dense(scaled(128, width), activation="relu")(x)
+    return keras.Model(inputs, classifier_head(x, num_classes), name="dense")
+
+
+def mlp(name, input_shape, num_classes, width, dropout):
+    inputs = keras.Input(input_shape)
+    x = layers.Flatten()(inputs)
+    for units in (512, 256, 128):
+        x = layers.Dense(scaled(units, width), activation="relu")(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, classifier_head(x, num_classes), name=name)
+
+
+@register("dnn")
+def dnn(input_shape, num_classes, width=1.0, dropout=0.0):
+    """Deep MLP: 512-256-128, no dropout."""
+    return mlp("dnn", input_shape, num_classes, width, 0.0)
+
+
+@register("dnn_dropout")
+def dnn_dropout(input_shape, num_classes, width=1.0, dropout=0.3):
+    """Deep MLP 512-256-128 with dropout after every layer."""
+    return mlp("dnn_dropout", input_shape, num_classes, width, dropout or 0.3)
+
+
+@register("cnn")
+def cnn(input_shape, num_classes, width=1.0, dropout=0.25):
+    """Small CNN: two conv blocks (32, 64) with BatchNorm, a 128-unit dense layer."""
+    inputs = keras.Input(input_shape)
+    x = inputs
+    for filters in (32, 64):
+        x = conv_bn(x, scaled(filters, width), 3)
+        x = conv_bn(x, scaled(filters, width), 3)
+        x = layers.MaxPooling2D()(x)
+        x = layers.Dropout(dropout)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(scaled(128, width), activation="relu")(x)
+    x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, classifier_head(x, num_classes), name="cnn")
+
+
+@register("dcnn")
+def dcnn(input_shape, num_classes, width=1.0, dropout=0.25):
+    """Deeper CNN: three conv blocks (32, 64, 128), global pooling, 256-unit dense layer."""
+    inputs = keras.Input(input_shape)
+    x = inputs
+    for filters in (32, 64, 128):
+        x = conv_bn(x, scaled(filters, width), 3)
+        x = conv_bn(x, scaled(filters, width), 3)
+        x = layers.MaxPooling2D()(x)
+        x = layers.Dropout(dropout)(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(scaled(256, width), activation="relu")(x)
+    x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, classifier_head(x, num_classes), name="dcnn")
+
+
+@register("deotte_cnn")
+def deotte_cnn(input_shape, num_classes, width=1.0, dropout=0.4):
+    """cdeotte's MNIST CNN (0.99757 as a 15-net ensemble): strided convs, BatchNorm, dropout 0.4."""
+    inputs = keras.Input(input_shape)
+    x = inputs
+    for filters in (32, 64):
+        x = conv_bn(x, scaled(filters, width), 3)
+        x = conv_bn(x, scaled(filters, width), 3)
+        x = conv_bn(x, scaled(filters, width), 5, strides=2)
+        x = layers.Dropout(dropout)(x)
+    x = conv_bn(x, scaled(128, width), 4)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, classifier_head(x, num_classes), name="deotte_cnn")

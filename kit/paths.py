@@ -1,0 +1,48 @@
+"""Every path the kit reads or writes, in one place.
+
+The repository root holds `competitions/` (code and config, committed) and the working folders
+`data/`, `artifacts/`, `submissions/` and `build/`. `KIT_WORKDIR` moves the working folders
+elsewhere (tests use it to run in a temporary directory); the competitions stay where they are.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPETITIONS = Path(os.environ.get("KIT_COMPETITIONS", ROOT / "competitions"))
+
+
+def workdir() -> Path:
+    """The folder holding data/, artifacts/, submissions/ and build/ (KIT_WORKDIR or the repo)."""
+    return Path(os.environ.get("KIT_WORKDIR", ROOT))
+
+
+def competition_dir(slug: str) -> Path:
+    """Where a competition's config, models.py, space.py and embedded sample live."""
+    return COMPETITIONS / slug
+
+
+def data_dir(slug: str) -> Path:
+    """Where `make data` puts a competition's downloaded Kaggle files."""
+    return workdir() / "data" / slug
+
+
+def artifacts_dir(slug: str) -> Path:
+    """Runs, checkpoints, reports, studies and the tracker of one competition."""
+    return workdir() / "artifacts" / slug
+
+
+def runs_dir(slug: str) -> Path:
+    return artifacts_dir(slug) / "runs"
+
+
+def submissions_dir(slug: str) -> Path:
+    """Written submission CSVs with their JSON records; never overwritten."""
+    return workdir() / "submissions" / slug
+
+
+def build_dir(slug: str) -> Path:
+    """Generated bundles (Kaggle kernels)."""
+    return workdir() / "build" / slug
