@@ -22,8 +22,10 @@ def classifier_head(x, num_classes: int):
 
 
 def conv_bn(x, filters: int, kernel: int, strides: int = 1):
+    # momentum 0.9, not Keras' 0.99: with 0.99 the moving statistics still sit near their
+    # initial values after the few hundred steps of a short run, and validation collapses to chance
     x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=0.9)(x)
     return layers.Activation("relu")(x)
 
 

@@ -1,0 +1,58 @@
+# The kit's user interface. `make` alone lists the targets.
+# Every target wraps one `python -m kit VERB --comp ...` command, which also works on its own.
+
+COMP   ?= fashion-mnist
+PRESET ?=
+SET    ?=
+DATA   ?=
+PARAMS ?=
+RUN    ?=
+
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+KIT    := $(PYTHON) -m kit
+ARGS   := --comp $(COMP) $(if $(PRESET),--preset $(PRESET)) $(if $(DATA),--data $(DATA)) \
+          $(if $(PARAMS),--params $(PARAMS)) $(if $(SET),--set $(SET))
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test data audit train predict models lint clean
+
+help: ## list the targets
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run>"
+
+setup: $(STAMP) ## create .venv and install the kit (fast when nothing changed)
+
+$(STAMP): pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[jax,dev]'
+	touch $(STAMP)
+
+run: setup ## the whole pipeline on COMP (default: the embedded Fashion-MNIST sample)
+	$(KIT) run $(ARGS)
+
+test: setup ## run the test suite
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+data: setup ## check (and with a Kaggle account, download) the competition's files
+	$(KIT) data $(ARGS)
+
+audit: setup ## duplicates, blank images, class balance chart, examples per class
+	$(KIT) audit $(ARGS)
+
+train: setup ## train COMP's model; RESUME=1 continues the newest interrupted run
+	$(KIT) train $(ARGS) $(if $(RESUME),--resume $(RUN))
+
+predict: setup ## predict the test set (TTA, ensemble RUN="a b") and write a submission
+	$(KIT) predict $(ARGS) $(if $(RUN),--runs $(RUN))
+
+models: setup ## list the registered models
+	$(KIT) models $(ARGS)
+
+lint: setup ## ruff
+	$(VENV)/bin/ruff check kit tests competitions bench
+
+clean: ## remove artifacts/, build/ (keeps submissions/ and data/)
+	rm -rf artifacts build

@@ -1,0 +1,66 @@
+"""`python -m kit VERB --comp NAME [--preset P] [--set key=value ...] [--data DIR]`.
+
+Every Makefile target wraps one of these verbs. User mistakes (`KitError`) print one line
+`error: ...` on stderr and exit 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kit.errors import KitError
+
+# verb -> (function in kit.commands, help line); imported lazily so --help is instant
+VERBS = {
+    "run": ("cmd_run", "audit, train, predict with TTA and write a scored submission"),
+    "data": ("cmd_data", "check the competition's files and say where they are read from"),
+    "audit": ("cmd_audit", "duplicates, blank images, class balance, example grid"),
+    "train": ("cmd_train", "train the configured model (every fold); --resume continues a run"),
+    "predict": ("cmd_predict", "predict the test set with TTA and ensembling, write a submission"),
+    "models": ("cmd_models", "list the registered models"),
+}
+
+
+def common_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--comp", default="fashion-mnist", help="competition name or alias (default: fashion-mnist)")
+    common.add_argument("--preset", default="", help="a [presets.NAME] table of competition.toml")
+    common.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides, e.g. train.epochs=3")
+    common.add_argument("--data", default="", help="a folder in the competition's Kaggle layout")
+    common.add_argument("--params", default="", help="a TOML file of tuned parameters, or 'best'")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m kit", description="Kaggle image-classification kit")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    common = common_parser()
+    sub = {name: verbs.add_parser(name, parents=[common], help=text) for name, (_, text) in VERBS.items()}
+    sub["train"].add_argument("--resume", nargs="?", const="", default=None, metavar="RUN",
+                              help="continue an interrupted run (default: the newest)")
+    sub["predict"].add_argument("--runs", nargs="*", default=[], metavar="RUN",
+                                help="runs to ensemble (default: predict.runs, else the newest run)")
+    return parser
+
+
+def split_overrides(values: list[str]) -> list[str]:
+    """--set accepts 'a=1 b=2' as one argument (the Makefile's SET) or as several."""
+    return [item for value in values for item in value.split()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.set = split_overrides(args.set)
+    try:
+        from kit import commands, competitions, tuned
+
+        params = tuned.load_params(args.comp, args.params) if args.params else None
+        cfg = competitions.load_config(args.comp, args.preset, args.set, args.data, params)
+        return getattr(commands, VERBS[args.verb][0])(args, cfg)
+    except KitError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: checkpoints so far are kept; `--resume` continues a training run", file=sys.stderr)
+        return 130

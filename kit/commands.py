@@ -1,0 +1,156 @@
+"""What each `python -m kit VERB` does. `kit.cli` parses arguments and calls these.
+
+Each command takes the parsed arguments and the resolved config and returns an exit code.
+Heavy imports (Keras) happen inside, so `--help` and config errors stay instant.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kit import config, fileio, paths
+from kit.config import Config
+from kit.errors import KitError
+
+
+def cmd_data(args, cfg: Config) -> int:
+    """Validate the competition's files where the kit will read them, and say where that is."""
+    from kit import data
+
+    loaded = data.load(cfg)
+    source = "the embedded sample" if loaded.embedded else str(loaded.folder)
+    print(f"{cfg.competition.slug}: data ok in {source}")
+    print(f"  train {loaded.train.images.shape}, test {loaded.test.images.shape}"
+          f"{', sample submission ' + str(loaded.sample_submission.shape) if loaded.sample_submission is not None else ''}")
+    return 0
+
+
+def cmd_audit(args, cfg: Config) -> int:
+    from kit import data
+    from kit.data.audit import audit, format_summary
+
+    loaded = data.load(cfg)
+    summary = audit(cfg, loaded.train, loaded.test, paths.artifacts_dir(cfg.competition.slug) / "audit")
+    print(format_summary(summary))
+    return 0
+
+
+def cmd_train(args, cfg: Config) -> int:
+    from kit import data, train
+
+    run_dir = None
+    if args.resume is not None:
+        run_dir = train.find_run(cfg.competition.slug, args.resume)
+        cfg = config.resolve(config.to_dict(config.load_saved(run_dir / "config.json")), overrides=args.set)
+        print(f"resuming {run_dir}")
+    loaded = data.load(cfg, with_test=False)
+    result = train.train(cfg, loaded.train, run_dir=run_dir, resume=run_dir is not None)
+    print_run(cfg, result)
+    return 0
+
+
+def print_run(cfg: Config, result) -> None:
+    print(f"run {result.run_dir.name}: validation {cfg.competition.metric} {result.score:.4f} "
+          f"over {len(result.folds)} fold(s)")
+    print(f"  checkpoints and history: {result.run_dir}")
+    print(f"  reports: {result.run_dir / 'reports'}")
+
+
+def cmd_predict(args, cfg: Config) -> int:
+    from kit import data
+
+    loaded = data.load(cfg)
+    path, record = predict_and_write(cfg, loaded, args.runs or list(cfg.predict.runs))
+    print_submission(path, record)
+    return 0
+
+
+def predict_and_write(cfg: Config, loaded, run_names: list[str]) -> tuple[Path, dict]:
+    """Ensemble the runs on the test set, write a validated submission and its record."""
+    from kit import metrics, predict, submission, train
+
+    slug = cfg.competition.slug
+    run_dirs = [train.find_run(slug, name) for name in run_names] or [train.find_run(slug)]
+    probabilities = predict.ensemble(run_dirs, loaded.test.images, tta=cfg.predict.tta)
+    predicted = probabilities.argmax(axis=1)
+    exp = submission.expected(cfg, loaded.test.ids, loaded.sample_submission)
+    frame = submission.build(exp, predicted)
+    record = submission_record(cfg, loaded, run_dirs)
+    if loaded.test.labels is not None:  # offline competition: score it here
+        record["local_score"] = metrics.score_labels(loaded.test.labels, predicted, cfg.competition.metric)
+    name = run_dirs[0].name if len(run_dirs) == 1 else f"ensemble{len(run_dirs)}"
+    path = submission.write(frame, exp, slug, name, record)
+    np.save(path.with_suffix(".probabilities.npy"), probabilities.astype(np.float32))
+    return path, record
+
+
+def submission_record(cfg: Config, loaded, run_dirs: list[Path]) -> dict:
+    runs = [fileio_read_json(run_dir / "run.json") | {"run": run_dir.name} for run_dir in run_dirs]
+    cv_scores = [run["score"] for run in runs if "score" in run]
+    return {
+        "competition": cfg.competition.slug,
+        "config": config.to_dict(cfg),
+        "runs": [run["run"] for run in runs],
+        "models": sorted({run.get("model", "?") for run in runs}),
+        "cv_score": float(np.mean(cv_scores)) if cv_scores else None,
+        "metric": cfg.competition.metric,
+        "tta_views": cfg.predict.tta,
+        "data_sha256": fileio.sha256_arrays(loaded.train.images, loaded.train.labels, loaded.test.images),
+        "embedded_sample": loaded.embedded,
+        "git_commit": fileio.git_commit(),
+        "seed": cfg.train.seed,
+    }
+
+
+def fileio_read_json(path: Path) -> dict:
+    import json
+
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def print_submission(path: Path, record: dict) -> None:
+    print(f"submission: {path}")
+    print(f"  record: {path.with_suffix('.json')}")
+    if record.get("cv_score") is not None:
+        print(f"  CV {record['metric']}: {record['cv_score']:.4f}")
+    if "local_score" in record:
+        score = record["local_score"]
+        print(f"  test accuracy {score['accuracy']:.4f}, macro-F1 {score['macro_f1']:.4f} (scored locally)")
+    if record.get("embedded_sample"):
+        print("  made from the embedded sample: for trying the kit, not for the leaderboard")
+
+
+def cmd_run(args, cfg: Config) -> int:
+    """The whole pipeline: audit, train, predict with TTA, write and score the submission."""
+    from kit import data, train
+    from kit.data.audit import audit, format_summary
+
+    started = time.perf_counter()
+    loaded = data.load(cfg)
+    print("== audit")
+    print(format_summary(audit(cfg, loaded.train, loaded.test, paths.artifacts_dir(cfg.competition.slug) / "audit")))
+    print("== train")
+    result = train.train(cfg, loaded.train)
+    print_run(cfg, result)
+    print("== predict")
+    path, record = predict_and_write(cfg, loaded, [result.run_dir.name])
+    print_submission(path, record)
+    print(f"== done in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def cmd_models(args, cfg: Config) -> int:
+    from kit import models
+
+    for name in models.names():
+        spec = models.get(name)
+        print(f"{name:14} {spec.kind:8} {spec.summary}")
+    return 0
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise KitError(message)

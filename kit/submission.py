@@ -1,0 +1,114 @@
+"""Submission files: built and validated against the competition's sample submission, written
+atomically under `submissions/<slug>/`, never overwriting, each with a JSON record beside it.
+
+The same `validate` checks a file before `make submit` uploads it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kit import config, fileio, paths
+from kit.errors import KitError
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a valid submission looks like: column names, the ids in order, the label domain."""
+
+    columns: tuple[str, str]
+    ids: np.ndarray
+    labels: tuple  # the allowed label values
+
+
+def expected(cfg: config.Config, test_ids: np.ndarray, sample: pd.DataFrame | None) -> Expected:
+    """From the sample submission when the competition has one, else from the config."""
+    labels = tuple(range(cfg.num_classes))
+    if sample is None:
+        return Expected((cfg.submission.id_column, cfg.submission.label_column), np.asarray(test_ids), labels)
+    if sample.shape[1] != 2:
+        raise KitError(f"sample submission has columns {list(sample.columns)}; the kit expects id,label")
+    id_column, label_column = sample.columns
+    if sample[label_column].dtype == object:
+        labels = tuple(cfg.competition.class_names)  # labels written as class names
+    return Expected((id_column, label_column), sample[id_column].to_numpy(), labels)
+
+
+def build(exp: Expected, predicted: np.ndarray) -> pd.DataFrame:
+    """The submission frame for class indices `predicted`, in the expected id order."""
+    if len(predicted) != len(exp.ids):
+        raise KitError(f"{len(predicted)} predictions for {len(exp.ids)} test ids")
+    values = np.asarray(exp.labels, dtype=object)[predicted] if isinstance(exp.labels[0], str) else predicted
+    return pd.DataFrame({exp.columns[0]: exp.ids, exp.columns[1]: values})
+
+
+def validate(frame: pd.DataFrame, exp: Expected, name: str = "submission") -> None:
+    """Columns, row count, complete and unique ids, labels in the class domain; else KitError."""
+    if tuple(frame.columns) != exp.columns:
+        raise KitError(f"{name}: columns {list(frame.columns)}, expected {list(exp.columns)}")
+    if len(frame) != len(exp.ids):
+        raise KitError(f"{name}: {len(frame)} rows, expected {len(exp.ids)} (one per test image)")
+    id_column, label_column = exp.columns
+    ids = frame[id_column]
+    duplicated = ids.duplicated().to_numpy()
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated)[0])
+        raise KitError(f"{name}: row {row + 1}, column '{id_column}': id {ids.iat[row]!r} appears twice")
+    missing = set(exp.ids.tolist()) - set(ids.tolist())
+    if missing:
+        shown = sorted(missing, key=str)[:5]
+        raise KitError(f"{name}: {len(missing)} test ids missing from column '{id_column}', e.g. {shown}")
+    allowed = set(exp.labels)
+    labels = frame[label_column]
+    bad = ~labels.isin(allowed).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        domain = f"0..{len(allowed) - 1}" if isinstance(exp.labels[0], int) else ", ".join(exp.labels)
+        raise KitError(f"{name}: row {row + 1}, column '{label_column}': label {labels.iat[row]!r} is not in {domain}")
+
+
+def read_and_validate(path: Path, exp: Expected) -> pd.DataFrame:
+    """Read a submission CSV from disk and validate it (what `make submit` does before uploading)."""
+    if not path.is_file():
+        raise KitError(f"{path}: file not found")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise KitError(f"{path}: not a readable CSV ({exc})") from None
+    validate(frame, exp, str(path))
+    return frame
+
+
+def write(frame: pd.DataFrame, exp: Expected, slug: str, run_name: str, record: dict) -> Path:
+    """Validate, then write `<timestamp>-<run>.csv` and its `.json` record; never overwrite."""
+    validate(frame, exp)
+    folder = paths.submissions_dir(slug)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    data = frame.to_csv(index=False).encode()
+    for attempt in range(1, 100):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        path = folder / f"{stamp}-{run_name}{suffix}.csv"
+        try:
+            fileio.atomic_write(path, data, exclusive=True)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise KitError(f"{folder}: could not find a free file name for {stamp}-{run_name}")
+    record = {**record, "file": path.name, "sha256": fileio.sha256_file(path), "rows": len(frame),
+              "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    fileio.write_json(path.with_suffix(".json"), record, exclusive=True)
+    return path
+
+
+def newest(slug: str) -> Path:
+    """The most recently written submission of a competition (the default FILE of `make submit`)."""
+    files = sorted(paths.submissions_dir(slug).glob("*.csv"), key=lambda p: p.stat().st_mtime)
+    if not files:
+        raise KitError(f"no submissions in {paths.submissions_dir(slug)}: run `make predict COMP={slug}` first")
+    return files[-1]

@@ -1,0 +1,219 @@
+"""Training: `fit()` one model on one split, `train()` a whole run (every fold) with its reports.
+
+A run lives in `artifacts/<slug>/runs/<run>/`: `config.json` (the resolved config), `split.npz`
+(the exact indices), `run.json` (status and scores) and per fold `fold<k>/best.keras`,
+`fold<k>/history.csv` and `fold<k>/backup/` (Keras BackupAndRestore: weights, optimizer state
+and epoch, so `--resume` continues an interrupted run where it stopped).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from kit import config, fileio, metrics, models, paths
+from kit.augment import RandomAffine
+from kit.config import Config
+from kit.data.pixels import Images
+from kit.data.splits import load_splits, make_splits, save_splits
+from kit.errors import KitError
+
+
+@dataclass
+class FoldResult:
+    checkpoint: Path
+    val_index: np.ndarray
+    val_probabilities: np.ndarray
+    scores: dict[str, float]
+    epochs: int
+    seconds: float
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    folds: list[FoldResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        """Mean validation score over folds (the CV score recorded with submissions)."""
+        return float(np.mean([fold.scores["score"] for fold in self.folds]))
+
+
+def build_model(cfg: Config) -> keras.Model:
+    """Input scaling + augmentation (active in training only) + the registered network."""
+    spec = models.get(cfg.train.model)
+    if spec.kind != "keras":
+        raise KitError(f"model '{cfg.train.model}' is a {spec.kind} model; `make train` fits Keras networks")
+    network = spec.factory(cfg.image_shape, cfg.num_classes, width=cfg.train.width, dropout=cfg.train.dropout)
+    inputs = keras.Input(cfg.image_shape, name="pixels")
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    if augmentation_enabled(cfg.augment):
+        x = RandomAffine(cfg.augment, seed=cfg.train.seed, name="augment")(x)
+    return keras.Model(inputs, network(x), name=f"{cfg.train.model}_classifier")
+
+
+def augmentation_enabled(aug: config.AugmentSection) -> bool:
+    ranges = (aug.rotation_range, aug.width_shift_range, aug.height_shift_range, aug.zoom_range, aug.shear_range)
+    return any(ranges) or aug.horizontal_flip
+
+
+def compile_model(model: keras.Model, cfg: Config) -> None:
+    jit = {"auto": "auto", "on": True, "off": False}[cfg.train.jit_compile]
+    model.compile(
+        optimizer=keras.optimizers.Adam(cfg.train.learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.train.label_smoothing),
+        metrics=["accuracy", keras.metrics.F1Score(average="macro", name="macro_f1")],
+        jit_compile=jit,
+    )
+
+
+def set_precision(mode: str) -> str:
+    """`auto` uses mixed_float16 on a GPU and float32 elsewhere (CPUs gain nothing from it)."""
+    policy = {"off": "float32", "auto": "mixed_float16" if has_gpu() else "float32"}.get(mode, mode)
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
+
+
+def has_gpu() -> bool:
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend() == "gpu"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    return False
+
+
+def callbacks_for(cfg: Config, fold_dir: Path, resume: bool) -> list[keras.callbacks.Callback]:
+    monitor = f"val_{cfg.competition.metric}"
+    chosen = [
+        # restores weights, optimizer state and epoch when the run is resumed
+        keras.callbacks.BackupAndRestore(str(fold_dir / "backup")),
+        keras.callbacks.ModelCheckpoint(str(fold_dir / "best.keras"), monitor=monitor, mode="max", save_best_only=True),
+        keras.callbacks.CSVLogger(str(fold_dir / "history.csv"), append=resume),
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=cfg.train.reduce_lr_factor, patience=cfg.train.reduce_lr_patience,
+            min_lr=cfg.train.min_lr, verbose=1,
+        ),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    if cfg.train.early_stopping_patience:
+        chosen.append(keras.callbacks.EarlyStopping(
+            monitor=monitor, mode="max", patience=cfg.train.early_stopping_patience, restore_best_weights=True,
+        ))
+    return chosen
+
+
+def fit(
+    cfg: Config,
+    images: Images,
+    train_index: np.ndarray,
+    val_index: np.ndarray,
+    fold_dir: Path,
+    resume: bool = False,
+    extra_callbacks: tuple = (),
+    verbose: int | str = "auto",
+) -> FoldResult:
+    """Train one model on `train_index`, validate on `val_index`; the best epoch is kept."""
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(cfg.train.seed)
+    set_precision(cfg.train.mixed_precision)
+    model = build_model(cfg)
+    compile_model(model, cfg)
+    # labels one-hot: needed for label smoothing and the macro-F1 metric
+    onehot = keras.utils.to_categorical(images.labels, cfg.num_classes).astype("float32")
+    started = time.perf_counter()
+    history = model.fit(
+        images.images[train_index], onehot[train_index],
+        validation_data=(images.images[val_index], onehot[val_index]),
+        epochs=cfg.train.epochs,
+        batch_size=cfg.train.batch_size,
+        callbacks=callbacks_for(cfg, fold_dir, resume) + list(extra_callbacks),
+        verbose=progress_style() if verbose == "auto" else verbose,
+    )
+    seconds = time.perf_counter() - started
+    if history.history.get("loss") and not np.isfinite(history.history["loss"][-1]):
+        raise KitError(f"training diverged (loss {history.history['loss'][-1]}): lower train.learning_rate")
+    best = load_checkpoint(fold_dir / "best.keras")
+    probabilities = best.predict(images.images[val_index], batch_size=cfg.predict.batch_size, verbose=0)
+    scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
+    return FoldResult(fold_dir / "best.keras", val_index, probabilities, scores, len(history.epoch), seconds)
+
+
+def progress_style() -> int:
+    """Keras progress bars on a terminal, one line per epoch in logs and CI."""
+    return 1 if sys.stdout.isatty() else 2
+
+
+def load_checkpoint(path: Path) -> keras.Model:
+    if not path.exists():
+        raise KitError(f"{path}: checkpoint not found (was the run interrupted before its first epoch?)")
+    return keras.saving.load_model(path, compile=False)
+
+
+def train(cfg: Config, images: Images, run_dir: Path | None = None, resume: bool = False) -> RunResult:
+    """A whole run: split, fit every fold, save config, scores and reports. Resumable."""
+    run_dir = run_dir or new_run_dir(cfg)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config.save(cfg, run_dir / "config.json")
+    split_path = run_dir / "split.npz"
+    if resume and split_path.exists():
+        splits = load_splits(split_path)
+    else:
+        splits = make_splits(images.labels, cfg.data)
+        save_splits(splits, split_path)
+    fileio.write_json(run_dir / "run.json", {"status": "running", "folds": len(splits)})
+    result = RunResult(run_dir)
+    for fold, (train_index, val_index) in enumerate(splits):
+        print(f"[{run_dir.name}] fold {fold + 1}/{len(splits)}: {len(train_index)} train, {len(val_index)} val")
+        result.folds.append(fit(cfg, images, train_index, val_index, run_dir / f"fold{fold}", resume=resume))
+    write_run_summary(cfg, result, images)
+    return result
+
+
+def write_run_summary(cfg: Config, result: RunResult, images: Images) -> None:
+    from kit import report
+
+    summary = {
+        "status": "complete",
+        "metric": cfg.competition.metric,
+        "score": result.score,
+        "model": cfg.train.model,
+        "folds": [{"checkpoint": str(f.checkpoint.relative_to(result.run_dir)), "epochs": f.epochs,
+                   "seconds": round(f.seconds, 1), **f.scores} for f in result.folds],
+    }
+    fileio.write_json(result.run_dir / "run.json", summary)
+    report.write_run_reports(cfg, result, images)
+
+
+def new_run_dir(cfg: Config) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = paths.runs_dir(cfg.competition.slug) / f"{stamp}-{cfg.train.model}"
+    run_dir, n = base, 1
+    while run_dir.exists():
+        n += 1
+        run_dir = base.with_name(f"{base.name}-{n}")
+    return run_dir
+
+
+def find_run(slug: str, name: str = "") -> Path:
+    """A run folder by name, or the newest one; a clear error when there is none."""
+    runs = paths.runs_dir(slug)
+    if name:
+        run_dir = runs / name if not Path(name).is_dir() else Path(name)
+        if not (run_dir / "config.json").exists():
+            raise KitError(f"no run '{name}' in {runs}")
+        return run_dir
+    found = sorted(p.parent for p in runs.glob("*/config.json"))
+    if not found:
+        raise KitError(f"no runs in {runs}: run `make train COMP={slug}` first")
+    return max(found, key=lambda p: (p / "config.json").stat().st_mtime)
