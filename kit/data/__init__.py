@@ -1,0 +1,75 @@
+"""Loading a competition's data in its Kaggle layout, whatever the format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from kit.competitions import data_folder
+from kit.config import Config
+from kit.data.pixels import Images, find_file, read_pixel_csv
+from kit.errors import KitError
+
+
+@dataclass(frozen=True)
+class CompetitionData:
+    train: Images
+    test: Images
+    sample_submission: pd.DataFrame | None  # None when the competition ships none
+    folder: Path
+    embedded: bool  # True when this is the committed sample, not the real competition data
+    # image files skipped (train) or blanked (test): split,row,file,fault,detail; None for pixels
+    faults: pd.DataFrame | None = None
+
+
+def load(cfg: Config, with_test: bool = True) -> CompetitionData:
+    """Read and validate train, test and sample submission from the competition's data folder."""
+    folder, embedded = data_folder(cfg)
+    if cfg.data.format == "images":
+        return load_images(cfg, folder, embedded, with_test)
+    if cfg.data.format != "pixels":
+        raise KitError(f"data.format '{cfg.data.format}' is not supported (known: pixels, images)")
+    train = read_split(cfg, folder, cfg.data.train_file, labelled=True)
+    if cfg.data.limit:
+        train = train.take(slice(0, cfg.data.limit))
+    test = read_split(cfg, folder, cfg.data.test_file, labelled=cfg.data.test_labels) if with_test else None
+    return CompetitionData(train, test, read_sample_submission(cfg, folder), folder, embedded)
+
+
+def read_split(cfg: Config, folder: Path, name: str, labelled: bool) -> Images:
+    return read_pixel_csv(
+        find_file(folder, name),
+        shape=cfg.image_shape,
+        num_classes=cfg.num_classes,
+        label_column=cfg.data.label_column if labelled else None,
+        id_column=cfg.data.id_column,
+        id_start=cfg.submission.id_start,
+    )
+
+
+def read_sample_submission(cfg: Config, folder: Path) -> pd.DataFrame | None:
+    path = folder / cfg.submission.sample_file
+    if not cfg.submission.sample_file or not path.exists():
+        return None
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise KitError(f"{path}: unreadable sample submission ({exc})") from None
+
+
+def load_images(cfg: Config, folder: Path, embedded: bool, with_test: bool) -> CompetitionData:
+    """An image-folder competition (kit.data.folders); faulty files are listed, never fatal."""
+    from kit import paths
+    from kit.data.folders import describe_faults, load_folders
+
+    sample = read_sample_submission(cfg, folder)
+    train, test, faults = load_folders(cfg, folder, sample, with_test)
+    if cfg.data.limit:
+        train = train.take(slice(0, cfg.data.limit))
+    target = paths.artifacts_dir(cfg.competition.slug) / "data_faults.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    faults.to_csv(target, index=False)
+    print(f"{describe_faults(faults)}{f' (list: {target})' if len(faults) else ''}")
+    return CompetitionData(train, test, sample, folder, embedded, faults)

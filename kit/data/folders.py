@@ -1,0 +1,312 @@
+"""Image-folder competitions: CSVs of image paths (or ids) and labels, folders of JPEG/PNG files.
+
+The living-species layout:
+
+    train.csv, val.csv       an image column (a path, a file name or an id) and an integer label
+    train/ val/ test/        the images
+    sample_submission.csv    its id column names the test images, its columns the submission
+
+Train and val are merged (the kit re-splits them, stratified). Every readable image is decoded
+once with Pillow on a thread pool (Pillow releases the GIL while decoding and resizing), turned
+into RGB (grayscale, palette, RGBA composited on white, CMYK), squashed to `data.height` x
+`data.width` and stored as the same uint8 `Images` arrays the pixel competitions use, so audit,
+training, tuning and prediction run unchanged. The decoded arrays are cached under
+`artifacts/<slug>/cache/`, keyed by the file list, sizes, modification times and image size.
+
+A file that is missing, empty, not an image, truncated or otherwise unreadable, or a row whose
+label is not a class, never stops the run: training rows are skipped, test rows (which need a
+prediction) get a blank placeholder, and every such row is listed in `faults` with its kind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from kit import paths
+from kit.config import Config
+from kit.data.pixels import Images, read_frame
+from kit.errors import KitError
+
+FAULT_COLUMNS = ["split", "row", "file", "fault", "detail"]
+LABEL_NAMES = ("label", "labels", "class", "class_id", "category", "target", "y")
+IMAGE_HINTS = ("path", "file", "image", "img", "id", "name")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+CACHE_VERSION = 1  # bump when decoding changes, so old caches are not reused
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Decoded images (N, H, W, C) uint8 and one (kind, detail) per row; kind '' = fine."""
+
+    images: np.ndarray
+    faults: list[tuple[str, str]]
+
+
+def load_folders(cfg: Config, folder: Path, sample: pd.DataFrame | None, with_test: bool = True):
+    """(train Images, test Images or None, faults DataFrame) for an image-folder competition."""
+    tables = read_label_tables(cfg, folder)
+    image_column, label_column = choose_columns(cfg, tables[0][1], tables[0][0], sample)
+    train, faults = read_labelled(cfg, folder, tables, image_column, label_column)
+    test = None
+    if with_test:
+        test, test_faults = read_test(cfg, folder, sample)
+        faults = pd.concat([faults, test_faults], ignore_index=True)
+    return train, test, faults
+
+
+def read_label_tables(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFrame, str]]:
+    """[(csv path, frame, image folder), ...] for train.csv and (when configured) val.csv."""
+    tables = [(folder / cfg.data.train_file, cfg.data.train_dir)]
+    if cfg.data.val_file:
+        tables.append((folder / cfg.data.val_file, cfg.data.val_dir))
+    return [(path, read_frame(path), subdir) for path, subdir in tables]
+
+
+def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample) -> tuple[str, str]:
+    """The image and label columns: as configured, else guessed from the sample submission's
+    column names and common names. The real competition's names are not known in advance."""
+    columns = [str(c) for c in frame.columns]
+    sample_columns = [] if sample is None else [str(c) for c in sample.columns]
+    label = pick_column(path, columns, cfg.data.label_column, "data.label_column",
+                        [*sample_columns[1:2], *LABEL_NAMES])
+    if not label:
+        candidates = [c for c in columns if looks_like_labels(frame[c], cfg.num_classes)]
+        if len(candidates) != 1:
+            raise KitError(f"{path}: cannot tell which column holds the labels (columns: "
+                           f"{', '.join(columns)}): set data.label_column")
+        label = candidates[0]
+    others = [c for c in columns if c != label]
+    image = pick_column(path, others, cfg.data.image_column, "data.image_column", sample_columns[:1])
+    if not image:
+        hinted = [c for c in others if any(h in c.lower() for h in IMAGE_HINTS)]
+        image = (others if len(others) == 1 else hinted)[0] if (len(others) == 1 or hinted) else ""
+    if not image:
+        raise KitError(f"{path}: cannot tell which column names the images (columns: "
+                       f"{', '.join(columns)}): set data.image_column")
+    return image, label
+
+
+def pick_column(path: Path, columns: list[str], configured: str, key: str, hints: list[str]) -> str:
+    """The configured column (an error if absent), else the first hint present (any case), else ''."""
+    if configured:
+        if configured not in columns:
+            raise KitError(f"{path}: no '{configured}' column (columns: {', '.join(columns)}); "
+                           f"set {key} to one of them, or to \"\" to guess")
+        return configured
+    lowered = {c.lower(): c for c in columns}
+    return next((lowered[h.lower()] for h in hints if h.lower() in lowered), "")
+
+
+def looks_like_labels(column: pd.Series, num_classes: int) -> bool:
+    values = pd.to_numeric(column, errors="coerce")
+    return bool(values.notna().mean() > 0.9 and values.dropna().between(0, num_classes - 1).all()
+                and (values.dropna() == values.dropna().round()).all())
+
+
+def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Images, pd.DataFrame]:
+    """Merge the labelled tables, decode their images, drop faulty rows (listed in the faults)."""
+    names, files, labels, fault_rows = [], [], [], []
+    for path, frame, subdir in tables:
+        if image_column not in frame.columns or label_column not in frame.columns:
+            raise KitError(f"{path}: expected columns '{image_column}' and '{label_column}' "
+                           f"like {tables[0][0].name} (found {', '.join(map(str, frame.columns))})")
+        split = path.stem
+        finder = FileFinder(folder, subdir or split)
+        values = pd.to_numeric(frame[label_column], errors="coerce").to_numpy(dtype=np.float64)
+        for row, (name, value) in enumerate(zip(frame[image_column].astype(str), values, strict=True)):
+            names.append((split, row + 1, name))
+            files.append(finder.find(name))
+            good = np.isfinite(value) and value == round(value) and 0 <= value < cfg.num_classes
+            labels.append(int(value) if good else -1)
+    decoded = decode_cached(cfg, "train", files)
+    for i, (split, row, name) in enumerate(names):
+        kind, detail = decoded.faults[i]
+        if not kind and labels[i] < 0:
+            kind, detail = "bad_label", f"label not an integer in 0..{cfg.num_classes - 1}"
+        if kind:
+            fault_rows.append((split, row, name, kind, detail))
+    keep = np.array([not decoded.faults[i][0] and labels[i] >= 0 for i in range(len(names))], dtype=bool)
+    if not keep.any():
+        raise KitError(f"{tables[0][0]}: none of the {len(names)} labelled images could be read "
+                       f"(first problem: {fault_rows[0][2]}: {fault_rows[0][3]})")
+    ids = np.array([name for _, _, name in names], dtype=object)[keep]
+    train = Images(decoded.images[keep], np.array(labels, dtype=np.int64)[keep], ids, tables[0][0])
+    return train, pd.DataFrame(fault_rows, columns=FAULT_COLUMNS)
+
+
+def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[Images, pd.DataFrame]:
+    """The test images named by the sample submission's id column (else every file of the test
+    folder). Unreadable ones get a blank placeholder: the submission needs a row for each id."""
+    finder = FileFinder(folder, cfg.data.test_dir or "test")
+    if sample is not None:
+        ids = sample.iloc[:, 0].to_numpy()
+    else:
+        ids = np.array(sorted(p.name for p in finder.listing().values()), dtype=object)
+        if not len(ids):
+            raise KitError(f"{finder.roots[0]}: no test images and no sample submission")
+    files = [finder.find(str(value)) for value in ids]
+    decoded = decode_cached(cfg, "test", files)
+    rows = [("test", i + 1, str(ids[i]), kind, detail) for i, (kind, detail) in enumerate(decoded.faults) if kind]
+    source = folder / cfg.submission.sample_file if sample is not None else finder.roots[0]
+    return Images(decoded.images, None, ids, source), pd.DataFrame(rows, columns=FAULT_COLUMNS)
+
+
+class FileFinder:
+    """Resolves a CSV value to a file: a path relative to the data folder or to the split's image
+    folder, or a bare name or id (extension optional) found anywhere under the image folder."""
+
+    def __init__(self, folder: Path, subdir: str):
+        self.roots = [folder / subdir, folder] if subdir else [folder]
+        self.index: dict[str, Path] | None = None
+
+    def find(self, value: str) -> Path | None:
+        text = value.strip()
+        if not text:
+            return None
+        for root in self.roots:
+            candidate = root / text
+            if candidate.is_file():
+                return candidate
+        listing = self.listing()
+        name = Path(text).name
+        return listing.get(name) or listing.get(name.lower())
+
+    def listing(self) -> dict[str, Path]:
+        """name -> path and stem -> path of every file under the image folder (built once, lazily)."""
+        if self.index is None:
+            self.index = {}
+            if self.roots[0].is_dir():
+                for path in sorted(self.roots[0].rglob("*")):
+                    if path.is_file():
+                        for key in (path.name, path.name.lower(), path.stem, path.stem.lower()):
+                            self.index.setdefault(key, path)
+        return self.index
+
+
+def decode_cached(cfg: Config, split: str, files: list[Path | None]) -> Decoded:
+    """`decode_all`, reusing the decoded arrays cached for the same files and image size."""
+    size = (cfg.data.height, cfg.data.width, cfg.data.channels)
+    key = cache_key(files, size)
+    folder = paths.artifacts_dir(cfg.competition.slug) / "cache"
+    array_path, faults_path = folder / f"{split}-{key}.npy", folder / f"{split}-{key}.json"
+    if cfg.data.cache and array_path.exists() and faults_path.exists():
+        return Decoded(np.load(array_path), [tuple(f) for f in json.loads(faults_path.read_text())])
+    decoded = decode_all(files, size, cfg.data.workers)
+    if cfg.data.cache:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = array_path.with_suffix(".tmp.npy")
+        np.save(tmp, decoded.images)
+        os.replace(tmp, array_path)  # a concurrent reader sees the whole file or none
+        faults_path.write_text(json.dumps(decoded.faults))
+    return decoded
+
+
+def cache_key(files: list[Path | None], size: tuple[int, int, int]) -> str:
+    """A digest of every file's path, size and modification time, the image size and the version."""
+    digest = hashlib.blake2b(digest_size=10)
+    digest.update(json.dumps([CACHE_VERSION, size]).encode())
+    for path in files:
+        try:
+            stat = path.stat() if path else None
+        except OSError:
+            stat = None
+        digest.update(f"{path}|{stat.st_size if stat else -1}|{stat.st_mtime_ns if stat else -1}\n".encode())
+    return digest.hexdigest()
+
+
+def decode_all(files: list[Path | None], size: tuple[int, int, int], workers: int = 0) -> Decoded:
+    """Decode every file on a thread pool; faulty ones stay zero with their fault recorded."""
+    height, width, channels = size
+    images = np.zeros((len(files), height, width, channels), dtype=np.uint8)
+    faults: list[tuple[str, str]] = []
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers or min(32, (os.cpu_count() or 1) + 4)) as pool:
+        for i, (array, kind, detail) in enumerate(pool.map(partial(decode, size=size), files)):
+            if array is not None:
+                images[i] = array
+            faults.append((kind, detail))
+    seconds = time.perf_counter() - started
+    if len(files) >= 1000:
+        print(f"decoded {len(files)} images in {seconds:.1f} s ({len(files) / seconds:.0f}/s)")
+    return Decoded(images, faults)
+
+
+def decode(path: Path | None, size: tuple[int, int, int]) -> tuple[np.ndarray | None, str, str]:
+    """(pixels, '', '') or (None, fault kind, detail): missing, empty, not_an_image, truncated,
+    unreadable. Never raises for a bad file."""
+    if path is None:
+        return None, "missing", "no such file"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, "unreadable", f"{exc.__class__.__name__}: {exc}"
+    if not data:
+        return None, "empty", "zero bytes"
+    height, width, channels = size
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft("RGB", (width, height))  # JPEG: let libjpeg decode at a reduced scale
+            image.load()
+            kind = image.format
+            pixels = to_mode(image, "RGB" if channels == 3 else "L")
+            pixels = pixels.resize((width, height), Image.Resampling.BILINEAR)
+    except UnidentifiedImageError:
+        return None, "not_an_image", "not a format Pillow can read"
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        fault = "truncated" if "truncat" in str(exc).lower() else "unreadable"
+        return None, fault, f"{exc.__class__.__name__}: {exc}"
+    if cut_short(data, kind):
+        return None, "truncated", f"{kind} file lacks its end marker"
+    return np.asarray(pixels, dtype=np.uint8).reshape(height, width, channels), "", ""
+
+
+def to_mode(image: Image.Image, mode: str) -> Image.Image:
+    """RGB (or L) from any mode: camera rotation applied, transparency composited on white."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    elif image.mode in ("I", "I;16", "I;16B", "F"):  # 16-bit or float grayscale: stretch to 0..255
+        values = np.asarray(image, dtype=np.float64)
+        span = values.max() - values.min() or 1.0
+        image = Image.fromarray(((values - values.min()) / span * 255).astype(np.uint8))
+    return image.convert(mode)
+
+
+def cut_short(data: bytes, kind: str | None) -> bool:
+    """True when a JPEG lacks its end-of-image marker or a PNG its IEND chunk: files cut off near
+    the end decode without error (libjpeg pads them) but their last rows are grey."""
+    tail = data[-1024:]  # some cameras append a few bytes after the marker
+    if kind == "JPEG":
+        return b"\xff\xd9" not in tail
+    if kind == "PNG":
+        return b"IEND" not in tail
+    return False
+
+
+def fault_counts(faults: pd.DataFrame) -> dict[str, int]:
+    """{'missing': 2, 'truncated': 1, ...} over the rows of a faults table."""
+    return {str(k): int(v) for k, v in faults["fault"].value_counts().sort_index().items()}
+
+
+def describe_faults(faults: pd.DataFrame) -> str:
+    """One line for the terminal: how many rows were skipped (train) or blanked (test), and why."""
+    parts = []
+    for split, label in (("train", "skipped"), ("test", "predicted from a blank placeholder")):
+        rows = faults[faults.split != "test"] if split == "train" else faults[faults.split == "test"]
+        if len(rows):
+            counts = ", ".join(f"{n} {k}" for k, n in fault_counts(rows).items())
+            parts.append(f"{len(rows)} {split} rows {label} ({counts})")
+    return "; ".join(parts) or "no unreadable or missing image files"

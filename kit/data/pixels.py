@@ -1,0 +1,195 @@
+"""Kaggle pixel CSVs (`label,pixel0..pixel783` or `label,pixel1..pixel784`), read and validated.
+
+Every defect a user can meet in such a file stops with a `KitError` naming the file, the row (1 =
+the first data row, the line after the header) and the column: missing or empty file, wrong
+columns, non-numeric, NaN, fractional or out-of-range pixels, missing or unknown labels and
+duplicated ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kit.errors import KitError
+
+COMPRESSED = (".gz", ".bz2", ".xz", ".zip")  # pandas reads these transparently
+
+
+@dataclass(frozen=True)
+class Images:
+    """Images as uint8 (N, H, W, C) with their labels (None for an unlabelled test set) and ids."""
+
+    images: np.ndarray
+    labels: np.ndarray | None
+    ids: np.ndarray
+    source: Path
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def take(self, index: np.ndarray) -> Images:
+        labels = None if self.labels is None else self.labels[index]
+        return Images(self.images[index], labels, self.ids[index], self.source)
+
+
+def find_file(folder: Path, name: str) -> Path:
+    """`name` in `folder`, or a compressed twin (`train.csv.gz`, `.bz2`, `.xz`, `.zip`)."""
+    for candidate in [folder / name] + [folder / f"{name}{ext}" for ext in COMPRESSED]:
+        if candidate.is_file():
+            return candidate
+    raise KitError(f"{folder / name}: file not found")
+
+
+def read_pixel_csv(
+    path: Path,
+    shape: tuple[int, int, int],
+    num_classes: int,
+    label_column: str | None,
+    id_column: str = "",
+    id_start: int = 1,
+) -> Images:
+    """Read and validate one pixel CSV. `label_column=None` reads an unlabelled (test) file."""
+    frame = read_frame(path)
+    pixel_columns = check_columns(path, list(frame.columns), shape, label_column, id_column)
+    pixels = numeric_block(path, frame, pixel_columns, "pixel")
+    check_pixel_values(path, pixels, pixel_columns)
+    labels = None
+    if label_column:
+        labels = check_labels(path, frame[label_column], label_column, num_classes)
+    ids = np.arange(id_start, id_start + len(frame))
+    if id_column:
+        ids = check_ids(path, frame[id_column], id_column)
+    images = pixels.astype(np.uint8).reshape((len(frame), *shape))
+    return Images(images, labels, ids, path)
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise KitError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise KitError(f"{path}: file is empty")
+    try:
+        frame = pd.read_csv(path, low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise KitError(f"{path}: file is empty (no header row)") from None
+    except pd.errors.ParserError as exc:
+        raise KitError(f"{path}: malformed CSV: {describe_parser_error(exc)}") from None
+    except (UnicodeDecodeError, OSError, EOFError) as exc:
+        raise KitError(f"{path}: not a readable CSV file ({exc.__class__.__name__}: {exc})") from None
+    if frame.empty:
+        raise KitError(f"{path}: has a header but no data rows")
+    return frame
+
+
+def describe_parser_error(exc: Exception) -> str:
+    """pandas says 'Expected 785 fields in line 7, saw 786'; name it as a row of ours too."""
+    text = str(exc).strip().splitlines()[-1]
+    words = text.replace(",", "").split()
+    if "line" in words:
+        line = int(words[words.index("line") + 1])
+        return f"row {line - 1} (line {line}): {text}"
+    return text
+
+
+def check_columns(
+    path: Path, columns: list[str], shape: tuple[int, int, int], label_column: str | None, id_column: str
+) -> list[str]:
+    """Return the pixel columns in order; any missing, extra or misnumbered column is an error."""
+    expected_pixels = int(np.prod(shape))
+    required = [c for c in (label_column, id_column) if c]
+    if all(is_number(c) for c in columns[:3]):
+        raise KitError(f"{path}: the first line is data, not a header (expected {', '.join(required + ['pixel0'])}, ...)")
+    for name in required:
+        if name not in columns:
+            raise KitError(f"{path}: no '{name}' column (header starts: {', '.join(columns[:5])})")
+    pixel_columns = [c for c in columns if c not in required]
+    if len(pixel_columns) != expected_pixels:
+        size = "x".join(map(str, shape))
+        raise KitError(
+            f"{path}: expected {len(required) + expected_pixels} columns "
+            f"({' + '.join(required + [f'{expected_pixels} pixels for {size} images'])}), "
+            f"found {len(columns)}"
+        )
+    first = 0 if pixel_columns[0] == "pixel0" else 1
+    for offset, name in enumerate(pixel_columns):
+        if name != f"pixel{first + offset}":
+            raise KitError(f"{path}: column {offset + 1 + len(required)} is '{name}', expected 'pixel{first + offset}'")
+    return pixel_columns
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def numeric_block(path: Path, frame: pd.DataFrame, columns: list[str], what: str) -> np.ndarray:
+    """The columns as float64, stopping at the first non-numeric or empty cell."""
+    block = frame[columns]
+    text_columns = [c for c in columns if not pd.api.types.is_numeric_dtype(block[c])]
+    if text_columns:
+        coerced = block[text_columns].apply(pd.to_numeric, errors="coerce")
+        bad = coerced.isna() & block[text_columns].notna()
+        row, col = first_true(bad.to_numpy())
+        value = plain(block[text_columns].iat[row, col])
+        raise KitError(f"{where(path, row, text_columns[col])}: {what} {value!r} is not a number")
+    values = block.to_numpy(dtype=np.float64)
+    missing = np.isnan(values)
+    if missing.any():
+        row, col = first_true(missing)
+        raise KitError(f"{where(path, row, columns[col])}: {what} is missing (empty or NaN)")
+    return values
+
+
+def check_pixel_values(path: Path, pixels: np.ndarray, columns: list[str]) -> None:
+    bad = (pixels < 0) | (pixels > 255) | (pixels != np.round(pixels))
+    if bad.any():
+        row, col = first_true(bad)
+        value = pixels[row, col]
+        raise KitError(f"{where(path, row, columns[col])}: pixel {value:g} is not an integer in 0..255")
+
+
+def check_labels(path: Path, column: pd.Series, name: str, num_classes: int) -> np.ndarray:
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(values) | (values != np.round(values)) | (values < 0) | (values >= num_classes)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raw = column.iat[row]
+        shown = "missing" if pd.isna(raw) else f"{plain(raw)!r} is not a known label"
+        raise KitError(f"{where(path, row, name)}: label {shown} (expected an integer in 0..{num_classes - 1})")
+    return values.astype(np.int64)
+
+
+def check_ids(path: Path, column: pd.Series, name: str) -> np.ndarray:
+    if column.isna().any():
+        row = int(np.flatnonzero(column.isna().to_numpy())[0])
+        raise KitError(f"{where(path, row, name)}: id is missing")
+    duplicated = column.duplicated(keep="first").to_numpy()
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated)[0])
+        first = int(np.flatnonzero((column == column.iat[row]).to_numpy())[0])
+        raise KitError(f"{where(path, row, name)}: id {plain(column.iat[row])!r} duplicates row {first + 1}")
+    return column.to_numpy()
+
+
+def plain(value):
+    """numpy scalars as plain Python values, so messages say 10, not np.int64(10)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def first_true(mask: np.ndarray) -> tuple[int, int]:
+    """(row, column) of the first True in row-major order."""
+    row, col = np.argwhere(mask)[0]
+    return int(row), int(col)
+
+
+def where(path: Path, row: int, column: str) -> str:
+    """`file: row R (line L), column C` with R counting data rows from 1."""
+    return f"{path}: row {row + 1} (line {row + 2}), column '{column}'"
+

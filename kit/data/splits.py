@@ -1,0 +1,42 @@
+"""Seeded, stratified validation splits: one holdout or k folds, saved with the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from kit.config import DataSection
+from kit.errors import KitError
+
+
+def make_splits(labels: np.ndarray, data: DataSection) -> list[tuple[np.ndarray, np.ndarray]]:
+    """[(train_index, val_index), ...]: one pair for a holdout, `data.folds` pairs for k-fold."""
+    counts = np.bincount(labels)
+    smallest = int(counts[counts > 0].min())
+    index = np.arange(len(labels))
+    if data.folds:
+        if data.folds < 2 or data.folds > smallest:
+            raise KitError(f"data.folds={data.folds}: needs 2..{smallest} (the smallest class has {smallest} rows)")
+        folds = StratifiedKFold(n_splits=data.folds, shuffle=True, random_state=data.seed)
+        return [(train, val) for train, val in folds.split(index, labels)]
+    if not 0 < data.val_fraction < 1:
+        raise KitError(f"data.val_fraction={data.val_fraction}: must be between 0 and 1")
+    stratify = labels if smallest >= 2 else None
+    train, val = train_test_split(index, test_size=data.val_fraction, stratify=stratify, random_state=data.seed)
+    return [(np.sort(train), np.sort(val))]
+
+
+def save_splits(splits: list[tuple[np.ndarray, np.ndarray]], path: Path) -> None:
+    """Record the exact indices, so a resumed run or a later ensemble uses the same split."""
+    arrays = {}
+    for fold, (train, val) in enumerate(splits):
+        arrays[f"train_{fold}"], arrays[f"val_{fold}"] = train, val
+    np.savez_compressed(path, **arrays)
+
+
+def load_splits(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    with np.load(path) as saved:
+        folds = len(saved.files) // 2
+        return [(saved[f"train_{fold}"], saved[f"val_{fold}"]) for fold in range(folds)]
