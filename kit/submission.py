@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kit import config, fileio, paths
+from kit.data.pixels import plain
 from kit.errors import KitError
 
 
@@ -58,7 +59,7 @@ def validate(frame: pd.DataFrame, exp: Expected, name: str = "submission") -> No
     duplicated = ids.duplicated().to_numpy()
     if duplicated.any():
         row = int(np.flatnonzero(duplicated)[0])
-        raise KitError(f"{name}: row {row + 1}, column '{id_column}': id {ids.iat[row]!r} appears twice")
+        raise KitError(f"{name}: row {row + 1}, column '{id_column}': id {plain(ids.iat[row])!r} appears twice")
     missing = set(exp.ids.tolist()) - set(ids.tolist())
     if missing:
         shown = sorted(missing, key=str)[:5]
@@ -69,7 +70,7 @@ def validate(frame: pd.DataFrame, exp: Expected, name: str = "submission") -> No
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         domain = f"0..{len(allowed) - 1}" if isinstance(exp.labels[0], int) else ", ".join(exp.labels)
-        raise KitError(f"{name}: row {row + 1}, column '{label_column}': label {labels.iat[row]!r} is not in {domain}")
+        raise KitError(f"{name}: row {row + 1}, column '{label_column}': label {plain(labels.iat[row])!r} is not in {domain}")
 
 
 def read_and_validate(path: Path, exp: Expected) -> pd.DataFrame:

@@ -1,0 +1,85 @@
+"""Submissions: round trip, every validation failure, atomic writes that never overwrite."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kit import competitions, paths, submission
+from kit.errors import KitError
+
+
+@pytest.fixture
+def cfg():
+    return competitions.load_config("digits")
+
+
+@pytest.fixture
+def exp(cfg):
+    sample = pd.DataFrame({"ImageId": np.arange(1, 51), "Label": 0})
+    return submission.expected(cfg, np.arange(1, 51), sample)
+
+
+def good_frame(exp):
+    return submission.build(exp, np.arange(50) % 10)
+
+
+def test_round_trip_write_then_read_and_validate(cfg, exp):
+    frame = good_frame(exp)
+    path = submission.write(frame, exp, cfg.competition.slug, "run1", {"cv_score": 0.9})
+    assert path.parent == paths.submissions_dir("digit-recognizer")
+    back = submission.read_and_validate(path, exp)
+    pd.testing.assert_frame_equal(back, frame)
+    record = json.loads(path.with_suffix(".json").read_text())
+    assert record["cv_score"] == 0.9 and record["rows"] == 50 and len(record["sha256"]) == 64
+    assert submission.newest("digit-recognizer") == path
+
+
+def test_never_overwrites_an_earlier_submission(cfg, exp):
+    first = submission.write(good_frame(exp), exp, cfg.competition.slug, "same", {})
+    second = submission.write(submission.build(exp, np.zeros(50, int)), exp, cfg.competition.slug, "same", {})
+    assert first != second and first.exists() and second.exists()
+    assert pd.read_csv(first)["Label"].tolist() == (np.arange(50) % 10).tolist()
+    assert not list(first.parent.glob(".*.tmp"))  # no temporary files left behind
+
+
+def test_config_defines_columns_without_sample(cfg):
+    exp = submission.expected(cfg, np.arange(1, 4), None)
+    assert exp.columns == ("ImageId", "Label")
+    frame = submission.build(exp, np.array([1, 2, 3]))
+    assert frame["ImageId"].tolist() == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda f: f.rename(columns={"Label": "label"}), r"columns \['ImageId', 'label'\], expected \['ImageId', 'Label'\]"),
+        (lambda f: f.head(49), "49 rows, expected 50"),
+        (lambda f: f.assign(ImageId=[1] + list(range(2, 51))[:-1] + [1]), "row 50, column 'ImageId': id 1 appears twice"),
+        (lambda f: f.assign(ImageId=np.arange(2, 52)), r"1 test ids missing from column 'ImageId', e\.g\. \[1\]"),
+        (lambda f: f.assign(Label=[10] + [0] * 49), r"row 1, column 'Label': label 10 is not in 0\.\.9"),
+        (lambda f: f.assign(Label=[0] * 7 + [-1] + [0] * 42), r"row 8, column 'Label': label -1 is not in 0\.\.9"),
+    ],
+)
+def test_validation_failures(exp, mutate, message, tmp_path):
+    path = tmp_path / "bad.csv"
+    mutate(good_frame(exp)).to_csv(path, index=False)
+    with pytest.raises(KitError, match=message):
+        submission.read_and_validate(path, exp)
+
+
+def test_invalid_frame_is_never_written(cfg, exp):
+    with pytest.raises(KitError):
+        submission.write(good_frame(exp).head(3), exp, cfg.competition.slug, "bad", {})
+    assert not paths.submissions_dir("digit-recognizer").exists() or not any(
+        paths.submissions_dir("digit-recognizer").iterdir()
+    )
+
+
+def test_unreadable_or_missing_submission(exp, tmp_path):
+    with pytest.raises(KitError, match="file not found"):
+        submission.read_and_validate(tmp_path / "none.csv", exp)
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(KitError, match="not a readable CSV"):
+        submission.read_and_validate(tmp_path / "empty.csv", exp)
