@@ -19,6 +19,8 @@ VERBS = {
     "train": ("cmd_train", "train the configured model (every fold); --resume continues a run"),
     "predict": ("cmd_predict", "predict the test set with TTA and ensembling, write a submission"),
     "models": ("cmd_models", "list the registered models"),
+    "tune": ("cmd_tune", "Optuna study over competitions/NAME/space.py; writes best_params.toml"),
+    "dashboard": ("cmd_dashboard", "optuna-dashboard on the competition's study, on localhost"),
 }
 
 
@@ -41,7 +43,23 @@ def build_parser() -> argparse.ArgumentParser:
                               help="continue an interrupted run (default: the newest)")
     sub["predict"].add_argument("--runs", nargs="*", default=[], metavar="RUN",
                                 help="runs to ensemble (default: predict.runs, else the newest run)")
+    add_tune_arguments(sub["tune"], sub["dashboard"])
     return parser
+
+
+def add_tune_arguments(tune: argparse.ArgumentParser, dashboard: argparse.ArgumentParser) -> None:
+    """Flags of `tune` and `dashboard`; each overrides its key of the [tune] config section."""
+    for parser in (tune, dashboard):
+        parser.add_argument("--storage", help="database URL or journal file (default: SQLite under "
+                            "artifacts/<slug>/tune; a journal file with --workers > 1)")
+        parser.add_argument("--study", help="study name (default: the competition's slug)")
+    tune.add_argument("--n-trials", type=int, help="trials to add, shared by the workers")
+    tune.add_argument("--timeout", type=float, help="seconds after which no new trial starts")
+    tune.add_argument("--workers", type=int, help="processes on this machine sharing the study")
+    tune.add_argument("--sampler", help="tpe (default) | random")
+    tune.add_argument("--pruner", help="median (default) | hyperband | none")
+    tune.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)  # spawned workers
+    dashboard.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1")
 
 
 def split_overrides(values: list[str]) -> list[str]:

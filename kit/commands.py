@@ -151,6 +151,18 @@ def cmd_models(args, cfg: Config) -> int:
     return 0
 
 
+def cmd_tune(args, cfg: Config) -> int:
+    from kit import tune
+
+    return tune.cmd_tune(args, cfg)
+
+
+def cmd_dashboard(args, cfg: Config) -> int:
+    from kit import tune
+
+    return tune.cmd_dashboard(args, cfg)
+
+
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise KitError(message)

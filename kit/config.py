@@ -103,6 +103,24 @@ class SubmissionSection:
 
 
 @dataclass(frozen=True)
+class TuneSection:
+    """`make tune`: an Optuna study around the same fit() as `make train` (see kit.tune)."""
+
+    n_trials: int = 20  # trials per call, split among its workers; 0 = until timeout
+    timeout: float = 0.0  # seconds per call (0 = none); a running trial is finished, not cut
+    study: str = ""  # "" = the competition's slug; an existing name is continued
+    storage: str = ""  # "" = SQLite under artifacts/<slug>/tune (journal file if workers > 1); RDB URL
+    workers: int = 1  # processes on this machine sharing the study
+    sampler: str = "tpe"  # tpe | random
+    pruner: str = "median"  # median | hyperband | none
+    startup_trials: int = 5  # random trials (TPE) and finished trials before pruning starts
+    space: str = ""  # "" = competitions/<slug>/space.py; or another space file
+    heartbeat_interval: int = 30  # RDB storages: seconds between a running trial's heartbeats
+    grace_period: int = 120  # a trial silent this long is marked failed (its worker died)
+    top: int = 10  # rows of the summary table
+
+
+@dataclass(frozen=True)
 class Config:
     competition: CompetitionSection = field(default_factory=CompetitionSection)
     data: DataSection = field(default_factory=DataSection)
@@ -110,6 +128,7 @@ class Config:
     train: TrainSection = field(default_factory=TrainSection)
     predict: PredictSection = field(default_factory=PredictSection)
     submission: SubmissionSection = field(default_factory=SubmissionSection)
+    tune: TuneSection = field(default_factory=TuneSection)
 
     @property
     def num_classes(self) -> int:

@@ -8,3 +8,7 @@ on one line and exits non-zero; it never shows a traceback for these.
 
 class KitError(Exception):
     """A user-facing error: bad input, bad config, missing data. Printed without a traceback."""
+
+
+class TrainingDiverged(KitError):
+    """The loss became NaN or infinite: a bad configuration, not a bug (tuning fails the trial)."""

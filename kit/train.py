@@ -21,7 +21,7 @@ from kit.augment import RandomAffine
 from kit.config import Config
 from kit.data.pixels import Images
 from kit.data.splits import load_splits, make_splits, save_splits
-from kit.errors import KitError
+from kit.errors import KitError, TrainingDiverged
 
 
 @dataclass
@@ -142,7 +142,7 @@ def fit(
     )
     seconds = time.perf_counter() - started
     if history.history.get("loss") and not np.isfinite(history.history["loss"][-1]):
-        raise KitError(f"training diverged (loss {history.history['loss'][-1]}): lower train.learning_rate")
+        raise TrainingDiverged(f"training diverged (loss {history.history['loss'][-1]}): lower train.learning_rate")
     best = load_checkpoint(fold_dir / "best.keras")
     probabilities = best.predict(images.images[val_index], batch_size=cfg.predict.batch_size, verbose=0)
     scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
