@@ -7,20 +7,24 @@ SET    ?=
 DATA   ?=
 PARAMS ?=
 RUN    ?=
+MODEL  ?=
+MODELS ?=
+FRACTIONS ?=
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 KIT    := $(PYTHON) -m kit
 ARGS   := --comp $(COMP) $(if $(PRESET),--preset $(PRESET)) $(if $(DATA),--data $(DATA)) \
-          $(if $(PARAMS),--params $(PARAMS)) $(if $(SET),--set $(SET))
+          $(if $(PARAMS),--params $(PARAMS)) \
+          $(if $(SET)$(MODEL),--set $(if $(MODEL),train.model=$(MODEL)) $(SET))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test data audit train predict models lint clean
+.PHONY: help setup run test data audit train predict models lint clean compare learning-curve
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run>"
+	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run> MODEL=<model> MODELS=\"a b\""
 
 setup: $(STAMP) ## create .venv and install the kit (fast when nothing changed)
 
@@ -47,6 +51,12 @@ train: setup ## train COMP's model; RESUME=1 continues the newest interrupted ru
 
 predict: setup ## predict the test set (TTA, ensemble RUN="a b") and write a submission
 	$(KIT) predict $(ARGS) $(if $(RUN),--runs $(RUN))
+
+compare: setup ## train MODELS="a b" (default: compare.models) on one split; table + chart
+	$(KIT) compare $(ARGS) $(if $(MODELS),--models $(MODELS))
+
+learning-curve: setup ## MODEL on growing fractions (FRACTIONS="0.1 0.5 1"); train vs validation
+	$(KIT) learning-curve $(ARGS) $(if $(FRACTIONS),--fractions $(FRACTIONS))
 
 models: setup ## list the registered models
 	$(KIT) models $(ARGS)

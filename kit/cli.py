@@ -19,6 +19,8 @@ VERBS = {
     "train": ("cmd_train", "train the configured model (every fold); --resume continues a run"),
     "predict": ("cmd_predict", "predict the test set with TTA and ensembling, write a submission"),
     "models": ("cmd_models", "list the registered models"),
+    "compare": ("cmd_compare", "train several models on one seeded split; table and chart of scores and times"),
+    "learning-curve": ("cmd_learning_curve", "train one model on growing fractions of the data; train vs validation"),
     "tune": ("cmd_tune", "Optuna study over competitions/NAME/space.py; writes best_params.toml"),
     "dashboard": ("cmd_dashboard", "optuna-dashboard on the competition's study, on localhost"),
 }
@@ -41,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = {name: verbs.add_parser(name, parents=[common], help=text) for name, (_, text) in VERBS.items()}
     sub["train"].add_argument("--resume", nargs="?", const="", default=None, metavar="RUN",
                               help="continue an interrupted run (default: the newest)")
+    sub["compare"].add_argument("--models", nargs="*", default=[], metavar="MODEL",
+                                help="models to compare (default: compare.models); 'a b' or a,b")
+    sub["learning-curve"].add_argument("--fractions", nargs="*", default=[], type=float, metavar="F",
+                                       help="fractions of the training split (default: compare.fractions)")
     sub["predict"].add_argument("--runs", nargs="*", default=[], metavar="RUN",
                                 help="runs to ensemble (default: predict.runs, else the newest run)")
     add_tune_arguments(sub["tune"], sub["dashboard"])
@@ -67,6 +73,25 @@ def split_overrides(values: list[str]) -> list[str]:
     return [item for value in values for item in value.split()]
 
 
+# verbs that use a competition's preset of this name unless --preset names another: a
+# comparison trains ten models, so it needs its own (shorter) epochs to finish in an hour
+VERB_PRESETS = {"compare": "compare", "learning-curve": "compare"}
+
+
+def verb_preset(verb: str, comp: str) -> str:
+    """The verb's default preset when the competition defines it, else ''."""
+    from kit import competitions, config, paths
+
+    name = VERB_PRESETS.get(verb, "")
+    if not name:
+        return ""
+    toml_path = paths.competition_dir(competitions.resolve_name(comp)) / "competition.toml"
+    if name not in config.read_toml(toml_path).get("presets", {}):
+        return ""
+    print(f"using [presets.{name}] of {toml_path.parent.name} (--preset / PRESET= picks another)")
+    return name
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.set = split_overrides(args.set)
@@ -74,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         from kit import commands, competitions, tuned
 
         params = tuned.load_params(args.comp, args.params) if args.params else None
+        args.preset = args.preset or verb_preset(args.verb, args.comp)
         cfg = competitions.load_config(args.comp, args.preset, args.set, args.data, params)
         return getattr(commands, VERBS[args.verb][0])(args, cfg)
     except KitError as error:

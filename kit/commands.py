@@ -63,9 +63,30 @@ def cmd_predict(args, cfg: Config) -> int:
     from kit import data
 
     loaded = data.load(cfg)
-    path, record = predict_and_write(cfg, loaded, args.runs or list(cfg.predict.runs))
+    names = args.runs or list(cfg.predict.runs)
+    if not names and model_requested(args.set):  # MODEL=svm: the newest run of that model
+        names = [newest_run_of(cfg.competition.slug, cfg.train.model)]
+    path, record = predict_and_write(cfg, loaded, names)
     print_submission(path, record)
     return 0
+
+
+def model_requested(overrides: list[str]) -> bool:
+    """Whether --set names the model (the Makefile's MODEL=), not just the config default."""
+    return any(item.split("=", 1)[0].strip() in ("model", "train.model") for item in overrides)
+
+
+def newest_run_of(slug: str, model: str) -> str:
+    """The newest run folder of `slug` whose saved config trained `model`."""
+    import json
+
+    found = [p.parent for p in paths.runs_dir(slug).glob("*/config.json")
+             if json.loads(p.read_text()).get("train", {}).get("model") == model]
+    if not found:
+        raise KitError(f"no {model} runs in {paths.runs_dir(slug)}: run `make train COMP={slug} MODEL={model}` first")
+    return max(found, key=lambda p: (p / "config.json").stat().st_mtime).name
+
+
 
 
 def predict_and_write(cfg: Config, loaded, run_names: list[str]) -> tuple[Path, dict]:
@@ -149,6 +170,43 @@ def cmd_models(args, cfg: Config) -> int:
         spec = models.get(name)
         print(f"{name:14} {spec.kind:8} {spec.summary}")
     return 0
+
+
+def cmd_compare(args, cfg: Config) -> int:
+    """Every model of --models (default compare.models) on one seeded split: table and chart."""
+    from kit import compare, data
+
+    names = [name for value in args.models for name in value.replace(",", " ").split()] or list(cfg.compare.models)
+    loaded = data.load(cfg)
+    started = time.perf_counter()
+    table, folder = compare.compare(cfg, loaded.train, names, test=loaded.test)
+    print((folder / "results.md").read_text())
+    print(f"compared {len(table)} models in {time.perf_counter() - started:.0f} s: {folder}")
+    print(f"  table: {folder / 'results.md'} (and .csv), chart: {folder / 'compare.png'}")
+    return 0
+
+
+def cmd_learning_curve(args, cfg: Config) -> int:
+    """train.model (MODEL=) on growing fractions of the training split: table and plot."""
+    from kit import compare, data
+
+    loaded = data.load(cfg, with_test=False)
+    table, folder = compare.learning_curve(cfg, loaded.train, args.fractions or None)
+    print((folder / "results.md").read_text())
+    print(f"learning curve of {cfg.train.model}: {folder / 'learning_curve.png'}")
+    return 0
+
+
+def cmd_tune(args, cfg: Config) -> int:
+    from kit import tune
+
+    return tune.cmd_tune(args, cfg)
+
+
+def cmd_dashboard(args, cfg: Config) -> int:
+    from kit import tune
+
+    return tune.cmd_dashboard(args, cfg)
 
 
 def cmd_tune(args, cfg: Config) -> int:

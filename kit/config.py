@@ -85,6 +85,10 @@ class TrainSection:
     mixed_precision: str = "auto"  # auto (on GPU only) | off | mixed_float16 | mixed_bfloat16
     jit_compile: str = "auto"  # auto | on | off: XLA for the whole step, augmentation included
     seed: int = 42  # weights, shuffling and augmentation
+    # scikit-learn models only: fit on at most this many (stratified, seeded) rows. Kernel SVMs and
+    # KNN grow quadratically / per query with the rows, so a full-size fit can take an hour.
+    # 0 = the model's own cap (kit.models.classical.ROW_CAPS: svm 30k, knn 50k); -1 = every row.
+    max_train_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,39 @@ class TuneSection:
 
 
 @dataclass(frozen=True)
+class CompareSection:
+    """`make compare` and `make learning-curve` (kit.compare)."""
+
+    # the issue's baseline list: four scikit-learn models, then the networks from small to large
+    models: tuple[str, ...] = (
+        "logreg", "knn", "svm", "random_forest", "dense", "dnn", "dnn_dropout", "cnn", "dcnn", "deotte_cnn",
+    )
+    fractions: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0)  # of the training split, for learning curves
+    # per-model settings on top of the config, "MODEL:key=value" (e.g. "cnn:train.epochs=3"): an MLP
+    # epoch costs seconds and a CNN epoch minutes on a CPU, so one epoch count rarely fits all
+    overrides: tuple[str, ...] = ()
+    train_score_rows: int = 5000  # training rows scored for the learning curve's train score
+
+
+@dataclass(frozen=True)
+class TuneSection:
+    """`make tune`: an Optuna study around the same fit() as `make train` (see kit.tune)."""
+
+    n_trials: int = 20  # trials per call, split among its workers; 0 = until timeout
+    timeout: float = 0.0  # seconds per call (0 = none); a running trial is finished, not cut
+    study: str = ""  # "" = the competition's slug; an existing name is continued
+    storage: str = ""  # "" = SQLite under artifacts/<slug>/tune (journal file if workers > 1); RDB URL
+    workers: int = 1  # processes on this machine sharing the study
+    sampler: str = "tpe"  # tpe | random
+    pruner: str = "median"  # median | hyperband | none
+    startup_trials: int = 5  # random trials (TPE) and finished trials before pruning starts
+    space: str = ""  # "" = competitions/<slug>/space.py; or another space file
+    heartbeat_interval: int = 30  # RDB storages: seconds between a running trial's heartbeats
+    grace_period: int = 120  # a trial silent this long is marked failed (its worker died)
+    top: int = 10  # rows of the summary table
+
+
+@dataclass(frozen=True)
 class Config:
     competition: CompetitionSection = field(default_factory=CompetitionSection)
     data: DataSection = field(default_factory=DataSection)
@@ -128,6 +165,7 @@ class Config:
     train: TrainSection = field(default_factory=TrainSection)
     predict: PredictSection = field(default_factory=PredictSection)
     submission: SubmissionSection = field(default_factory=SubmissionSection)
+    compare: CompareSection = field(default_factory=CompareSection)
     tune: TuneSection = field(default_factory=TuneSection)
 
     @property

@@ -33,12 +33,24 @@ def with_tta(model: keras.Model, cfg: Config) -> keras.Model:
 
 
 def checkpoints(run_dir: Path) -> list[Path]:
-    found = sorted(run_dir.glob("fold*/best.keras"))
+    """Every fold's saved model: `best.keras` (networks) or `best.joblib` (scikit-learn)."""
+    found = sorted([*run_dir.glob("fold*/best.keras"), *run_dir.glob("fold*/best.joblib")])
     if not found:
         from kit.errors import KitError
 
-        raise KitError(f"{run_dir}: no checkpoints (fold*/best.keras); did the run finish an epoch?")
+        raise KitError(f"{run_dir}: no checkpoints (fold*/best.keras or best.joblib); did the run finish an epoch?")
     return found
+
+
+def predict_checkpoint(path: Path, cfg: Config, images: np.ndarray) -> np.ndarray:
+    """One checkpoint's class probabilities: a network with its TTA views, a scikit-learn model
+    on flattened pixels (TTA does not apply: the views would need one fit per view)."""
+    if path.suffix == ".joblib":
+        from kit import classical
+
+        return classical.predict_proba(classical.load(path), images, cfg.num_classes)
+    model = with_tta(load_checkpoint(path), cfg)
+    return model.predict(images, batch_size=cfg.predict.batch_size, verbose=0)
 
 
 def predict_run(run_dir: Path, images: np.ndarray, tta: int | None = None) -> np.ndarray:
@@ -50,8 +62,7 @@ def predict_run(run_dir: Path, images: np.ndarray, tta: int | None = None) -> np
     total = None
     paths = checkpoints(run_dir)
     for path in paths:
-        model = with_tta(load_checkpoint(path), cfg)
-        probabilities = model.predict(images, batch_size=cfg.predict.batch_size, verbose=0)
+        probabilities = predict_checkpoint(path, cfg, images)
         total = probabilities if total is None else total + probabilities
     return total / len(paths)
 

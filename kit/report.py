@@ -80,3 +80,37 @@ def plot_examples(images, labels, predicted, names: list[str], target: Path, cou
     fig.tight_layout()
     fig.savefig(target, dpi=100)
     plt.close(fig)
+
+def plot_comparison(table: pd.DataFrame, target: Path) -> None:
+    """`make compare`'s chart: scores, training time and prediction time per model."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    y = np.arange(len(table))
+    axes[0].barh(y - 0.2, table["accuracy"], height=0.4, label="accuracy")
+    axes[0].barh(y + 0.2, table["macro_f1"], height=0.4, label="macro-F1")
+    low = max(0.0, float(table[["accuracy", "macro_f1"]].min().min()) - 0.05)
+    axes[0].set(xlim=(low, 1.0), title="validation scores")
+    axes[0].legend(fontsize="small", loc="lower right")
+    panels = (("train_seconds", "training time (s, log)"),
+              ("predict_seconds_per_1000", "prediction s / 1,000 images (log)"))
+    for ax, (column, title) in zip(axes[1:], panels, strict=True):
+        ax.barh(y, table[column].clip(lower=1e-3), color="tab:gray")
+        ax.set(xscale="log", title=title)
+    for ax in axes:
+        ax.set_yticks(y, table["model"])
+        ax.invert_yaxis()  # first model on top, as in the table
+    fig.tight_layout()
+    fig.savefig(target, dpi=100)
+    plt.close(fig)
+
+
+def plot_learning_curve(table: pd.DataFrame, model: str, metric: str, target: Path) -> None:
+    """Train and validation score against the number of training examples."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(table["examples"], table["train_score"], "o-", label="train")
+    ax.plot(table["examples"], table["val_score"], "o--", label="validation")
+    ax.set(xscale="log", xlabel="training examples", ylabel=metric, title=f"learning curve: {model}")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(target, dpi=100)
+    plt.close(fig)

@@ -124,6 +124,10 @@ def fit(
     verbose: int | str = "auto",
 ) -> FoldResult:
     """Train one model on `train_index`, validate on `val_index`; the best epoch is kept."""
+    if models.get(cfg.train.model).kind == "sklearn":  # scikit-learn baselines: kit.classical
+        from kit import classical
+
+        return classical.fit(cfg, images, train_index, val_index, fold_dir)
     fold_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.train.seed)
     set_precision(cfg.train.mixed_precision)

@@ -52,5 +52,5 @@ def names(kind: str | None = None) -> list[str]:
 
 
 def load_builtin() -> None:
-    """Import the built-in zoo (lazily: importing Keras costs seconds)."""
-    from kit.models import zoo  # noqa: F401
+    """Import the built-in zoo and the scikit-learn baselines (lazily: Keras costs seconds)."""
+    from kit.models import classical, zoo  # noqa: F401

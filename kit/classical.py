@@ -1,0 +1,167 @@
+"""Fitting and using the scikit-learn models of the registry (kind "sklearn").
+
+`kit.train.fit` hands these models here, so they share the runs, splits, reports, prediction and
+submission path of the networks: a fold folder holds `best.joblib` (the fitted pipeline) and a
+one-row `history.csv` (train and validation scores, the shape of a Keras history).
+
+Models whose cost explodes with the data fit on a stratified, seeded subsample (see
+`train.max_train_rows` and `kit.models.classical.ROW_CAPS`), and say so with a warning.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.metrics import log_loss
+from sklearn.model_selection import train_test_split
+
+from kit import metrics, models
+from kit.config import Config
+from kit.data.pixels import Images
+from kit.errors import KitError
+
+
+def flat(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, C) uint8 -> (N, H*W*C): scikit-learn wants one row per image."""
+    return images.reshape(len(images), -1)
+
+
+def row_cap(cfg: Config) -> int:
+    """The most training rows the configured model fits on (0 = no cap)."""
+    from kit.models.classical import ROW_CAPS
+
+    if cfg.train.max_train_rows < -1:
+        raise KitError(f"train.max_train_rows={cfg.train.max_train_rows}: use -1 (all), 0 (model default) or N")
+    if cfg.train.max_train_rows == -1:
+        return 0
+    return cfg.train.max_train_rows or ROW_CAPS.get(cfg.train.model, 0)
+
+
+def subsample_index(labels: np.ndarray, index: np.ndarray, rows: int, seed: int) -> np.ndarray:
+    """At most `rows` of `index`, stratified by label and seeded (sorted; all of it if it fits)."""
+    if not rows or len(index) <= rows:
+        return index
+    counts = np.bincount(labels[index])
+    stratify = labels[index] if counts[counts > 0].min() >= 2 and rows >= len(counts) else None
+    chosen, _ = train_test_split(index, train_size=rows, stratify=stratify, random_state=seed)
+    return np.sort(chosen)
+
+
+def fitted_index(cfg: Config, labels: np.ndarray, train_index: np.ndarray) -> np.ndarray:
+    """The rows `fit` actually trains on: `train_index`, capped by `row_cap`."""
+    return subsample_index(labels, train_index, row_cap(cfg), cfg.train.seed)
+
+
+def build(cfg: Config):
+    """The registered estimator, seeded with train.seed wherever it has a random_state."""
+    spec = models.get(cfg.train.model)
+    estimator = spec.factory(cfg.image_shape, cfg.num_classes, width=cfg.train.width, dropout=cfg.train.dropout)
+    seeds = {key: cfg.train.seed for key in estimator.get_params() if key.endswith("random_state")}
+    return estimator.set_params(**seeds)
+
+
+def fit(cfg: Config, images: Images, train_index: np.ndarray, val_index: np.ndarray, fold_dir: Path):
+    """Fit on the (capped) training rows, save `best.joblib`, score the validation rows.
+
+    Returns `kit.train.FoldResult` like the Keras path (one "epoch"; `seconds` is the fit time).
+    """
+    from kit.train import FoldResult
+
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    rows = fitted_index(cfg, images.labels, train_index)
+    if len(rows) < len(train_index):
+        warn_subsample(cfg.train.model, len(rows), len(train_index))
+    estimator = build(cfg)
+    started = time.perf_counter()
+    estimator.fit(flat(images.images[rows]), images.labels[rows])
+    seconds = time.perf_counter() - started
+    checkpoint = fold_dir / "best.joblib"
+    joblib.dump(estimator, checkpoint)
+    probabilities = predict_proba(estimator, images.images[val_index], cfg.num_classes)
+    scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
+    write_history(cfg, estimator, images, rows, val_index, probabilities, fold_dir / "history.csv")
+    print(f"{cfg.train.model}: fitted on {len(rows)} rows in {seconds:.1f} s, "
+          f"validation accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f}", flush=True)
+    return FoldResult(checkpoint, val_index, probabilities, scores, 1, seconds)
+
+
+def warn_subsample(model: str, rows: int, total: int) -> None:
+    message = (f"{model}: fitting on a stratified subsample of {rows} of {total} training rows "
+               f"(its cost explodes with the data); train.max_train_rows=-1 uses every row")
+    warnings.warn(message, stacklevel=3)
+    print(f"warning: {message}", flush=True)
+
+
+def write_history(cfg: Config, estimator, images: Images, rows, val_index, val_probabilities, target: Path) -> None:
+    """One row in Keras' history.csv columns, so the run reports plot it like a network's."""
+    seen = subsample_index(images.labels, rows, cfg.compare.train_score_rows, cfg.train.seed)
+    train_probabilities = predict_proba(estimator, images.images[seen], cfg.num_classes)
+    classes = list(range(cfg.num_classes))
+    row = {
+        "epoch": 0,
+        "accuracy": float((train_probabilities.argmax(1) == images.labels[seen]).mean()),
+        "loss": log_loss(images.labels[seen], train_probabilities, labels=classes),
+        "val_accuracy": float((val_probabilities.argmax(1) == images.labels[val_index]).mean()),
+        "val_loss": log_loss(images.labels[val_index], val_probabilities, labels=classes),
+    }
+    pd.DataFrame([row]).to_csv(target, index=False)
+
+
+def predict_proba(estimator, images: np.ndarray, num_classes: int | None = None) -> np.ndarray:
+    """Class probabilities (N, classes) on flattened pixels.
+
+    Estimators without `predict_proba` (an SVC without Platt scaling) get a softmax of their
+    decision function: the same argmax, probabilities good enough to average in an ensemble.
+    """
+    pixels = flat(images)
+    if hasattr(estimator, "predict_proba"):
+        probabilities = estimator.predict_proba(pixels)
+    else:
+        decision = estimator.decision_function(pixels)
+        decision = decision - decision.max(axis=1, keepdims=True)
+        probabilities = np.exp(decision) / np.exp(decision).sum(axis=1, keepdims=True)
+    return align_classes(estimator, probabilities.astype(np.float32), num_classes)
+
+
+def align_classes(estimator, probabilities: np.ndarray, num_classes: int | None) -> np.ndarray:
+    """Columns for every class 0..num_classes-1, even those missing from a (sub)sample."""
+    classes = np.asarray(estimator.classes_)
+    width = num_classes or int(classes.max()) + 1
+    if len(classes) == width and (classes == np.arange(width)).all():
+        return probabilities
+    full = np.zeros((len(probabilities), width), dtype=np.float32)
+    full[:, classes] = probabilities
+    return full
+
+
+def load(path: Path):
+    """A fitted estimator saved by `fit`."""
+    if not path.exists():
+        raise KitError(f"{path}: model file not found")
+    return joblib.load(path)
+
+
+def parameter_count(estimator) -> int | None:
+    """Numbers the fitted model stores: weights, support vectors, kept training rows or tree
+    nodes (one per node). None for an estimator this function does not know."""
+    steps = [step for _, step in estimator.steps] if hasattr(estimator, "steps") else [estimator]
+    total = 0
+    for step in steps:
+        if hasattr(step, "components_"):  # PCA
+            total += step.components_.size + step.mean_.size
+        elif hasattr(step, "support_vectors_"):  # SVC
+            total += step.support_vectors_.size + step.dual_coef_.size + step.intercept_.size
+        elif hasattr(step, "coef_"):  # linear models
+            total += step.coef_.size + step.intercept_.size
+        elif hasattr(step, "_fit_X"):  # KNN keeps its training rows
+            total += step._fit_X.size
+        elif hasattr(step, "estimators_"):  # forests
+            total += sum(tree.tree_.node_count for tree in step.estimators_)
+        elif hasattr(step, "predict"):  # a model this function does not know
+            return None
+    return total
