@@ -53,6 +53,14 @@ class DataSection:
     folds: int = 0  # 0 = one holdout split; k >= 2 = stratified k-fold, one model per fold
     limit: int = 0  # train on the first N rows only (0 = all): smoke runs and tests
     seed: int = 42  # the split's seed, separate from the training seed so splits stay fixed
+    # format = "images" (kit.data.folders): CSVs of image paths and labels, folders of files
+    image_column: str = ""  # the CSVs' image path/id column; "" = guess (sample's id column, ...)
+    val_file: str = ""  # a second labelled CSV merged with train_file before the re-split
+    train_dir: str = ""  # folders of the images, relative to the data folder; "" = the CSV's stem
+    val_dir: str = ""  # ... ("" = val for val.csv)
+    test_dir: str = ""  # ... ("" = test); the sample submission's ids name its files
+    workers: int = 0  # decoding threads; 0 = CPU count + 4 (Pillow releases the GIL)
+    cache: bool = True  # keep decoded arrays in artifacts/<slug>/cache (keyed by files and size)
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,24 @@ class TrainSection:
     mixed_precision: str = "auto"  # auto (on GPU only) | off | mixed_float16 | mixed_bfloat16
     jit_compile: str = "auto"  # auto | on | off: XLA for the whole step, augmentation included
     seed: int = 42  # weights, shuffling and augmentation
+    # plateau: constant rate, halved by ReduceLROnPlateau; onecycle: linear warm-up for the first
+    # 20% of steps to learning_rate, then cosine decay to 0 (keeps accuracy at large batch sizes)
+    schedule: str = "plateau"
+    steps_per_execution: int = 1  # batches per compiled call: >1 keeps a GPU busy on small models
+    # off | data_parallel: keras.distribution.DataParallel (JAX) or tf.distribute.MirroredStrategy
+    # (TensorFlow) over every local device; batch_size is the global batch
+    distribute: str = "off"
+    # imbalance (kit.resample): none | over (random over-sampling of the smaller classes up to the
+    # largest) | under (random under-sampling of the larger classes down to the smallest); on the
+    # training split only, so validation keeps the true class mix
+    resample: str = "none"
+    class_weight: str = "none"  # none | balanced: loss weights n / (k * count), sklearn's formula
+    # transfer learning (kit.transfer): imagenet (Keras cache, $KERAS_HOME/models) | none (from
+    # scratch) | a path to a local weights file (.h5 / .weights.h5) for offline machines
+    weights: str = "imagenet"
+    fine_tune_epochs: int = 0  # after `epochs` with the base frozen, this many with its top unfrozen
+    fine_tune_layers: int = 30  # the base's top N layers unfrozen (BatchNorm stays frozen)
+    fine_tune_learning_rate: float = 1e-4  # lower than the head's, so the unfrozen layers move gently
     # scikit-learn models only: fit on at most this many (stratified, seeded) rows. Kernel SVMs and
     # KNN grow quadratically / per query with the rows, so a full-size fit can take an hour.
     # 0 = the model's own cap (kit.models.classical.ROW_CAPS: svm 30k, knn 50k); -1 = every row.
@@ -104,24 +130,6 @@ class SubmissionSection:
     id_column: str = "ImageId"  # used when the competition ships no sample submission
     label_column: str = "Label"
     id_start: int = 1  # Kaggle's digit-recognizer counts ImageId from 1
-
-
-@dataclass(frozen=True)
-class TuneSection:
-    """`make tune`: an Optuna study around the same fit() as `make train` (see kit.tune)."""
-
-    n_trials: int = 20  # trials per call, split among its workers; 0 = until timeout
-    timeout: float = 0.0  # seconds per call (0 = none); a running trial is finished, not cut
-    study: str = ""  # "" = the competition's slug; an existing name is continued
-    storage: str = ""  # "" = SQLite under artifacts/<slug>/tune (journal file if workers > 1); RDB URL
-    workers: int = 1  # processes on this machine sharing the study
-    sampler: str = "tpe"  # tpe | random
-    pruner: str = "median"  # median | hyperband | none
-    startup_trials: int = 5  # random trials (TPE) and finished trials before pruning starts
-    space: str = ""  # "" = competitions/<slug>/space.py; or another space file
-    heartbeat_interval: int = 30  # RDB storages: seconds between a running trial's heartbeats
-    grace_period: int = 120  # a trial silent this long is marked failed (its worker died)
-    top: int = 10  # rows of the summary table
 
 
 @dataclass(frozen=True)
@@ -165,8 +173,8 @@ class Config:
     train: TrainSection = field(default_factory=TrainSection)
     predict: PredictSection = field(default_factory=PredictSection)
     submission: SubmissionSection = field(default_factory=SubmissionSection)
-    compare: CompareSection = field(default_factory=CompareSection)
     tune: TuneSection = field(default_factory=TuneSection)
+    compare: CompareSection = field(default_factory=CompareSection)
 
     @property
     def num_classes(self) -> int:

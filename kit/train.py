@@ -8,6 +8,7 @@ and epoch, so `--resume` continues an interrupted run where it stopped).
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from kit.config import Config
 from kit.data.pixels import Images
 from kit.data.splits import load_splits, make_splits, save_splits
 from kit.errors import KitError, TrainingDiverged
+from kit.resample import class_weights, resample_index
+from kit.transfer import factory_options, fit_stages
 
 
 @dataclass
@@ -50,7 +53,8 @@ def build_model(cfg: Config) -> keras.Model:
     spec = models.get(cfg.train.model)
     if spec.kind != "keras":
         raise KitError(f"model '{cfg.train.model}' is a {spec.kind} model; `make train` fits Keras networks")
-    network = spec.factory(cfg.image_shape, cfg.num_classes, width=cfg.train.width, dropout=cfg.train.dropout)
+    network = spec.factory(cfg.image_shape, cfg.num_classes, width=cfg.train.width, dropout=cfg.train.dropout,
+                           **factory_options(spec.factory, cfg))
     inputs = keras.Input(cfg.image_shape, name="pixels")
     x = keras.layers.Rescaling(1 / 255.0)(inputs)
     if augmentation_enabled(cfg.augment):
@@ -63,14 +67,48 @@ def augmentation_enabled(aug: config.AugmentSection) -> bool:
     return any(ranges) or aug.horizontal_flip
 
 
-def compile_model(model: keras.Model, cfg: Config) -> None:
+def compile_model(model: keras.Model, cfg: Config, steps_per_epoch: int = 1) -> None:
     jit = {"auto": "auto", "on": True, "off": False}[cfg.train.jit_compile]
     model.compile(
-        optimizer=keras.optimizers.Adam(cfg.train.learning_rate),
+        optimizer=keras.optimizers.Adam(learning_rate(cfg, steps_per_epoch)),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.train.label_smoothing),
         metrics=["accuracy", keras.metrics.F1Score(average="macro", name="macro_f1")],
         jit_compile=jit,
+        steps_per_execution=cfg.train.steps_per_execution,
     )
+
+
+def learning_rate(cfg: Config, steps_per_epoch: int):
+    """A float for `plateau` (ReduceLROnPlateau adjusts it), a schedule for `onecycle`."""
+    if cfg.train.schedule == "plateau":
+        return cfg.train.learning_rate
+    if cfg.train.schedule != "onecycle":
+        raise KitError(f"train.schedule '{cfg.train.schedule}' is not one of plateau, onecycle")
+    total = max(1, steps_per_epoch * cfg.train.epochs)
+    warmup = max(1, total // 5)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=cfg.train.learning_rate / 10, decay_steps=total - warmup, alpha=0.0,
+        warmup_target=cfg.train.learning_rate, warmup_steps=warmup,
+    )
+
+
+def distribution_scope(cfg: Config):
+    """Build and compile inside this: data parallelism over every local device when asked."""
+    import contextlib
+
+    if cfg.train.distribute == "off":
+        return contextlib.nullcontext()
+    if cfg.train.distribute != "data_parallel":
+        raise KitError(f"train.distribute '{cfg.train.distribute}' is not one of off, data_parallel")
+    backend = keras.backend.backend()
+    if backend == "jax":
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+        return contextlib.nullcontext()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy().scope()
+    raise KitError(f"train.distribute=data_parallel is not supported on the {backend} backend")
 
 
 def set_precision(mode: str) -> str:
@@ -100,12 +138,13 @@ def callbacks_for(cfg: Config, fold_dir: Path, resume: bool) -> list[keras.callb
         keras.callbacks.BackupAndRestore(str(fold_dir / "backup")),
         keras.callbacks.ModelCheckpoint(str(fold_dir / "best.keras"), monitor=monitor, mode="max", save_best_only=True),
         keras.callbacks.CSVLogger(str(fold_dir / "history.csv"), append=resume),
-        keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss", factor=cfg.train.reduce_lr_factor, patience=cfg.train.reduce_lr_patience,
-            min_lr=cfg.train.min_lr, verbose=1,
-        ),
         keras.callbacks.TerminateOnNaN(),
     ]
+    if cfg.train.schedule == "plateau":  # a one-cycle schedule owns the learning rate itself
+        chosen.append(keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=cfg.train.reduce_lr_factor, patience=cfg.train.reduce_lr_patience,
+            min_lr=cfg.train.min_lr, verbose=1,
+        ))
     if cfg.train.early_stopping_patience:
         chosen.append(keras.callbacks.EarlyStopping(
             monitor=monitor, mode="max", patience=cfg.train.early_stopping_patience, restore_best_weights=True,
@@ -124,6 +163,8 @@ def fit(
     verbose: int | str = "auto",
 ) -> FoldResult:
     """Train one model on `train_index`, validate on `val_index`; the best epoch is kept."""
+    # imbalance: resample the training rows only, so validation keeps the true class mix
+    train_index = resample_index(cfg, images.labels, train_index, fold_dir)
     if models.get(cfg.train.model).kind == "sklearn":  # scikit-learn baselines: kit.classical
         from kit import classical
 
@@ -131,13 +172,18 @@ def fit(
     fold_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.train.seed)
     set_precision(cfg.train.mixed_precision)
-    model = build_model(cfg)
-    compile_model(model, cfg)
+    steps_per_epoch = -(-len(train_index) // cfg.train.batch_size)
+    compile_for_data = functools.partial(compile_model, steps_per_epoch=steps_per_epoch)
+    with distribution_scope(cfg):
+        model = build_model(cfg)
+        compile_for_data(model, cfg)
     # labels one-hot: needed for label smoothing and the macro-F1 metric
     onehot = keras.utils.to_categorical(images.labels, cfg.num_classes).astype("float32")
     started = time.perf_counter()
-    history = model.fit(
-        images.images[train_index], onehot[train_index],
+    # one stage, or two for a pretrained base (kit.transfer: frozen, then its top fine-tuned)
+    history = fit_stages(
+        model, cfg, compile_for_data, images.images[train_index], onehot[train_index],
+        class_weight=class_weights(cfg, images.labels[train_index]),
         validation_data=(images.images[val_index], onehot[val_index]),
         epochs=cfg.train.epochs,
         batch_size=cfg.train.batch_size,
