@@ -33,7 +33,8 @@ def cmd_audit(args, cfg: Config) -> int:
     from kit.data.audit import audit, format_summary
 
     loaded = data.load(cfg)
-    summary = audit(cfg, loaded.train, loaded.test, paths.artifacts_dir(cfg.competition.slug) / "audit")
+    summary = audit(cfg, loaded.train, loaded.test, paths.artifacts_dir(cfg.competition.slug) / "audit",
+                    faults=loaded.faults)
     print(format_summary(summary))
     return 0
 
@@ -152,7 +153,8 @@ def cmd_run(args, cfg: Config) -> int:
     started = time.perf_counter()
     loaded = data.load(cfg)
     print("== audit")
-    print(format_summary(audit(cfg, loaded.train, loaded.test, paths.artifacts_dir(cfg.competition.slug) / "audit")))
+    print(format_summary(audit(cfg, loaded.train, loaded.test, paths.artifacts_dir(cfg.competition.slug) / "audit",
+                               faults=loaded.faults)))
     print("== train")
     result = train.train(cfg, loaded.train)
     print_run(cfg, result)

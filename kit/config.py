@@ -93,6 +93,17 @@ class TrainSection:
     mixed_precision: str = "auto"  # auto (on GPU only) | off | mixed_float16 | mixed_bfloat16
     jit_compile: str = "auto"  # auto | on | off: XLA for the whole step, augmentation included
     seed: int = 42  # weights, shuffling and augmentation
+    # imbalance (kit.resample): none | over (random over-sampling of the smaller classes up to the
+    # largest) | under (random under-sampling of the larger classes down to the smallest); on the
+    # training split only, so validation keeps the true class mix
+    resample: str = "none"
+    class_weight: str = "none"  # none | balanced: loss weights n / (k * count), sklearn's formula
+    # transfer learning (kit.transfer): imagenet (Keras cache, $KERAS_HOME/models) | none (from
+    # scratch) | a path to a local weights file (.h5 / .weights.h5) for offline machines
+    weights: str = "imagenet"
+    fine_tune_epochs: int = 0  # after `epochs` with the base frozen, this many with its top unfrozen
+    fine_tune_layers: int = 30  # the base's top N layers unfrozen (BatchNorm stays frozen)
+    fine_tune_learning_rate: float = 1e-4  # lower than the head's, so the unfrozen layers move gently
     # plateau: constant rate, halved by ReduceLROnPlateau; onecycle: linear warm-up for the first
     # 20% of steps to learning_rate, then cosine decay to 0 (keeps accuracy at large batch sizes)
     schedule: str = "plateau"

@@ -34,15 +34,18 @@ def find_duplicates(train: Images, test: Images | None) -> pd.DataFrame:
     repeats = frame[frame.duplicated("hash")]
     rows = [
         {"split": "train", "row": r.row, "same_as": f"train row {first.at[r.hash, 'row']}",
-         "label": r.label, "other_label": first.at[r.hash, "label"]}
+         "label": r.label, "other_label": first.at[r.hash, "label"],
+         "id": train.ids[r.row - 1], "same_as_id": train.ids[first.at[r.hash, "row"] - 1]}
         for r in repeats.itertuples()
     ]
     if test is not None:
         for row, digest in enumerate(image_hashes(test.images), start=1):
             if digest in first.index:
                 rows.append({"split": "test", "row": row, "same_as": f"train row {first.at[digest, 'row']}",
-                             "label": None, "other_label": first.at[digest, "label"]})
-    return pd.DataFrame(rows, columns=["split", "row", "same_as", "label", "other_label"])
+                             "label": None, "other_label": first.at[digest, "label"],
+                             "id": test.ids[row - 1], "same_as_id": train.ids[first.at[digest, "row"] - 1]})
+    columns = ["split", "row", "same_as", "label", "other_label", "id", "same_as_id"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def blank_rows(images: np.ndarray) -> np.ndarray:
@@ -56,8 +59,9 @@ def class_balance(labels: np.ndarray, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"class": names, "count": counts, "fraction": counts / counts.sum()})
 
 
-def audit(cfg: Config, train: Images, test: Images | None, folder: Path) -> dict:
-    """Run every check, write the report folder, return the summary."""
+def audit(cfg: Config, train: Images, test: Images | None, folder: Path, faults: pd.DataFrame | None = None) -> dict:
+    """Run every check, write the report folder, return the summary. `faults` lists image files
+    that could not be used (kit.data.folders): they are counted and written to faults.csv."""
     folder.mkdir(parents=True, exist_ok=True)
     names = list(cfg.competition.class_names)
     duplicates = find_duplicates(train, test)
@@ -73,6 +77,7 @@ def audit(cfg: Config, train: Images, test: Images | None, folder: Path) -> dict
         "test_rows": 0 if test is None else len(test),
         "duplicates_in_train": len(within),
         "duplicates_with_conflicting_labels": int((within.label != within.other_label).sum()),
+        "duplicate_pairs": [f"{r.id} = {r.same_as_id}" for r in within.head(50).itertuples()],
         "test_images_also_in_train": int((duplicates.split == "test").sum()),
         "blank_train_rows": blank_rows(train.images).tolist(),
         "blank_test_rows": [] if test is None else blank_rows(test.images).tolist(),
@@ -81,6 +86,9 @@ def audit(cfg: Config, train: Images, test: Images | None, folder: Path) -> dict
         "imbalance_ratio": float(present.max() / present.min()),
         "report": str(folder),
     }
+    if faults is not None:
+        faults.to_csv(folder / "faults.csv", index=False)
+        summary["file_faults"] = {kind: group["file"].tolist() for kind, group in faults.groupby("fault")}
     fileio.write_json(folder / "summary.json", summary)
     return summary
 
@@ -91,6 +99,7 @@ def format_summary(summary: dict) -> str:
         f"rows: {summary['train_rows']} train, {summary['test_rows']} test",
         f"exact duplicates in train: {summary['duplicates_in_train']} "
         f"({summary['duplicates_with_conflicting_labels']} with a different label)",
+        *(f"  {pair}" for pair in summary.get("duplicate_pairs", [])[:10]),
         f"test images also in train: {summary['test_images_also_in_train']}",
         f"blank images: {len(blank_train)} train{list_rows(blank_train)}, {len(blank_test)} test{list_rows(blank_test)}",
         f"class balance (largest/smallest = {summary['imbalance_ratio']:.1f}):",
@@ -100,6 +109,11 @@ def format_summary(summary: dict) -> str:
         lines.append(f"  {name:>14} {count:>7}  {count / total:6.1%}")
     if summary["missing_classes"]:
         lines.append(f"classes with no training rows: {', '.join(summary['missing_classes'])}")
+    if "file_faults" in summary:  # image-folder competitions: files skipped (train) or blanked (test)
+        total = sum(len(files) for files in summary["file_faults"].values())
+        lines.append(f"unusable image files: {total}" + (" (listed in faults.csv)" if total else ""))
+        for kind, files in summary["file_faults"].items():
+            lines.append(f"  {kind:>14} {len(files):>7}  {', '.join(files[:5])}{', ...' if len(files) > 5 else ''}")
     lines.append(f"report: {summary['report']}")
     return "\n".join(lines)
 

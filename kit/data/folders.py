@@ -79,22 +79,33 @@ def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample) -> tupl
     column names and common names. The real competition's names are not known in advance."""
     columns = [str(c) for c in frame.columns]
     sample_columns = [] if sample is None else [str(c) for c in sample.columns]
-    label = pick_column(path, columns, cfg.data.label_column, "data.label_column",
-                        [*sample_columns[1:2], *LABEL_NAMES])
+    label = pick_column(
+        path,
+        columns,
+        cfg.data.label_column,
+        "data.label_column",
+        [*sample_columns[1:2], *LABEL_NAMES],
+    )
     if not label:
         candidates = [c for c in columns if looks_like_labels(frame[c], cfg.num_classes)]
         if len(candidates) != 1:
-            raise KitError(f"{path}: cannot tell which column holds the labels (columns: "
-                           f"{', '.join(columns)}): set data.label_column")
+            raise KitError(
+                f"{path}: cannot tell which column holds the labels (columns: "
+                f"{', '.join(columns)}): set data.label_column"
+            )
         label = candidates[0]
     others = [c for c in columns if c != label]
-    image = pick_column(path, others, cfg.data.image_column, "data.image_column", sample_columns[:1])
+    image = pick_column(
+        path, others, cfg.data.image_column, "data.image_column", sample_columns[:1]
+    )
     if not image:
         hinted = [c for c in others if any(h in c.lower() for h in IMAGE_HINTS)]
         image = (others if len(others) == 1 else hinted)[0] if (len(others) == 1 or hinted) else ""
     if not image:
-        raise KitError(f"{path}: cannot tell which column names the images (columns: "
-                       f"{', '.join(columns)}): set data.image_column")
+        raise KitError(
+            f"{path}: cannot tell which column names the images (columns: "
+            f"{', '.join(columns)}): set data.image_column"
+        )
     return image, label
 
 
@@ -102,8 +113,10 @@ def pick_column(path: Path, columns: list[str], configured: str, key: str, hints
     """The configured column (an error if absent), else the first hint present (any case), else ''."""
     if configured:
         if configured not in columns:
-            raise KitError(f"{path}: no '{configured}' column (columns: {', '.join(columns)}); "
-                           f"set {key} to one of them, or to \"\" to guess")
+            raise KitError(
+                f"{path}: no '{configured}' column (columns: {', '.join(columns)}); "
+                f'set {key} to one of them, or to "" to guess'
+            )
         return configured
     lowered = {c.lower(): c for c in columns}
     return next((lowered[h.lower()] for h in hints if h.lower() in lowered), "")
@@ -111,8 +124,11 @@ def pick_column(path: Path, columns: list[str], configured: str, key: str, hints
 
 def looks_like_labels(column: pd.Series, num_classes: int) -> bool:
     values = pd.to_numeric(column, errors="coerce")
-    return bool(values.notna().mean() > 0.9 and values.dropna().between(0, num_classes - 1).all()
-                and (values.dropna() == values.dropna().round()).all())
+    return bool(
+        values.notna().mean() > 0.9
+        and values.dropna().between(0, num_classes - 1).all()
+        and (values.dropna() == values.dropna().round()).all()
+    )
 
 
 def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Images, pd.DataFrame]:
@@ -120,12 +136,16 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
     names, files, labels, fault_rows = [], [], [], []
     for path, frame, subdir in tables:
         if image_column not in frame.columns or label_column not in frame.columns:
-            raise KitError(f"{path}: expected columns '{image_column}' and '{label_column}' "
-                           f"like {tables[0][0].name} (found {', '.join(map(str, frame.columns))})")
+            raise KitError(
+                f"{path}: expected columns '{image_column}' and '{label_column}' "
+                f"like {tables[0][0].name} (found {', '.join(map(str, frame.columns))})"
+            )
         split = path.stem
         finder = FileFinder(folder, subdir or split)
         values = pd.to_numeric(frame[label_column], errors="coerce").to_numpy(dtype=np.float64)
-        for row, (name, value) in enumerate(zip(frame[image_column].astype(str), values, strict=True)):
+        for row, (name, value) in enumerate(
+            zip(frame[image_column].astype(str), values, strict=True)
+        ):
             names.append((split, row + 1, name))
             files.append(finder.find(name))
             good = np.isfinite(value) and value == round(value) and 0 <= value < cfg.num_classes
@@ -137,16 +157,22 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
             kind, detail = "bad_label", f"label not an integer in 0..{cfg.num_classes - 1}"
         if kind:
             fault_rows.append((split, row, name, kind, detail))
-    keep = np.array([not decoded.faults[i][0] and labels[i] >= 0 for i in range(len(names))], dtype=bool)
+    keep = np.array(
+        [not decoded.faults[i][0] and labels[i] >= 0 for i in range(len(names))], dtype=bool
+    )
     if not keep.any():
-        raise KitError(f"{tables[0][0]}: none of the {len(names)} labelled images could be read "
-                       f"(first problem: {fault_rows[0][2]}: {fault_rows[0][3]})")
+        raise KitError(
+            f"{tables[0][0]}: none of the {len(names)} labelled images could be read "
+            f"(first problem: {fault_rows[0][2]}: {fault_rows[0][3]})"
+        )
     ids = np.array([name for _, _, name in names], dtype=object)[keep]
     train = Images(decoded.images[keep], np.array(labels, dtype=np.int64)[keep], ids, tables[0][0])
     return train, pd.DataFrame(fault_rows, columns=FAULT_COLUMNS)
 
 
-def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[Images, pd.DataFrame]:
+def read_test(
+    cfg: Config, folder: Path, sample: pd.DataFrame | None
+) -> tuple[Images, pd.DataFrame]:
     """The test images named by the sample submission's id column (else every file of the test
     folder). Unreadable ones get a blank placeholder: the submission needs a row for each id."""
     finder = FileFinder(folder, cfg.data.test_dir or "test")
@@ -158,7 +184,11 @@ def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[I
             raise KitError(f"{finder.roots[0]}: no test images and no sample submission")
     files = [finder.find(str(value)) for value in ids]
     decoded = decode_cached(cfg, "test", files)
-    rows = [("test", i + 1, str(ids[i]), kind, detail) for i, (kind, detail) in enumerate(decoded.faults) if kind]
+    rows = [
+        ("test", i + 1, str(ids[i]), kind, detail)
+        for i, (kind, detail) in enumerate(decoded.faults)
+        if kind
+    ]
     source = folder / cfg.submission.sample_file if sample is not None else finder.roots[0]
     return Images(decoded.images, None, ids, source), pd.DataFrame(rows, columns=FAULT_COLUMNS)
 
@@ -222,7 +252,9 @@ def cache_key(files: list[Path | None], size: tuple[int, int, int]) -> str:
             stat = path.stat() if path else None
         except OSError:
             stat = None
-        digest.update(f"{path}|{stat.st_size if stat else -1}|{stat.st_mtime_ns if stat else -1}\n".encode())
+        digest.update(
+            f"{path}|{stat.st_size if stat else -1}|{stat.st_mtime_ns if stat else -1}\n".encode()
+        )
     return digest.hexdigest()
 
 
@@ -244,7 +276,7 @@ def decode_all(files: list[Path | None], size: tuple[int, int, int], workers: in
 
 
 def decode(path: Path | None, size: tuple[int, int, int]) -> tuple[np.ndarray | None, str, str]:
-    """(pixels, '', '') or (None, fault kind, detail): missing, empty, not_an_image, truncated,
+    """(pixels, '', '') or (None, fault kind, detail): missing, empty, not_an_image, truncated, corrupt,
     unreadable. Never raises for a bad file."""
     if path is None:
         return None, "missing", "no such file"
@@ -263,9 +295,13 @@ def decode(path: Path | None, size: tuple[int, int, int]) -> tuple[np.ndarray | 
             pixels = to_mode(image, "RGB" if channels == 3 else "L")
             pixels = pixels.resize((width, height), Image.Resampling.BILINEAR)
     except UnidentifiedImageError:
-        return None, "not_an_image", "not a format Pillow can read"
+        kind = magic_format(data)
+        if kind is None:
+            return None, "not_an_image", "not a format Pillow can read"
+        fault = "truncated" if cut_short(data, kind) else "corrupt"
+        return None, fault, f"starts like a {kind} file but cannot be decoded"
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        fault = "truncated" if "truncat" in str(exc).lower() else "unreadable"
+        fault = "truncated" if "truncat" in str(exc).lower() else "corrupt"
         return None, fault, f"{exc.__class__.__name__}: {exc}"
     if cut_short(data, kind):
         return None, "truncated", f"{kind} file lacks its end marker"
@@ -283,6 +319,23 @@ def to_mode(image: Image.Image, mode: str) -> Image.Image:
         span = values.max() - values.min() or 1.0
         image = Image.fromarray(((values - values.min()) / span * 255).astype(np.uint8))
     return image.convert(mode)
+
+
+MAGIC = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"GIF8": "GIF",
+    b"BM": "BMP",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+}
+
+
+def magic_format(data: bytes) -> str | None:
+    """The image format a file's first bytes announce (WebP: RIFF....WEBP), or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return next((kind for magic, kind in MAGIC.items() if data.startswith(magic)), None)
 
 
 def cut_short(data: bytes, kind: str | None) -> bool:
@@ -305,7 +358,9 @@ def describe_faults(faults: pd.DataFrame) -> str:
     """One line for the terminal: how many rows were skipped (train) or blanked (test), and why."""
     parts = []
     for split, label in (("train", "skipped"), ("test", "predicted from a blank placeholder")):
-        rows = faults[faults.split != "test"] if split == "train" else faults[faults.split == "test"]
+        rows = (
+            faults[faults.split != "test"] if split == "train" else faults[faults.split == "test"]
+        )
         if len(rows):
             counts = ", ".join(f"{n} {k}" for k, n in fault_counts(rows).items())
             parts.append(f"{len(rows)} {split} rows {label} ({counts})")

@@ -1,0 +1,84 @@
+"""The transfer-learning schedule: train the new head on a frozen base, then fine-tune its top.
+
+    stage 1  `train.epochs` epochs; the pretrained base frozen, only the head learns
+    stage 2  `train.fine_tune_epochs` more; the base's top `train.fine_tune_layers` layers unfrozen
+             (BatchNorm layers stay frozen and, being called with training=False, in inference
+             mode), recompiled at `train.fine_tune_learning_rate` (1e-4) so they move gently
+
+A model without a pretrained base (one of `kit.models.transfer.BACKBONE_PREFIXES` nested in it)
+or with `fine_tune_epochs = 0` trains in one stage, as before. The callbacks carry over: the
+checkpoint keeps the best epoch of both stages, the CSV log continues.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+import keras
+
+from kit import config
+from kit.config import Config
+from kit.models.transfer import BACKBONE_PREFIXES
+
+
+def factory_options(factory: Callable, cfg: Config) -> dict:
+    """Extra keyword arguments a model factory takes: `weights` for the transfer models."""
+    return (
+        {"weights": cfg.train.weights} if "weights" in inspect.signature(factory).parameters else {}
+    )
+
+
+def find_backbone(model: keras.Model) -> keras.Model | None:
+    """The pretrained base nested anywhere inside `model`, or None."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            if layer.name.startswith(BACKBONE_PREFIXES):
+                return layer
+            inner = find_backbone(layer)
+            if inner is not None:
+                return inner
+    return None
+
+
+def unfreeze_top(backbone: keras.Model, count: int) -> list[str]:
+    """Make the top `count` layers of the base trainable, BatchNorm excepted; returns their names."""
+    backbone.trainable = True
+    unfrozen = []
+    for position, layer in enumerate(backbone.layers):
+        in_top = position >= len(backbone.layers) - count
+        # frozen BatchNorm: its statistics were learned on ImageNet's millions of images; a few
+        # thousand new ones would only add noise (and the base runs it in inference mode anyway)
+        layer.trainable = in_top and not isinstance(layer, keras.layers.BatchNormalization)
+        if layer.trainable and layer.weights:
+            unfrozen.append(layer.name)
+    return unfrozen
+
+
+def fit_stages(
+    model: keras.Model, cfg: Config, compile_fn: Callable, x, y, **fit_args
+) -> keras.callbacks.History:
+    """`model.fit(x, y, **fit_args)`, then, for a pretrained base, the fine-tuning stage."""
+    history = model.fit(x, y, **fit_args)
+    backbone = find_backbone(model)
+    if backbone is None or cfg.train.fine_tune_epochs <= 0 or not history.epoch:
+        return history
+    unfrozen = unfreeze_top(backbone, cfg.train.fine_tune_layers)
+    print(
+        f"fine-tuning {len(unfrozen)} layers of {backbone.name} (top {cfg.train.fine_tune_layers}, "
+        f"BatchNorm frozen) at learning rate {cfg.train.fine_tune_learning_rate:g}"
+    )
+    compile_fn(
+        model, config.replace(cfg, train={"learning_rate": cfg.train.fine_tune_learning_rate})
+    )
+    for callback in fit_args.get("callbacks", []):
+        if isinstance(callback, keras.callbacks.CSVLogger):
+            callback.append = True  # continue stage one's log instead of overwriting it
+    done = len(history.epoch)
+    stage_two = model.fit(
+        x, y, **{**fit_args, "initial_epoch": done, "epochs": done + cfg.train.fine_tune_epochs}
+    )
+    for key, values in stage_two.history.items():
+        history.history.setdefault(key, []).extend(values)
+    history.epoch.extend(stage_two.epoch)
+    return history
