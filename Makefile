@@ -7,6 +7,11 @@ SET    ?=
 DATA   ?=
 PARAMS ?=
 RUN    ?=
+FILE   ?=
+MSG    ?=
+FORCE  ?=
+GPU    ?=
+INTERNET ?=
 MODEL  ?=
 MODELS ?=
 FRACTIONS ?=
@@ -60,6 +65,25 @@ learning-curve: setup ## MODEL on growing fractions (FRACTIONS="0.1 0.5 1"); tra
 
 models: setup ## list the registered models
 	$(KIT) models $(ARGS)
+
+.PHONY: submit leaderboard kernel kernel-push kernel-status kernel-output
+submit: setup ## validate, upload once and poll FILE (default: newest); MSG="..."; FORCE=1 resubmits
+	$(KIT) submit $(ARGS) $(if $(FILE),--file "$(FILE)") $(if $(MSG),--message "$(MSG)") $(if $(FORCE),--force)
+
+leaderboard: setup ## sync submissions and the public leaderboard; best score, rank, table, plot
+	$(KIT) leaderboard $(ARGS)
+
+kernel: setup ## build a self-contained Kaggle kernel in build/COMP/kernel (GPU=1, INTERNET=1)
+	$(KIT) kernel $(ARGS) $(if $(GPU),--gpu) $(if $(INTERNET),--internet)
+
+kernel-push: setup ## push the built kernel to Kaggle, which runs it
+	$(KIT) kernel-push $(ARGS)
+
+kernel-status: setup ## status of the pushed kernel's run
+	$(KIT) kernel-status $(ARGS)
+
+kernel-output: setup ## fetch the kernel's submission.csv and log; track the submission
+	$(KIT) kernel-output $(ARGS)
 
 lint: setup ## ruff
 	$(VENV)/bin/ruff check kit tests competitions bench

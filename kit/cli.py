@@ -19,6 +19,12 @@ VERBS = {
     "train": ("cmd_train", "train the configured model (every fold); --resume continues a run"),
     "predict": ("cmd_predict", "predict the test set with TTA and ensembling, write a submission"),
     "models": ("cmd_models", "list the registered models"),
+    "submit": ("cmd_submit", "validate, upload once, poll the score, track (--file)"),
+    "leaderboard": ("cmd_leaderboard", "sync submissions and leaderboard; rank, table, plot"),
+    "kernel": ("cmd_kernel", "build a self-contained Kaggle kernel under build/<slug>/kernel/"),
+    "kernel-push": ("cmd_kernel_push", "push the built kernel to Kaggle (it starts a run)"),
+    "kernel-status": ("cmd_kernel_status", "status of the pushed kernel's latest run"),
+    "kernel-output": ("cmd_kernel_output", "fetch the kernel's submission and log; track it"),
     "compare": ("cmd_compare", "train several models on one seeded split; table and chart of scores and times"),
     "learning-curve": ("cmd_learning_curve", "train one model on growing fractions of the data; train vs validation"),
     "tune": ("cmd_tune", "Optuna study over competitions/NAME/space.py; writes best_params.toml"),
@@ -50,7 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub["predict"].add_argument("--runs", nargs="*", default=[], metavar="RUN",
                                 help="runs to ensemble (default: predict.runs, else the newest run)")
     add_tune_arguments(sub["tune"], sub["dashboard"])
+    add_kaggle_arguments(sub)
     return parser
+
+
+def add_kaggle_arguments(sub: dict[str, argparse.ArgumentParser]) -> None:
+    """Flags of `submit` (FILE, MSG, FORCE) and `kernel` (GPU, INTERNET)."""
+    submit, kernel = sub["submit"], sub["kernel"]
+    submit.add_argument("--file", default="", help="the CSV to submit (default: the newest)")
+    submit.add_argument("--message", default="", help="the submission's description")
+    submit.add_argument("--force", action="store_true", help="submit a file already submitted")
+    submit.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for a score")
+    kernel.add_argument("--gpu", action="store_true", help="run the kernel on a GPU")
+    kernel.add_argument("--internet", action="store_true",
+                        help="enable internet (off: code competitions forbid it)")
 
 
 def add_tune_arguments(tune: argparse.ArgumentParser, dashboard: argparse.ArgumentParser) -> None:

@@ -18,8 +18,9 @@ from kit.errors import KitError
 
 def cmd_data(args, cfg: Config) -> int:
     """Validate the competition's files where the kit will read them, and say where that is."""
-    from kit import data
+    from kit import compete, data
 
+    compete.ensure_data(cfg)  # downloads a Kaggle competition's files when there is no local copy
     loaded = data.load(cfg)
     source = "the embedded sample" if loaded.embedded else str(loaded.folder)
     print(f"{cfg.competition.slug}: data ok in {source}")
@@ -106,7 +107,21 @@ def predict_and_write(cfg: Config, loaded, run_names: list[str]) -> tuple[Path, 
     name = run_dirs[0].name if len(run_dirs) == 1 else f"ensemble{len(run_dirs)}"
     path = submission.write(frame, exp, slug, name, record)
     np.save(path.with_suffix(".probabilities.npy"), probabilities.astype(np.float32))
+    track_written(slug, path, run_dirs)
     return path, record
+
+
+def track_written(slug: str, path: Path, run_dirs: list[Path]) -> None:
+    """Record the written submission and its runs in artifacts/<slug>/tracker.sqlite."""
+    from kit import tracking
+
+    record = fileio_read_json(path.with_suffix(".json"))
+    runs = [
+        fileio_read_json(d / "run.json")
+        | {"run": d.name, "config": fileio_read_json(d / "config.json"), "git_commit": record.get("git_commit", "")}
+        for d in run_dirs
+    ]
+    tracking.record_written(slug, path, record, runs=runs)
 
 
 def submission_record(cfg: Config, loaded, run_dirs: list[Path]) -> dict:
@@ -226,3 +241,14 @@ def cmd_dashboard(args, cfg: Config) -> int:
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise KitError(message)
+
+
+# The Kaggle verbs live in kit.compete, re-exported because kit.cli looks verbs up here.
+from kit.compete import (  # noqa: E402, F401
+    cmd_kernel,
+    cmd_kernel_output,
+    cmd_kernel_push,
+    cmd_kernel_status,
+    cmd_leaderboard,
+    cmd_submit,
+)
