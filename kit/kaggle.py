@@ -118,6 +118,7 @@ def api():
     # VERBOSE=1 makes kagglesdk print every request with its Authorization header: never.
     KaggleApi.args[:] = [arg for arg in KaggleApi.args if arg not in ("--verbose", "-v")]
     client = KaggleApi()
+    client.build_kaggle_client = sdk_builder(client)
     # authenticate() prints its own help (and a permissions warning) on stdout; ours is on stderr.
     with contextlib.redirect_stdout(io.StringIO()):
         try:
@@ -125,6 +126,31 @@ def api():
         except SystemExit:
             raise KitError(NO_CREDENTIALS) from None
     return client
+
+
+def sdk_builder(client) -> Callable[[], Any]:
+    """KaggleApi.build_kaggle_client, but with kagglesdk's own reading of KAGGLE_API_ENVIRONMENT
+    (the `kaggle` package knows only LOCALHOST; kagglehub also honours TEST) and never verbose."""
+    from kagglesdk import KaggleClient
+    from kagglesdk.kaggle_env import get_env
+
+    try:
+        env = get_env()
+    except Exception as error:  # kagglesdk raises a bare Exception for an unknown value
+        raise KitError(str(error)) from None
+
+    def build():
+        values = client.config_values
+        return KaggleClient(
+            env=env,
+            verbose=False,
+            username=values.get("username"),
+            password=values.get("key"),
+            api_token=values.get("token"),
+            response_processor=client.get_response_processor(),
+        )
+
+    return build
 
 
 # ---------------------------------------------------------------- errors and retries
@@ -466,10 +492,15 @@ def download_competition(competition: str, dest: Path) -> list[Path]:
 
 
 def kagglehub_download(kagglehub, competition: str) -> str:
+    """kagglehub's cached download. Its client turns verbose under KAGGLE_API_ENVIRONMENT=TEST
+    and prints every request with its Authorization header on stdout: that output is dropped."""
     from kagglehub.exceptions import UnauthenticatedError
 
+    verbose = os.environ.get("KAGGLE_API_ENVIRONMENT") == "TEST"
+    quiet = contextlib.redirect_stdout(io.StringIO()) if verbose else contextlib.nullcontext()
     try:
-        return kagglehub.competition_download(competition)
+        with quiet:
+            return kagglehub.competition_download(competition)
     except UnauthenticatedError:
         raise KitError(NO_CREDENTIALS) from None
 

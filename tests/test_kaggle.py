@@ -327,6 +327,27 @@ def test_data_downloads_unzips_and_validates(server, digits_folder, workdir):
     assert len(server.calls("DownloadDataFiles")) == 1
 
 
+def test_test_environment_is_honoured_and_never_prints_credentials(
+    server, digits_folder, monkeypatch
+):
+    """KAGGLE_API_ENVIRONMENT=TEST (localhost:7777, kagglehub's test setting) reaches the same
+    server; kagglehub is verbose there, and its request dumps must not show the key."""
+    monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "TEST")
+    names = ("train.csv", "test.csv", "sample_submission.csv")
+    server.state.data_zip = zip_folder(
+        {name: (digits_folder / name).read_bytes() for name in names}
+    )
+    result = run_kit("data", "--comp", "digits", timeout=180)
+    assert result.returncode == 0, result.stderr
+    basic = base64.b64encode(f"{USER}:{KEY}".encode()).decode()
+    assert KEY not in result.stdout + result.stderr and basic not in result.stdout + result.stderr
+    path = write_submission(digits_folder)
+    sent = submit(digits_folder)
+    assert sent.returncode == 0, sent.stderr
+    assert server.puts()[0].body == path.read_bytes()
+    assert all(r.headers.get("Host", "").endswith("7777") for r in server.calls("CreateSubmission"))
+
+
 def test_data_errors_are_clear(server, kaggle_env):
     server.state.forbidden = True
     result = run_kit("data", "--comp", "digits", timeout=120)
