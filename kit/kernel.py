@@ -155,10 +155,12 @@ RUNNER_DOC = """Self-contained: the kit package and the competition's config tra
 base64 zip.
 No pip install and no internet are needed (Kaggle's image has Keras and TensorFlow).
 Reads /kaggle/input/<competition>/ and writes /kaggle/working/submission.csv with its record
-submission.json. KIT_KAGGLE_INPUT and KIT_KAGGLE_WORKING override the two folders.
+submission.json. `--input DIR --working DIR` (or KIT_KAGGLE_INPUT and KIT_KAGGLE_WORKING)
+override the two folders for a local run.
 """
 
 TEMPLATE = r'''
+import argparse
 import base64
 import io
 import os
@@ -194,9 +196,19 @@ def unpack():
     return folder
 
 
+def folders():
+    """(input root, working folder): --input / --working, else the KIT_KAGGLE_* variables,
+    else Kaggle's own folders."""
+    env = os.environ
+    parser = argparse.ArgumentParser(description="the kit's pipeline on a competition's data")
+    parser.add_argument("--input", default=env.get("KIT_KAGGLE_INPUT", "/kaggle/input"))
+    parser.add_argument("--working", default=env.get("KIT_KAGGLE_WORKING", "/kaggle/working"))
+    args, _ = parser.parse_known_args()  # notebook kernels pass their own arguments
+    return Path(args.input), Path(args.working)
+
+
 def main():
-    input_root = Path(os.environ.get("KIT_KAGGLE_INPUT", "/kaggle/input"))
-    working = Path(os.environ.get("KIT_KAGGLE_WORKING", "/kaggle/working"))
+    input_root, working = folders()
     data_dir = find_input(input_root)
     unpack()
     import kit

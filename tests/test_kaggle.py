@@ -372,31 +372,45 @@ def bundle_sources(script: Path) -> dict[str, bytes]:
     return {name: archive.read(name) for name in archive.namelist()}
 
 
+def build_kernel(workdir: Path, *args: str) -> tuple[Path, dict, dict[str, bytes]]:
+    """`kit kernel ARGS`: (script, metadata, files packed in the script); checks no credential."""
+    result = run_kit("kernel", *args, timeout=120)
+    assert result.returncode == 0, result.stderr
+    folder = next((workdir / "build").glob("*/kernel"))
+    meta = json.loads((folder / "kernel-metadata.json").read_text())
+    script = folder / meta["code_file"]
+    sources = bundle_sources(script)
+    on_disk = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+    assert KEY.encode() not in on_disk + b"".join(sources.values())
+    return script, meta, sources
+
+
+def test_kernel_bundle_carries_config_and_code_but_no_data(workdir, monkeypatch):
+    monkeypatch.setenv("KAGGLE_USERNAME", USER)
+    monkeypatch.setenv("KAGGLE_KEY", KEY)
+    _, meta, sources = build_kernel(workdir, "--comp", "fashion", "--set", "train.epochs=1")
+    assert "competitions/fashion-mnist/competition.toml" in sources and "kit/kaggle.py" in sources
+    assert not [
+        name for name in sources if "/sample/" in name or not name.endswith((".py", ".toml", ".md"))
+    ]
+    assert meta["competition_sources"] == []  # Fashion-MNIST is no Kaggle competition
+
+
 def test_kernel_bundle_runs_offline_on_a_kaggle_like_folder(
     tmp_path, workdir, digits_folder, monkeypatch
 ):
     monkeypatch.setenv("KAGGLE_USERNAME", USER)
     monkeypatch.setenv("KAGGLE_KEY", KEY)
-    result = run_kit(
-        "kernel", "--comp", "digits", "--preset", "tiny", "--set", "train.epochs=1", timeout=120
+    script, meta, sources = build_kernel(
+        workdir, "--comp", "digits", "--preset", "tiny", "--set", "train.epochs=1"
     )
-    assert result.returncode == 0, result.stderr
-    folder = workdir / "build" / "digit-recognizer" / "kernel"
-    meta = json.loads((folder / "kernel-metadata.json").read_text())
     assert meta["id"] == f"{USER}/digit-recognizer-kit" and meta["title"] == "digit-recognizer-kit"
     assert (meta["language"], meta["kernel_type"], meta["is_private"]) == ("python", "script", True)
-    assert meta["competition_sources"] == ["digit-recognizer"]
+    assert meta["competition_sources"] == ["digit-recognizer"] and meta["code_file"] == script.name
     assert meta["enable_internet"] is False and meta["enable_gpu"] is False
-    script = folder / meta["code_file"]
-    sources = bundle_sources(script)
     assert (
         "kit/commands.py" in sources and "competitions/digit-recognizer/competition.toml" in sources
     )
-    assert not any("sample" in name.split("/")[-2:-1] for name in sources)
-    everything = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file()) + b"".join(
-        sources.values()
-    )
-    assert KEY.encode() not in everything
 
     kaggle_input = tmp_path / "kaggle" / "input" / "digit-recognizer"
     kaggle_input.parent.mkdir(parents=True)
@@ -410,13 +424,12 @@ def test_kernel_bundle_runs_offline_on_a_kaggle_like_folder(
     env.update(
         {
             "KIT_KAGGLE_INPUT": str(kaggle_input.parent),
-            "KIT_KAGGLE_WORKING": str(working),
             "KERAS_BACKEND": "tensorflow",
             "PYTHONPATH": "",
         }
     )
     ran = subprocess.run(
-        [sys.executable, str(script)],
+        [sys.executable, str(script), "--working", str(working)],
         cwd=run_dir,
         env=env,
         capture_output=True,
@@ -432,6 +445,22 @@ def test_kernel_bundle_runs_offline_on_a_kaggle_like_folder(
     assert written["Label"].between(0, 9).all()
     record = json.loads((working / "submission.json").read_text())
     assert record["config"]["train"]["epochs"] == 1 and record["config"]["data"]["limit"] == 600
+
+
+def test_predict_records_the_written_submission_and_its_runs(workdir, digits_folder):
+    from kit import commands, tracking
+
+    path = write_submission(digits_folder)
+    run_dir = workdir / "artifacts" / "digit-recognizer" / "runs" / "r1"
+    run_dir.mkdir(parents=True)
+    (run_dir / "run.json").write_text(json.dumps({"score": 0.97, "model": "cnn"}))
+    (run_dir / "config.json").write_text(json.dumps({"train": {"model": "cnn"}}))
+    commands.track_written("digit-recognizer", path, [run_dir])
+    row = tracker_rows("digit-recognizer")[-1]
+    assert (row["file"], row["status"], row["cv_score"]) == (path.name, "written", 0.9812)
+    assert json.loads(row["config"]) == {"train": {"model": "cnn"}}
+    runs = tracking.query("digit-recognizer", "SELECT run, cv_score, model FROM runs")
+    assert runs == [{"run": "r1", "cv_score": 0.97, "model": "cnn"}]
 
 
 def test_kernel_push_status_and_output(server, workdir, digits_folder):
