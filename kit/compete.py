@@ -430,9 +430,14 @@ def plot_history(slug: str, rows: list[dict], standings: list[dict]) -> Path:
             "o-",
         )
         ranks.invert_yaxis()  # rank 1 at the top
+    else:
+        ranks.text(
+            0.5, 0.5, "not on the public leaderboard yet", ha="center", transform=ranks.transAxes
+        )
     ranks.set_title("public leaderboard rank")
     ranks.set_ylabel("rank")
-    fig.autofmt_xdate()
+    for axis in (scores, ranks):
+        axis.tick_params(axis="x", labelrotation=20)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")

@@ -414,7 +414,7 @@ def poll_submission(
         if time.monotonic() + delay > deadline:
             return state
         shown = state["status"] if state else "not listed yet"
-        print(f"  {shown}; next check in {delay:.0f} s (Ctrl-C stops waiting, not the submission)")
+        print(f"  {shown}; next check in {delay:.1f} s (Ctrl-C stops waiting, not the submission)")
         time.sleep(delay)
         delay = min(delay * 1.5, 30.0)
 
