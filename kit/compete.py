@@ -210,22 +210,23 @@ def score_offline(
 
 
 def check_limits(limits: dict[str, Any] | None, competition: str) -> None:
-    """Refuse before uploading when today's submissions are used up. All counts zero means
-    Kaggle has no team for us yet (first submission), which is not a limit."""
+    """Refuse before uploading when Kaggle allows no submission now. All counts zero is what
+    Kaggle answers to someone with no team yet, whose upload would be refused (403) anyway."""
     if not limits:
         return
-    if limits["allowed_now"] <= 0 and (limits["today"] > 0 or limits["by_total"]):
-        cap = (
-            "the lifetime cap"
-            if limits["by_total"]
-            else f"today's limit ({limits['today']} made today)"
-        )
-        raise KitError(
-            f"{competition}: no submissions left: {cap}; nothing was uploaded. "
-            "Kaggle's day restarts at 00:00 UTC"
-        )
     if limits["allowed_now"] > 0:
         print(f"  {limits['allowed_now']} submission(s) left today")
+        return
+    if limits["by_total"]:
+        why = "the competition's lifetime cap is reached"
+    elif limits["today"] > 0:
+        why = f"today's limit is reached ({limits['today']} made today; a new day starts 00:00 UTC)"
+    else:
+        why = (
+            "Kaggle allows none now; if you have not joined, accept the rules at "
+            f"{kaggle.WEBSITE}/competitions/{competition}/rules"
+        )
+    raise KitError(f"{competition}: no submissions left: {why}; nothing was uploaded")
 
 
 def submit_to_kaggle(

@@ -190,6 +190,9 @@ def test_daily_limit_refuses_before_uploading(server, digits_folder):
     server.state.limits = {"numToday": 5, "numTotal": 40, "numAllowedNow": 0}
     result = submit(digits_folder)
     assert_clean_failure(result, "no submissions left", "nothing was uploaded")
+    server.state.limits = {"numAllowedNow": 0}
+    result = submit(digits_folder)
+    assert_clean_failure(result, "no submissions left", "/competitions/digit-recognizer/rules")
     assert server.calls("StartSubmissionUpload") == [] and server.puts() == []
 
 
