@@ -129,7 +129,7 @@ def efficientnetv2s(input_shape, num_classes, width=1.0, dropout=0.2, weights="i
     inputs = keras.Input(input_shape)
     x = layers.Rescaling(255.0, name="to_0_255")(inputs)  # the model rescales 0..255 itself
     features = base(x, training=False)  # BatchNorm in inference mode, frozen or not
-    return transfer_head(inputs, features, num_classes, dropout, "efficientnetv2s")
+    return transfer_head(inputs, features, num_classes, dropout, "transfer_efficientnetv2s")
 
 
 @register("mobilenetv2")
@@ -141,7 +141,7 @@ def mobilenetv2(input_shape, num_classes, width=1.0, dropout=0.2, weights="image
     inputs = keras.Input(input_shape)
     x = layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(inputs)  # MobileNetV2 wants -1..1
     features = base(x, training=False)
-    return transfer_head(inputs, features, num_classes, dropout, "mobilenetv2")
+    return transfer_head(inputs, features, num_classes, dropout, "transfer_mobilenetv2")
 
 
 @register("colour_cnn")

@@ -1,0 +1,249 @@
+"""Living species: image folders with planted faults, imbalance strategies, the transfer schedule,
+and `run` end to end on a synthetic data set in the competition's exact layout."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from living_species_data import COUNTS, make_dataset
+from PIL import Image
+from sklearn.metrics import f1_score
+
+from conftest import backend_available, run_kit
+from kit import competitions, config, data, paths
+from kit.data.audit import audit
+from kit.data.folders import decode
+from kit.errors import KitError
+from kit.resample import class_weights, resample_index
+
+SLUG = "living-species"
+
+
+@pytest.fixture(scope="module")
+def species(tmp_path_factory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("species")
+    return folder, make_dataset(folder)
+
+
+def load(folder: Path, *overrides: str) -> data.CompetitionData:
+    return data.load(competitions.load_config(SLUG, "tiny", list(overrides), str(folder)))
+
+
+def test_audit_finds_every_planted_fault(species, workdir):
+    folder, manifest = species
+    loaded = load(folder)
+    summary = audit(
+        loaded_cfg(folder), loaded.train, loaded.test, workdir / "audit", faults=loaded.faults
+    )
+    found = {
+        Path(name).name: kind for kind, names in summary["file_faults"].items() for name in names
+    }
+    planted = {
+        name: kind
+        for name, kind in manifest["train_faults"].items()
+        if kind in ("not_an_image", "empty", "truncated", "missing")
+    }
+    planted.update(manifest["test_faults"])
+    assert found == planted
+    assert [pair.split(" = ")[0] for pair in summary["duplicate_pairs"]] == [
+        f"train/{name}"
+        for name, kind in manifest["train_faults"].items()
+        if kind.startswith("duplicate")
+    ]
+    # every good row kept, merged from train.csv and val.csv; the class counts as generated
+    assert len(loaded.train) == sum(COUNTS) + 1 - 4  # + the duplicate - the four damaged files
+    assert summary["class_counts"]["Magnoliopsida"] == COUNTS[0] + 1 - 4
+    assert (workdir / "audit" / "faults.csv").exists() and (
+        workdir / "audit" / "balance.png"
+    ).exists()
+    # test rows are never dropped: the submission needs one per sample id
+    assert list(loaded.test.ids) == pd.read_csv(folder / "sample_submission.csv")["id"].tolist()
+
+
+def loaded_cfg(folder: Path) -> config.Config:
+    return competitions.load_config(SLUG, "tiny", [], str(folder))
+
+
+def test_colour_modes_become_rgb(species):
+    folder, manifest = species
+    for mode, name in manifest["conversions"].items():
+        pixels, fault, _ = decode(folder / "train" / name, (32, 32, 3))
+        assert fault == "" and pixels.shape == (32, 32, 3), (mode, fault)
+        reference = np.asarray(Image.open(folder / "train" / name).convert("RGB"), dtype=float)
+        assert abs(pixels.astype(float).mean() - reference.mean()) < 12, mode
+
+
+def test_column_names_are_guessed_from_the_sample(tmp_path):
+    make_dataset(
+        tmp_path,
+        scale=0.3,
+        image_column="file_id",
+        label_column="class_idx",
+        id_column="file_id",
+        paths_in_csv=False,
+    )
+    loaded = load(tmp_path)
+    assert len(loaded.train) > 0 and loaded.train.ids[0].startswith("c")
+    # a configured column that is not there is one error naming the file and the key
+    with pytest.raises(KitError, match=r"train\.csv: no 'path' column .*data\.image_column"):
+        load(tmp_path, "data.image_column=path")
+
+
+def test_decode_cache_is_reused(species, workdir):
+    folder, _ = species
+    load(folder)
+    cached = sorted((paths.artifacts_dir(SLUG) / "cache").glob("*.npy"))
+    assert [p.name.split("-")[0] for p in cached] == ["test", "train"]
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    again = load(folder)
+    assert [p.stat().st_mtime_ns for p in cached] == stamps and len(again.train) > 0
+
+
+@pytest.mark.parametrize("strategy", ["over", "under"])
+def test_resampling_changes_the_class_counts(strategy, tmp_path):
+    cfg = config.resolve(
+        {"competition": {"class_names": list("abcd")}, "train": {"resample": strategy}}
+    )
+    labels = np.repeat([0, 1, 2, 3], [40, 20, 8, 4])
+    index = resample_index(cfg, labels, np.arange(len(labels)), tmp_path)
+    counts = np.bincount(labels[index], minlength=4)
+    assert counts.tolist() == ([40] * 4 if strategy == "over" else [4] * 4)
+    assert set(index) <= set(range(len(labels)))  # indices of real rows, repeated or dropped
+    table = pd.read_csv(tmp_path / "class_distribution.csv")
+    assert table["before"].tolist() == [40, 20, 8, 4] and table["after"].tolist() == counts.tolist()
+    assert (tmp_path / "class_distribution.png").stat().st_size > 0
+
+
+def test_class_weights_are_balanced_and_cover_every_class():
+    cfg = config.resolve(
+        {"competition": {"class_names": list("abcd")}, "train": {"class_weight": "balanced"}}
+    )
+    weights = class_weights(cfg, np.repeat([0, 1, 2], [60, 30, 10]))
+    assert weights == pytest.approx({0: 100 / 180, 1: 100 / 90, 2: 100 / 30, 3: 1.0})
+    assert (
+        class_weights(config.replace(cfg, train={"class_weight": "none"}), np.zeros(3, int)) is None
+    )
+    with pytest.raises(KitError, match="train.resample='smote'"):
+        resample_index(
+            config.replace(cfg, train={"resample": "smote"}), np.zeros(4, int), np.arange(4)
+        )
+
+
+def transfer_cfg(**train) -> config.Config:
+    return config.resolve(
+        {
+            "competition": {"class_names": list("abcd")},
+            "data": {"height": 32, "width": 32, "channels": 3},
+            "train": {"model": "mobilenetv2", "weights": "none", "fine_tune_layers": 12, **train},
+        }
+    )
+
+
+def test_transfer_schedule_freezes_then_unfreezes_the_top():
+    import keras
+
+    from kit import train, transfer
+
+    cfg = transfer_cfg(epochs=1, fine_tune_epochs=1, batch_size=8)
+    model = train.build_model(cfg)
+    base = transfer.find_backbone(model)
+    assert base is not None and base.name.startswith("mobilenetv2")
+    # stage one: the whole base frozen, the new head (with its L2 penalty) trainable
+    assert not base.trainable and not base.trainable_weights
+    head = model.get_layer("transfer_mobilenetv2").get_layer("probabilities")
+    assert head.trainable and head.kernel_regularizer is not None
+    train.compile_model(model, cfg)
+    weights = {
+        layer.name: [w.numpy().copy() for w in layer.weights]
+        for layer in base.layers
+        if layer.weights
+    }
+    images = np.random.default_rng(0).integers(0, 255, (16, 32, 32, 3), dtype=np.uint8)
+    onehot = np.eye(4, dtype="float32")[np.tile([0, 1, 2, 3], 4)]
+    history = transfer.fit_stages(
+        model, cfg, train.compile_model, images, onehot, epochs=1, batch_size=8, verbose=0
+    )
+    assert history.epoch == [0, 1]  # one frozen epoch, one fine-tuning epoch
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
+    changed = {
+        name
+        for name, old in weights.items()
+        if any(not np.array_equal(a, w.numpy()) for a, w in zip(old, base.get_layer(name).weights))
+    }
+    top = {layer.name for layer in base.layers[-12:] if layer.weights}
+    # only the top layers moved; BatchNorm (statistics included: inference mode) did not
+    assert changed and changed <= top
+    assert not any(
+        isinstance(base.get_layer(name), keras.layers.BatchNormalization) for name in changed
+    )
+
+
+def test_unfreeze_top_skips_batchnorm():
+    import keras
+
+    from kit import train, transfer
+
+    base = transfer.find_backbone(train.build_model(transfer_cfg()))
+    unfrozen = transfer.unfreeze_top(base, 12)
+    top = base.layers[-12:]
+    assert all(not layer.trainable for layer in base.layers[:-12])
+    assert all(
+        not layer.trainable for layer in top if isinstance(layer, keras.layers.BatchNormalization)
+    )
+    expected = [
+        layer.name
+        for layer in top
+        if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    assert unfrozen == expected and len(expected) >= 3
+
+
+def test_missing_imagenet_weights_name_the_file(tmp_path, monkeypatch):
+    from keras.src.utils import file_utils
+
+    from kit import train
+
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure: no network")
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(file_utils, "get_file", offline)
+    cfg = transfer_cfg(weights="imagenet")
+    cfg = config.replace(cfg, data={"height": 96, "width": 96})
+    expected = (
+        tmp_path
+        / "keras"
+        / "models"
+        / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5"
+    )
+    with pytest.raises(KitError, match=f"Copy .* to {expected}.*train.weights=none"):
+        train.build_model(cfg)
+    with pytest.raises(KitError, match=r"train.weights=/no/such.h5: file not found"):
+        train.build_model(config.replace(cfg, train={"weights": "/no/such.h5"}))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_run_beats_the_majority_baseline(species, workdir, backend):
+    if not backend_available(backend):
+        pytest.skip(f"{backend} is not installed")
+    folder, manifest = species
+    result = run_kit(
+        "run", "--comp", SLUG, "--preset", "tiny", "--data", str(folder), backend=backend
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "6 train rows skipped" in result.stdout and "unusable image files: 7" in result.stdout
+    (path,) = sorted(paths.submissions_dir(SLUG).glob("*.csv"))
+    frame, sample = pd.read_csv(path), pd.read_csv(folder / "sample_submission.csv")
+    assert (
+        list(frame.columns) == list(sample.columns)
+        and frame["id"].tolist() == sample["id"].tolist()
+    )
+    truth = frame["id"].map(manifest["test_labels"]).to_numpy()
+    macro_f1 = f1_score(truth, frame["label"], average="macro")
+    majority = f1_score(truth, np.zeros_like(truth), average="macro")
+    assert macro_f1 > majority + 0.5, (macro_f1, majority)
+    record = json.loads(path.with_suffix(".json").read_text())
+    assert record["metric"] == "macro_f1" and record["cv_score"] > 0.5
