@@ -129,10 +129,12 @@ def test_429_is_retried_with_retry_after(server, digits_folder):
     write_submission(digits_folder)
     server.fail("StartSubmissionUpload", 429, retry_after=1)
     server.fail("ListSubmissions", 429, retry_after=0)
+    server.fail("ListSubmissions", 503)  # 5xx on a call that is safe to repeat: retried too
     result = submit(digits_folder)
     assert result.returncode == 0, result.stderr
     assert "429" in result.stderr and "retrying" in result.stderr
     assert len(server.calls("StartSubmissionUpload")) == 2
+    assert "503" in result.stderr
     assert len(server.state.submissions) == 1 and len(server.puts()) == 1
     assert tracker_rows("digit-recognizer")[-1]["status"] == "complete"
 
@@ -310,6 +312,38 @@ def test_interrupted_poll_is_picked_up_by_leaderboard(server, digits_folder):
     assert synced.returncode == 0, synced.stderr
     row = tracker_rows("digit-recognizer")[-1]
     assert (row["status"], row["public_score"]) == ("complete", 0.98765)
+
+
+def test_ctrl_c_while_polling_keeps_the_submission_for_leaderboard(server, digits_folder):
+    import signal
+    import time
+
+    write_submission(digits_folder)
+    server.state.pending_polls = 10_000
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+    command = [
+        sys.executable,
+        "-m",
+        "kit",
+        "submit",
+        "--comp",
+        "digits",
+        "--data",
+        str(digits_folder),
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while len(server.calls("ListSubmissions")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "stopped waiting" in err and "make leaderboard" in err and "Traceback" not in err
+    assert tracker_rows("digit-recognizer")[-1]["status"] == "pending"
+    assert_clean_failure(submit(digits_folder), "already submitted")  # it counted: no second upload
+    assert len(server.state.submissions) == 1
 
 
 # ------------------------------------------------------------------ data
