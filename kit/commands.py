@@ -57,6 +57,15 @@ def cmd_train(args, cfg: Config) -> int:
 def print_run(cfg: Config, result) -> None:
     print(f"run {result.run_dir.name}: validation {cfg.competition.metric} {result.score:.4f} "
           f"over {len(result.folds)} fold(s)")
+    scores = [fold.scores for fold in result.folds]
+    print(f"  accuracy {np.mean([s['accuracy'] for s in scores]):.4f}, "
+          f"macro-F1 {np.mean([s['macro_f1'] for s in scores]):.4f}")
+    per_class = result.run_dir / "reports" / "per_class.csv"
+    if per_class.exists():  # imbalanced data: a class the model never predicts shows up here
+        import pandas as pd
+
+        recall = pd.read_csv(per_class, index_col=0)["recall"].iloc[: cfg.num_classes]
+        print("  recall per class: " + ", ".join(f"{name} {value:.2f}" for name, value in recall.items()))
     print(f"  checkpoints and history: {result.run_dir}")
     print(f"  reports: {result.run_dir / 'reports'}")
 

@@ -42,7 +42,7 @@ def find_backbone(model: keras.Model) -> keras.Model | None:
 
 
 def unfreeze_top(backbone: keras.Model, count: int) -> list[str]:
-    """Make the top `count` layers of the base trainable, BatchNorm excepted; returns their names."""
+    """Make the base's top `count` layers trainable, BatchNorm excepted; returns their names."""
     backbone.trainable = True
     unfrozen = []
     for position, layer in enumerate(backbone.layers):

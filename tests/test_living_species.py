@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import backend_available, run_kit
 from living_species_data import COUNTS, make_dataset
 from PIL import Image
 from sklearn.metrics import f1_score
 
-from conftest import backend_available, run_kit
 from kit import competitions, config, data, paths
 from kit.data.audit import audit
 from kit.data.folders import decode
@@ -170,7 +170,10 @@ def test_transfer_schedule_freezes_then_unfreezes_the_top():
     changed = {
         name
         for name, old in weights.items()
-        if any(not np.array_equal(a, w.numpy()) for a, w in zip(old, base.get_layer(name).weights))
+        if any(
+            not np.array_equal(a, w.numpy())
+            for a, w in zip(old, base.get_layer(name).weights, strict=True)
+        )
     }
     top = {layer.name for layer in base.layers[-12:] if layer.weights}
     # only the top layers moved; BatchNorm (statistics included: inference mode) did not

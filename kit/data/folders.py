@@ -110,7 +110,7 @@ def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample) -> tupl
 
 
 def pick_column(path: Path, columns: list[str], configured: str, key: str, hints: list[str]) -> str:
-    """The configured column (an error if absent), else the first hint present (any case), else ''."""
+    """The configured column (an error if absent), else the first hint present, else ''."""
     if configured:
         if configured not in columns:
             raise KitError(
@@ -214,7 +214,7 @@ class FileFinder:
         return listing.get(name) or listing.get(name.lower())
 
     def listing(self) -> dict[str, Path]:
-        """name -> path and stem -> path of every file under the image folder (built once, lazily)."""
+        """name -> path and stem -> path of every file under the image folder (built lazily)."""
         if self.index is None:
             self.index = {}
             if self.roots[0].is_dir():
@@ -276,8 +276,8 @@ def decode_all(files: list[Path | None], size: tuple[int, int, int], workers: in
 
 
 def decode(path: Path | None, size: tuple[int, int, int]) -> tuple[np.ndarray | None, str, str]:
-    """(pixels, '', '') or (None, fault kind, detail): missing, empty, not_an_image, truncated, corrupt,
-    unreadable. Never raises for a bad file."""
+    """(pixels, '', '') or (None, fault kind, detail), kind one of missing, empty, not_an_image,
+    truncated, corrupt, unreadable. Never raises for a bad file."""
     if path is None:
         return None, "missing", "no such file"
     try:

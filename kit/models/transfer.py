@@ -134,7 +134,7 @@ def efficientnetv2s(input_shape, num_classes, width=1.0, dropout=0.2, weights="i
 
 @register("mobilenetv2")
 def mobilenetv2(input_shape, num_classes, width=1.0, dropout=0.2, weights="imagenet"):
-    """MobileNetV2 (alpha 1.0), ImageNet weights, new head (dropout, L2); frozen, then fine-tuned."""
+    """MobileNetV2 (alpha 1.0), ImageNet weights, new head (dropout, L2); frozen, then tuned."""
     from keras.applications import MobileNetV2
 
     base = build_base("mobilenetv2", MobileNetV2, input_shape, weights, alpha=1.0)
