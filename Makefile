@@ -54,6 +54,27 @@ audit: setup ## duplicates, blank images, class balance chart, examples per clas
 train: setup ## train COMP's model; RESUME=1 continues the newest interrupted run
 	$(KIT) train $(ARGS) $(if $(RESUME),--resume $(RUN))
 
+# tuning (kit/tune.py); each variable overrides its key of the [tune] config section
+N_TRIALS ?=
+TIMEOUT  ?=
+STORAGE  ?=
+WORKERS  ?=
+STUDY    ?=
+SAMPLER  ?=
+PRUNER   ?=
+PORT     ?= 8080
+STUDY_ARGS := $(if $(STORAGE),--storage "$(STORAGE)") $(if $(STUDY),--study "$(STUDY)")
+TUNE_ARGS  := $(STUDY_ARGS) $(if $(N_TRIALS),--n-trials $(N_TRIALS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
+              $(if $(WORKERS),--workers $(WORKERS)) $(if $(SAMPLER),--sampler $(SAMPLER)) \
+              $(if $(PRUNER),--pruner $(PRUNER))
+.PHONY: tune dashboard
+
+tune: setup ## Optuna study on COMP's space.py (N_TRIALS TIMEOUT STORAGE WORKERS STUDY SAMPLER PRUNER)
+	$(KIT) tune $(ARGS) $(TUNE_ARGS)
+
+dashboard: setup ## optuna-dashboard on COMP's study at http://127.0.0.1:8080 (STORAGE=, STUDY=, PORT=)
+	$(KIT) dashboard $(ARGS) $(STUDY_ARGS) --port $(PORT)
+
 predict: setup ## predict the test set (TTA, ensemble RUN="a b") and write a submission
 	$(KIT) predict $(ARGS) $(if $(RUN),--runs $(RUN))
 

@@ -67,9 +67,11 @@ def cmd_tune(args, cfg: Config) -> int:
     shares = split_trials(cfg.tune.n_trials, cfg.tune.workers)
     if not worker:
         adding = cfg.tune.n_trials or f"trials for {cfg.tune.timeout:.0f} s"
-        print(f"study '{study.study_name}' in {show_storage(storage_spec)}: "
-              f"{len(study.trials)} trials so far, adding {adding}, {cfg.tune.workers} worker(s)",
-              flush=True)
+        print(
+            f"study '{study.study_name}' in {show_storage(storage_spec)}: "
+            f"{len(study.trials)} trials so far, adding {adding}, {cfg.tune.workers} worker(s)",
+            flush=True,
+        )
     extra = [] if worker else launch_workers(args, cfg, storage_spec, study.study_name, shares[1:])
     try:
         optimize(study, cfg, space, shares[0], worker)
@@ -91,8 +93,11 @@ def cmd_dashboard(args, cfg: Config) -> int:
     if executable is None:
         raise KitError("optuna-dashboard is not installed: pip install optuna-dashboard")
     target = rdb_url(spec) if "://" in spec else spec
-    print(f"optuna-dashboard on http://127.0.0.1:{args.port} for {show_storage(spec)} "
-          "(Ctrl-C stops it)", flush=True)
+    print(
+        f"optuna-dashboard on http://127.0.0.1:{args.port} for {show_storage(spec)} "
+        "(Ctrl-C stops it)",
+        flush=True,
+    )
     try:
         command = [executable, target, "--host", "127.0.0.1", "--port", str(args.port)]
         return subprocess.call(command, cwd=paths.workdir())
@@ -156,12 +161,21 @@ def sample_sections(space: Callable, trial) -> dict[str, dict[str, Any]]:
     except ValueError as exc:  # Optuna's own checks: empty or inverted ranges, no choices
         raise KitError(f"{space.path}: bad search space: {exc}") from None
     if not isinstance(sections, dict) or not all(isinstance(v, dict) for v in sections.values()):
-        raise KitError(f"{space.path}: space(trial) must return {{section: {{key: value}}}}, "
-                       f"got {sections!r}")
+        raise KitError(
+            f"{space.path}: space(trial) must return {{section: {{key: value}}}}, got {sections!r}"
+        )
+    unknown = sorted(set(sections) - set(config.SECTIONS))
+    if unknown:
+        raise KitError(
+            f"{space.path}: unknown config section [{unknown[0]}] "
+            f"(known: {', '.join(config.SECTIONS)})"
+        )
     fixed = sorted(set(sections) & set(FIXED_SECTIONS))
     if fixed:
-        raise KitError(f"{space.path}: the space sets [{', '.join(fixed)}], "
-                       "which must stay fixed during a study")
+        raise KitError(
+            f"{space.path}: the space sets [{', '.join(fixed)}], "
+            "which must stay fixed during a study"
+        )
     return sections
 
 
@@ -206,8 +220,10 @@ def existing_default_storage(cfg: Config) -> str:
         return f"sqlite:///{folder / 'studies.db'}"
     if (folder / "journal.log").exists():
         return str(folder / "journal.log")
-    raise KitError(f"no study in {folder}: run `make tune COMP={cfg.competition.slug}` first "
-                   "(or give STORAGE=)")
+    raise KitError(
+        f"no study in {folder}: run `make tune COMP={cfg.competition.slug}` first "
+        "(or give STORAGE=)"
+    )
 
 
 def rdb_url(url: str) -> str:
@@ -260,16 +276,21 @@ def connect_rdb(url: str, spec: str, engine_kwargs: dict, tune: config.TuneSecti
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         try:
             return optuna.storages.RDBStorage(
-                url, engine_kwargs=engine_kwargs,
-                heartbeat_interval=tune.heartbeat_interval, grace_period=tune.grace_period,
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=tune.heartbeat_interval,
+                grace_period=tune.grace_period,
             )
         except ImportError:
             scheme = url.split("://")[0]
-            raise KitError(f"storage {show_storage(spec)}: no database driver for '{scheme}' "
-                           "(PostgreSQL: pip install psycopg2-binary)") from None
+            raise KitError(
+                f"storage {show_storage(spec)}: no database driver for '{scheme}' "
+                "(PostgreSQL: pip install psycopg2-binary)"
+            ) from None
         except sqlalchemy.exc.ArgumentError as exc:
-            raise KitError(f"storage '{show_storage(spec)}' is not a database URL: "
-                           f"{first_line(exc)}") from None
+            raise KitError(
+                f"storage '{show_storage(spec)}' is not a database URL: {first_line(exc)}"
+            ) from None
         except sqlalchemy.exc.SQLAlchemyError as exc:
             reason = first_line(getattr(exc, "orig", None) or exc)
             raise KitError(f"cannot reach storage {show_storage(spec)}: {reason}") from None
@@ -295,8 +316,12 @@ def open_study(cfg: Config, storage, storage_spec: str, worker: int):
     entropy = [cfg.train.seed, existing] + ([os.getpid()] if shared else [])
     seed = int(np.random.SeedSequence(entropy).generate_state(1)[0])
     return optuna.create_study(
-        study_name=name, storage=storage, direction="maximize", load_if_exists=True,
-        sampler=make_sampler(cfg.tune, seed), pruner=make_pruner(cfg),
+        study_name=name,
+        storage=storage,
+        direction="maximize",
+        load_if_exists=True,
+        sampler=make_sampler(cfg.tune, seed),
+        pruner=make_pruner(cfg),
     )
 
 
@@ -340,8 +365,11 @@ def optimize(study, cfg: Config, space: Callable, n_trials: int, worker: int) ->
     splits = make_splits(images.labels, cfg.data)  # seeded: the same split for every trial
     objective = Objective(cfg, space, images, splits, study_dir(cfg, study.study_name))
     study.optimize(
-        objective, n_trials=n_trials or None, timeout=cfg.tune.timeout or None,
-        callbacks=[TrialPrinter(cfg.competition.metric, worker)], gc_after_trial=True,
+        objective,
+        n_trials=n_trials or None,
+        timeout=cfg.tune.timeout or None,
+        callbacks=[TrialPrinter(cfg.competition.metric, worker)],
+        gc_after_trial=True,
     )
 
 
@@ -387,8 +415,15 @@ class Objective:
             # the callback reports by epoch: later folds would repeat the first fold's steps,
             # so the pruner judges a trial on its first fold
             callbacks = (KerasPruningCallback(trial, monitor),) if fold == 0 else ()
-            result = train.fit(cfg, self.images, train_index, val_index, trial_dir / f"fold{fold}",
-                               extra_callbacks=callbacks, verbose=0)
+            result = train.fit(
+                cfg,
+                self.images,
+                train_index,
+                val_index,
+                trial_dir / f"fold{fold}",
+                extra_callbacks=callbacks,
+                verbose=0,
+            )
             scores.append(result.scores["score"])
             trial.set_user_attr(f"fold{fold}", result.scores)
         return float(np.mean(scores))
@@ -434,15 +469,17 @@ class TrialPrinter:
     def __call__(self, study, trial) -> None:
         seconds = trial.duration.total_seconds() if trial.duration else 0.0
         state = trial.state.name.lower()
-        if trial.value is not None:
+        if state == "pruned":  # its value, if any, is the last epoch's: say which epoch
+            outcome = f"stopped after epoch {(trial.last_step or 0) + 1}"
+        elif trial.value is not None:
             outcome = f"{self.metric} {trial.value:.4f}"
-        elif state == "pruned":
-            outcome = f"pruned after epoch {(trial.last_step or 0) + 1}"
         else:
             outcome = trial.user_attrs.get("failure", "failed")
         params = ", ".join(f"{k}={format_value(v)}" for k, v in trial.params.items())
-        print(f"{self.prefix}trial {trial.number} {state}: {outcome} ({seconds:.0f} s) {params}",
-              flush=True)
+        print(
+            f"{self.prefix}trial {trial.number} {state}: {outcome} ({seconds:.0f} s) {params}",
+            flush=True,
+        )
 
 
 def format_value(value: Any) -> str:
@@ -469,14 +506,36 @@ def launch_workers(args, cfg: Config, storage_spec: str, study: str, shares: lis
     for flag in ("preset", "data", "params"):
         common += [f"--{flag}", getattr(args, flag)] if getattr(args, flag) else []
     common += ["--set", *args.set] if args.set else []
-    tune = ["--storage", storage_spec, "--study", study, "--workers", "1", "--sampler",
-            cfg.tune.sampler, "--pruner", cfg.tune.pruner, "--timeout", str(cfg.tune.timeout)]
+    tune = [
+        "--storage",
+        storage_spec,
+        "--study",
+        study,
+        "--workers",
+        "1",
+        "--sampler",
+        cfg.tune.sampler,
+        "--pruner",
+        cfg.tune.pruner,
+        "--timeout",
+        str(cfg.tune.timeout),
+    ]
     procs = []
     for index, share in enumerate(shares, start=1):
         if cfg.tune.n_trials and not share:
             continue
-        command = [sys.executable, "-m", "kit", "tune", *common, *tune, "--n-trials", str(share),
-                   "--worker", str(index)]
+        command = [
+            sys.executable,
+            "-m",
+            "kit",
+            "tune",
+            *common,
+            *tune,
+            "--n-trials",
+            str(share),
+            "--worker",
+            str(index),
+        ]
         procs.append((index, subprocess.Popen(command, cwd=paths.ROOT)))
     return procs
 
@@ -488,8 +547,9 @@ def wait_workers(procs: list) -> int:
         for index, proc in procs:
             if proc.wait() != 0:
                 failed += 1
-                print(f"warning: worker {index} exited with code {proc.returncode}",
-                      file=sys.stderr)
+                print(
+                    f"warning: worker {index} exited with code {proc.returncode}", file=sys.stderr
+                )
     finally:
         for _, proc in procs:
             if proc.poll() is None:
@@ -525,9 +585,16 @@ def print_summary(cfg: Config, study, trials) -> None:
     counts = pd.Series([t.state.name.lower() for t in trials]).value_counts()
     states = ", ".join(f"{n} {s}" for s, n in counts.items())
     print(f"study '{study.study_name}': {len(trials)} trials ({states})")
-    rows = [{"trial": t.number, "state": t.state.name.lower(), metric: t.value,
-             "seconds": round(t.duration.total_seconds()) if t.duration else None,
-             **{k: format_value(v) for k, v in t.params.items()}} for t in trials]
+    rows = [
+        {
+            "trial": t.number,
+            "state": t.state.name.lower(),
+            metric: t.value,
+            "seconds": round(t.duration.total_seconds()) if t.duration else None,
+            **{k: format_value(v) for k, v in t.params.items()},
+        }
+        for t in trials
+    ]
     if not rows:
         return
     table = pd.DataFrame(rows).sort_values(metric, ascending=False, na_position="last")
@@ -546,11 +613,15 @@ def write_reports(study, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     n_params = len({name for trial in study.get_trials(deepcopy=False) for name in trial.params})
-    for name, plot in (("history", plots.plot_optimization_history),
-                       ("importances", plots.plot_param_importances),
-                       ("parallel_coordinate", plots.plot_parallel_coordinate)):
+    for name, plot in (
+        ("history", plots.plot_optimization_history),
+        ("importances", plots.plot_param_importances),
+        ("parallel_coordinate", plots.plot_parallel_coordinate),
+    ):
         with warnings.catch_warnings():
+            # experimental-API notes, axes of a parameter that did not vary: not the user's concern
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            warnings.simplefilter("ignore", UserWarning)
             try:
                 axes = plot(study)
             except (ValueError, RuntimeError, ZeroDivisionError) as exc:  # too few trials for it
@@ -576,12 +647,16 @@ def write_best_params(cfg: Config, study_name: str, best, storage_spec: str) -> 
 
         sections = sample_sections(load_space(cfg), optuna.trial.FixedTrial(best.params))
     header = {
-        "study": study_name, "trial": best.number, "value": best.value,
-        "metric": cfg.competition.metric, "storage": show_storage(storage_spec),
+        "study": study_name,
+        "trial": best.number,
+        "value": best.value,
+        "metric": cfg.competition.metric,
+        "storage": show_storage(storage_spec),
         "tuned_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    text = ("# written by `make tune`; `make train PARAMS=best` applies the tables below\n"
-            + tomli_w.dumps({**header, **sections}))
+    text = (
+        "# written by `make tune`; `make train PARAMS=best` applies the tables below\n"
+        + tomli_w.dumps({**header, **sections})
+    )
     fileio.atomic_write(study_dir(cfg, study_name) / "best_params.toml", text.encode())
     return fileio.atomic_write(tuned.best_params_path(cfg.competition.slug), text.encode())
-
