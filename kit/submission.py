@@ -70,7 +70,8 @@ def validate(frame: pd.DataFrame, exp: Expected, name: str = "submission") -> No
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         domain = f"0..{len(allowed) - 1}" if isinstance(exp.labels[0], int) else ", ".join(exp.labels)
-        raise KitError(f"{name}: row {row + 1}, column '{label_column}': label {plain(labels.iat[row])!r} is not in {domain}")
+        value = plain(labels.iat[row])
+        raise KitError(f"{name}: row {row + 1}, column '{label_column}': label {value!r} is not in {domain}")
 
 
 def read_and_validate(path: Path, exp: Expected) -> pd.DataFrame:

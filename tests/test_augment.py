@@ -6,8 +6,8 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, backend_available
+
 from kit.augment import AffineParams, FixedAffine, RandomAffine, tta_views
 from kit.config import AugmentSection
 from kit.errors import KitError

@@ -6,8 +6,8 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT, backend_available, run_kit
+
 from kit import competitions, data, paths, submission
 
 pytestmark = pytest.mark.slow

@@ -92,7 +92,8 @@ def test_nan_pixel(tmp_path, train_frame):
 def test_pixel_out_of_range_or_fractional(tmp_path, train_frame, value):
     frame = train_frame.astype(float)
     frame.loc[11, "pixel784"] = value
-    with pytest.raises(KitError, match=rf"row 12 \(line 13\), column 'pixel784': pixel {value:g} is not an integer in 0\.\.255"):
+    message = rf"row 12 \(line 13\), column 'pixel784': pixel {value:g} is not an integer in 0\.\.255"
+    with pytest.raises(KitError, match=message):
         read(write(frame, tmp_path / "r.csv"))
 
 
@@ -106,7 +107,8 @@ def test_missing_label(tmp_path, train_frame):
 def test_unknown_label(tmp_path, train_frame):
     frame = train_frame.copy()
     frame.loc[5, "label"] = 10
-    with pytest.raises(KitError, match=r"row 6 \(line 7\), column 'label': label 10 is not a known label \(expected an integer in 0\.\.9\)"):
+    message = r"row 6 \(line 7\), column 'label': label 10 is not a known label \(expected an integer in 0\.\.9\)"
+    with pytest.raises(KitError, match=message):
         read(write(frame, tmp_path / "ul.csv"))
 
 

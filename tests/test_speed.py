@@ -8,8 +8,8 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-
 from conftest import ROOT, backend_available
+
 from kit import competitions, train
 from kit.errors import KitError
 

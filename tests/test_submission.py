@@ -54,9 +54,10 @@ def test_config_defines_columns_without_sample(cfg):
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda f: f.rename(columns={"Label": "label"}), r"columns \['ImageId', 'label'\], expected \['ImageId', 'Label'\]"),
+        (lambda f: f.rename(columns={"Label": "label"}),
+         r"columns \['ImageId', 'label'\], expected \['ImageId', 'Label'\]"),
         (lambda f: f.head(49), "49 rows, expected 50"),
-        (lambda f: f.assign(ImageId=[1] + list(range(2, 51))[:-1] + [1]), "row 50, column 'ImageId': id 1 appears twice"),
+        (lambda f: f.assign(ImageId=[*range(1, 50), 1]), "row 50, column 'ImageId': id 1 appears twice"),
         (lambda f: f.assign(ImageId=np.arange(2, 52)), r"1 test ids missing from column 'ImageId', e\.g\. \[1\]"),
         (lambda f: f.assign(Label=[10] + [0] * 49), r"row 1, column 'Label': label 10 is not in 0\.\.9"),
         (lambda f: f.assign(Label=[0] * 7 + [-1] + [0] * 42), r"row 8, column 'Label': label -1 is not in 0\.\.9"),

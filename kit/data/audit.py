@@ -101,7 +101,8 @@ def format_summary(summary: dict) -> str:
         f"({summary['duplicates_with_conflicting_labels']} with a different label)",
         *(f"  {pair}" for pair in summary.get("duplicate_pairs", [])[:10]),
         f"test images also in train: {summary['test_images_also_in_train']}",
-        f"blank images: {len(blank_train)} train{list_rows(blank_train)}, {len(blank_test)} test{list_rows(blank_test)}",
+        f"blank images: {len(blank_train)} train{list_rows(blank_train)}, "
+        f"{len(blank_test)} test{list_rows(blank_test)}",
         f"class balance (largest/smallest = {summary['imbalance_ratio']:.1f}):",
     ]
     total = sum(summary["class_counts"].values())

@@ -102,7 +102,8 @@ def check_columns(
     expected_pixels = int(np.prod(shape))
     required = [c for c in (label_column, id_column) if c]
     if all(is_number(c) for c in columns[:3]):
-        raise KitError(f"{path}: the first line is data, not a header (expected {', '.join(required + ['pixel0'])}, ...)")
+        expected = ", ".join([*required, "pixel0"])
+        raise KitError(f"{path}: the first line is data, not a header (expected {expected}, ...)")
     for name in required:
         if name not in columns:
             raise KitError(f"{path}: no '{name}' column (header starts: {', '.join(columns[:5])})")
