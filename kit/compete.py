@@ -236,6 +236,7 @@ def submit_to_kaggle(
     client = kaggle.api()
     check_limits(kaggle.submission_limits(client, competition), competition)
     known = {row["kaggle_ref"] for row in tracking.submissions(slug) if row["kaggle_ref"]}
+    started = time.time()
     row = tracker_row(
         slug,
         path,
@@ -249,7 +250,7 @@ def submit_to_kaggle(
     try:
         ref = kaggle.upload_submission(client, competition, path, message)
     except kaggle.AmbiguousSubmission as unclear:
-        ref = reconcile(client, cfg, row, path, message, known, unclear)
+        ref = reconcile(client, cfg, row, path, message, (known, started), unclear)
     except KitError as error:
         tracking.update_submission(slug, row, status="failed", error=str(error))
         raise
@@ -265,13 +266,14 @@ def submit_to_kaggle(
     return follow(client, cfg, row, ref, timeout)
 
 
-def reconcile(client, cfg: Config, row: int, path: Path, message: str, known: set, unclear) -> int:
-    """CreateSubmission had no clear answer: look in Kaggle's list instead of sending it again."""
+def reconcile(client, cfg: Config, row: int, path: Path, message: str, seen: tuple, unclear) -> int:
+    """CreateSubmission had no clear answer: look in Kaggle's list instead of sending it again.
+    `seen` is (refs the tracker already holds, when the upload began)."""
     slug, competition = cfg.competition.slug, cfg.competition.kaggle
     error = unclear.args[0]
     try:
         found = kaggle.find_submission(
-            kaggle.list_submissions(client, competition), path.name, message, known
+            kaggle.list_submissions(client, competition), path.name, message, *seen
         )
     except KitError as listing:
         tracking.update_submission(slug, row, error=f"{error}; {listing}")  # stays 'uploading'

@@ -26,6 +26,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -380,12 +381,22 @@ def upload_submission(client, competition: str, path: Path, message: str) -> int
 
 
 def find_submission(
-    remote: list[dict[str, Any]], file_name: str, message: str, known_refs: set[int]
+    remote: list[dict[str, Any]], file_name: str, message: str, known_refs: set[int], since: float
 ) -> dict[str, Any] | None:
-    """After an ambiguous CreateSubmission: the new submission made from this file, if any."""
+    """After an ambiguous CreateSubmission: the new submission made from this file, if any.
+
+    New means: a ref the tracker does not hold, dated no earlier than `since` (epoch seconds,
+    when the upload began) less 10 minutes of clock skew, with this file name or message.
+    """
+    from datetime import datetime
+
     for item in remote:
         if item["ref"] in known_refs:
             continue
+        if item["date"]:
+            made = datetime.fromisoformat(item["date"]).replace(tzinfo=UTC).timestamp()
+            if made < since - 600:
+                continue
         if item["file"] == file_name or (message and item["message"] == message):
             return item
     return None

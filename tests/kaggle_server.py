@@ -21,10 +21,16 @@ import json
 import threading
 import zipfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 USER, KEY = "kit-tester", "0123456789abcdef0123456789abcdef"
+
+
+def now() -> str:
+    """The current UTC time as Kaggle writes dates."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass
@@ -105,7 +111,7 @@ class KaggleServer:
         ref = 1000 + len(self.state.submissions)
         item = {
             "ref": ref,
-            "date": "2026-01-02T03:04:05.000Z",
+            "date": now(),
             "description": "",
             "fileName": "x.csv",
             "status": "COMPLETE",
@@ -244,7 +250,7 @@ class Handler(BaseHTTPRequestHandler):
         with self.lock:
             item = {
                 "ref": 5000 + len(state.submissions),
-                "date": "2026-03-04T05:06:07.000Z",
+                "date": now(),
                 "description": body.get("submissionDescription", ""),
                 "fileName": state.upload_names.get(token, ""),
                 "status": "PENDING",

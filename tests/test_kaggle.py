@@ -16,6 +16,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import kaggle_server
 import numpy as np
 import pandas as pd
 import pytest
@@ -141,11 +142,14 @@ def test_429_is_retried_with_retry_after(server, digits_folder):
 
 def test_500_on_create_submission_records_no_submission(server, digits_folder):
     write_submission(digits_folder)
+    # an old submission with the same message (from the website) is not taken for this one
+    server.add_submission(ref=9, description="same words", date="2025-01-01T00:00:00.000Z")
     server.fail("CreateSubmission", 500)
-    result = submit(digits_folder)
+    result = submit(digits_folder, "--message", "same words")
     assert_clean_failure(result, "500", "nothing was submitted")
     assert len(server.calls("CreateSubmission")) == 1  # never sent twice after an unclear answer
-    assert server.state.submissions == []
+    assert len(server.calls("ListSubmissions")) == 1  # looked in Kaggle's list instead
+    assert [item["ref"] for item in server.state.submissions] == [9]
     rows = tracker_rows("digit-recognizer")
     assert all(
         row["kaggle_ref"] is None and row["status"] not in ("pending", "complete") for row in rows
@@ -166,7 +170,7 @@ def test_500_on_create_that_did_create_is_recorded_once(server, digits_folder):
         state.submissions.append(
             {
                 "ref": 7777,
-                "date": "2026-03-04T05:06:07.000Z",
+                "date": kaggle_server.now(),
                 "description": body.get("submissionDescription", ""),
                 "fileName": state.upload_names[body["blobFileTokens"]],
                 "status": "COMPLETE",
