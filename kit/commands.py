@@ -24,8 +24,10 @@ def cmd_data(args, cfg: Config) -> int:
     loaded = data.load(cfg)
     source = "the embedded sample" if loaded.embedded else str(loaded.folder)
     print(f"{cfg.competition.slug}: data ok in {source}")
-    print(f"  train {loaded.train.images.shape}, test {loaded.test.images.shape}"
-          f"{', sample submission ' + str(loaded.sample_submission.shape) if loaded.sample_submission is not None else ''}")
+    print(
+        f"  train {loaded.train.images.shape}, test {loaded.test.images.shape}"
+        f"{'' if loaded.sample_submission is None else f', sample submission {loaded.sample_submission.shape}'}"
+    )
     return 0
 
 
@@ -124,17 +126,17 @@ def track_written(slug: str, path: Path, run_dirs: list[Path]) -> None:
     """Record the written submission and its runs in artifacts/<slug>/tracker.sqlite."""
     from kit import tracking
 
-    record = fileio_read_json(path.with_suffix(".json"))
+    record = fileio.read_json(path.with_suffix(".json"))
     runs = [
-        fileio_read_json(d / "run.json")
-        | {"run": d.name, "config": fileio_read_json(d / "config.json"), "git_commit": record.get("git_commit", "")}
+        fileio.read_json(d / "run.json")
+        | {"run": d.name, "config": fileio.read_json(d / "config.json"), "git_commit": record.get("git_commit", "")}
         for d in run_dirs
     ]
     tracking.record_written(slug, path, record, runs=runs)
 
 
 def submission_record(cfg: Config, loaded, run_dirs: list[Path]) -> dict:
-    runs = [fileio_read_json(run_dir / "run.json") | {"run": run_dir.name} for run_dir in run_dirs]
+    runs = [fileio.read_json(run_dir / "run.json") | {"run": run_dir.name} for run_dir in run_dirs]
     cv_scores = [run["score"] for run in runs if "score" in run]
     return {
         "competition": cfg.competition.slug,
@@ -149,12 +151,6 @@ def submission_record(cfg: Config, loaded, run_dirs: list[Path]) -> dict:
         "git_commit": fileio.git_commit(),
         "seed": cfg.train.seed,
     }
-
-
-def fileio_read_json(path: Path) -> dict:
-    import json
-
-    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def print_submission(path: Path, record: dict) -> None:
@@ -233,23 +229,6 @@ def cmd_dashboard(args, cfg: Config) -> int:
     from kit import tune
 
     return tune.cmd_dashboard(args, cfg)
-
-
-def cmd_tune(args, cfg: Config) -> int:
-    from kit import tune
-
-    return tune.cmd_tune(args, cfg)
-
-
-def cmd_dashboard(args, cfg: Config) -> int:
-    from kit import tune
-
-    return tune.cmd_dashboard(args, cfg)
-
-
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        raise KitError(message)
 
 
 # The Kaggle verbs live in kit.compete, re-exported because kit.cli looks verbs up here.

@@ -40,6 +40,11 @@ def write_json(path: Path, data: Any, exclusive: bool = False) -> Path:
     return atomic_write(path, text.encode(), exclusive=exclusive)
 
 
+def read_json(path: Path) -> dict:
+    """A JSON file's object, or {} when the file does not exist (a run that never finished)."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
