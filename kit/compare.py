@@ -42,6 +42,7 @@ class Predictor:
 
 def model_config(cfg: Config, name: str) -> Config:
     """`cfg` with train.model=name and that model's "MODEL:key=value" compare.overrides."""
+    models.get(name)  # an unknown name lists the known ones
     own = []
     for item in cfg.compare.overrides:
         target, sep, setting = item.partition(":")
