@@ -19,8 +19,6 @@ VERBS = {
     "train": ("cmd_train", "train the configured model (every fold); --resume continues a run"),
     "predict": ("cmd_predict", "predict the test set with TTA and ensembling, write a submission"),
     "models": ("cmd_models", "list the registered models"),
-    "compare": ("cmd_compare", "train several models on one seeded split; table and chart of scores and times"),
-    "learning-curve": ("cmd_learning_curve", "train one model on growing fractions of the data; train vs validation"),
     "submit": ("cmd_submit", "validate, upload once, poll the score, track (--file)"),
     "leaderboard": ("cmd_leaderboard", "sync submissions and leaderboard; rank, table, plot"),
     "kernel": ("cmd_kernel", "build a self-contained Kaggle kernel under build/<slug>/kernel/"),

@@ -93,10 +93,6 @@ class TrainSection:
     mixed_precision: str = "auto"  # auto (on GPU only) | off | mixed_float16 | mixed_bfloat16
     jit_compile: str = "auto"  # auto | on | off: XLA for the whole step, augmentation included
     seed: int = 42  # weights, shuffling and augmentation
-    # scikit-learn models only: fit on at most this many (stratified, seeded) rows. Kernel SVMs and
-    # KNN grow quadratically / per query with the rows, so a full-size fit can take an hour.
-    # 0 = the model's own cap (kit.models.classical.ROW_CAPS: svm 30k, knn 50k); -1 = every row.
-    max_train_rows: int = 0
     # imbalance (kit.resample): none | over (random over-sampling of the smaller classes up to the
     # largest) | under (random under-sampling of the larger classes down to the smallest); on the
     # training split only, so validation keeps the true class mix
@@ -188,7 +184,6 @@ class Config:
     train: TrainSection = field(default_factory=TrainSection)
     predict: PredictSection = field(default_factory=PredictSection)
     submission: SubmissionSection = field(default_factory=SubmissionSection)
-    compare: CompareSection = field(default_factory=CompareSection)
     tune: TuneSection = field(default_factory=TuneSection)
     compare: CompareSection = field(default_factory=CompareSection)
 

@@ -163,10 +163,6 @@ def fit(
     verbose: int | str = "auto",
 ) -> FoldResult:
     """Train one model on `train_index`, validate on `val_index`; the best epoch is kept."""
-    if models.get(cfg.train.model).kind == "sklearn":  # scikit-learn baselines: kit.classical
-        from kit import classical
-
-        return classical.fit(cfg, images, train_index, val_index, fold_dir)
     # imbalance: resample the training rows only, so validation keeps the true class mix
     train_index = resample_index(cfg, images.labels, train_index, fold_dir)
     if models.get(cfg.train.model).kind == "sklearn":  # scikit-learn baselines: kit.classical
