@@ -360,6 +360,8 @@ def cmd_leaderboard(args, cfg: Config) -> int:
         remote = kaggle.list_submissions(client, competition)
         changed = tracking.sync_remote(slug, remote)
         print(f"synced {changed} submission(s) of {competition} from Kaggle")
+        if tracking.settle_uploads(slug):
+            print("  interrupted uploads that never reached Kaggle are marked failed")
         try:
             entries = kaggle.leaderboard(client, competition)
         except KitError as error:
@@ -420,9 +422,12 @@ def plot_history(slug: str, rows: list[dict], standings: list[dict]) -> Path:
         [r for r in rows if r["submitted"]], columns=list(rows[0]) if rows else ["submitted"]
     )
     if len(frame):
-        when = pd.to_datetime(frame["submitted"], utc=True, errors="coerce")
-        scores.plot(when, frame["cv_score"], "s--", label="CV (local validation)")
-        scores.plot(when, frame["public_score"], "o-", label="public / test score")
+        # Kaggle's dates and the tracker's differ in form (offset or not): ISO 8601 reads both
+        when = pd.to_datetime(frame["submitted"], utc=True, format="ISO8601", errors="coerce")
+        frame["when"] = when
+        frame = frame.dropna(subset=["when"]).sort_values("when")
+        scores.plot(frame["when"], frame["cv_score"], "s--", label="CV (local validation)")
+        scores.plot(frame["when"], frame["public_score"], "o-", label="public / test score")
         scores.legend()
     scores.set_title(f"{slug}: CV vs public score")
     scores.set_ylabel("score")

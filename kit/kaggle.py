@@ -271,12 +271,17 @@ def as_score(value: Any) -> float | None:
         return None
 
 
+def utc_text(moment) -> str | None:
+    """A kagglesdk datetime (naive, UTC) as the tracker writes times: ISO 8601 ending in Z."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
 def submission_dict(item) -> dict[str, Any]:
     """An ApiSubmission as the tracker's plain dict (status lower-case, scores as floats)."""
     status = getattr(item.status, "name", str(item.status or "pending"))
     return {
         "ref": int(item.ref),
-        "date": item.date.isoformat() if item.date else None,
+        "date": utc_text(item.date),
         "message": item.description or "",
         "file": item.file_name or "",
         "status": status.lower(),
@@ -456,7 +461,7 @@ def leaderboard(client, competition: str, max_pages: int = 50) -> list[dict[str,
                         "team_id": item.team_id,
                         "team_name": item.team_name,
                         "score": as_score(item.score),
-                        "date": item.submission_date.isoformat() if item.submission_date else None,
+                        "date": utc_text(item.submission_date),
                     }
                 )
             token = response.next_page_token

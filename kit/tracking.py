@@ -234,6 +234,23 @@ def sync_remote(slug: str, remote: list[dict[str, Any]]) -> int:
     return changed
 
 
+def settle_uploads(slug: str, older_than: float = 600.0) -> int:
+    """Uploads still `uploading` after a full sync are not on Kaggle: mark them `failed`.
+
+    Only those begun more than `older_than` seconds ago, so an upload in progress in another
+    process is left alone. Returns how many rows changed.
+    """
+    cutoff = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - older_than)) + "Z"
+    return execute(
+        slug,
+        "UPDATE submissions SET status = 'failed', updated = ?, "
+        "error = COALESCE(error || '; ', '') || 'not on Kaggle after the upload: it did not count' "
+        "WHERE status = 'uploading' "
+        "AND kaggle_ref IS NULL AND submitted < ?",
+        (now(), cutoff),
+    ).rowcount
+
+
 def save_leaderboard(
     slug: str, entries: list[dict[str, Any]], standing: dict[str, Any] | None
 ) -> None:

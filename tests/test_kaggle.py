@@ -290,9 +290,15 @@ def test_leaderboard_syncs_submissions_rank_and_plot(server, digits_folder, work
             "score": "0.90000",
         },
     ]
+    from kit import tracking
+
+    lost = tracking.add_submission(  # Ctrl-C before Kaggle had it: never listed there
+        "digit-recognizer", file="lost.csv", status="uploading", submitted="2026-01-01T00:00:00Z"
+    )
     result = run_kit("leaderboard", "--comp", "digits", timeout=120)
     assert result.returncode == 0, result.stderr
     assert "rank 2 of 4 (top 50.0%)" in result.stdout
+    assert tracking.get_submission("digit-recognizer", lost)["status"] == "failed"
     assert "best public score 0.97000" in result.stdout
     rows = {row["kaggle_ref"]: row for row in tracker_rows("digit-recognizer")}
     assert rows[11]["public_score"] == 0.97 and rows[11]["message"] == "from the website"
