@@ -18,6 +18,7 @@ Rules this module keeps:
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -477,8 +478,9 @@ def leaderboard(client, competition: str, max_pages: int = 50) -> list[dict[str,
 def download_competition(competition: str, dest: Path) -> list[Path]:
     """The competition's files into `dest`, zips unpacked; kagglehub caches and checks MD5s.
 
-    Falls back to the `kaggle` package when kagglehub is missing. `dest` appears complete or
-    not at all: files are gathered in a sibling folder and renamed into place.
+    The `kaggle` package downloads instead where kagglehub cannot: when it is not installed, or
+    when the only credential is an OAuth login (`kaggle auth login`), which kagglehub does not
+    read. `dest` appears complete or not at all: files are gathered in a sibling folder first.
     """
     if not has_credentials():
         raise KitError(NO_CREDENTIALS)
@@ -486,25 +488,28 @@ def download_competition(competition: str, dest: Path) -> list[Path]:
     staging = dest.parent / f".{dest.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    source = None
     try:
         import kagglehub
     except ImportError:
         kagglehub = None
     if kagglehub is not None:
-        source = Path(call(lambda: kagglehub_download(kagglehub, competition), "data", competition))
-    else:
+        with contextlib.suppress(HubUnauthenticated):
+            source = Path(call(lambda: kagglehub_download(kagglehub, competition), "data", competition))
+    if source is None:
         client = api()
-        call(
-            lambda: client.competition_download_files(competition, path=str(staging), quiet=True),
-            "data",
-            competition,
-        )
+        fetch = functools.partial(client.competition_download_files, competition, str(staging), quiet=True)
+        call(fetch, "data", competition)
         source = staging
     copy_unzipped(source, staging)
     if dest.exists():
         shutil.rmtree(dest)
     staging.rename(dest)
     return sorted(p for p in dest.rglob("*") if p.is_file())
+
+
+class HubUnauthenticated(Exception):
+    """kagglehub found no credential it reads (the `kaggle` package may still have one)."""
 
 
 def kagglehub_download(kagglehub, competition: str) -> str:
@@ -518,7 +523,7 @@ def kagglehub_download(kagglehub, competition: str) -> str:
         with quiet:
             return kagglehub.competition_download(competition)
     except UnauthenticatedError:
-        raise KitError(NO_CREDENTIALS) from None
+        raise HubUnauthenticated() from None
 
 
 def copy_unzipped(source: Path, dest: Path) -> None:

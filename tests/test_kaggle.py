@@ -374,6 +374,21 @@ def test_data_downloads_unzips_and_validates(server, digits_folder, workdir):
     assert len(server.calls("DownloadDataFiles")) == 1
 
 
+def test_data_falls_back_to_the_kaggle_package_without_kagglehub(server, digits_folder, workdir):
+    names = ("train.csv", "test.csv", "sample_submission.csv")
+    server.state.data_zip = zip_folder({name: (digits_folder / name).read_bytes() for name in names})
+    dest = workdir / "data" / "digit-recognizer"
+    code = (
+        "import sys; from pathlib import Path; sys.modules['kagglehub'] = None; from kit import kaggle; "
+        f"print(len(kaggle.download_competition('digit-recognizer', Path({str(dest)!r}))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in dest.iterdir()) == sorted(names)
+    assert (dest / "test.csv").read_bytes() == (digits_folder / "test.csv").read_bytes()
+    assert len(server.calls("DownloadDataFiles")) == 1
+
+
 def test_test_environment_is_honoured_and_never_prints_credentials(
     server, digits_folder, monkeypatch
 ):
