@@ -498,12 +498,16 @@ def cmd_kernel_push(args, cfg: Config) -> int:
 
 
 def kernel_id(cfg: Config) -> tuple[str, int]:
+    """(user/slug, version) of the newest pushed kernel; else the built one's id, version 0."""
+    from kit import kernel
+
     pushed = tracking.latest_kernel(cfg.competition.slug)
     if pushed:
         return pushed["ref"], pushed["version"]
-    from kit import kernel
-
-    return kernel.read_metadata(kernel_folder(cfg))["id"], 0
+    built = kernel.read_metadata(kernel_folder(cfg))["id"]
+    if built.startswith(kernel.PLACEHOLDER_USER):
+        raise KitError(f"no kernel pushed yet: run `make kernel-push COMP={cfg.competition.slug}` first")
+    return built, 0
 
 
 def cmd_kernel_status(args, cfg: Config) -> int:
@@ -511,6 +515,8 @@ def cmd_kernel_status(args, cfg: Config) -> int:
     status, failure = kaggle.kernel_status(kaggle.api(), ref)
     tracking.record_kernel(cfg.competition.slug, ref, version, status=status, failure=failure)
     print(f"{ref}: {status}{' - ' + failure if failure else ''}")
+    if status == "complete":
+        print(f"  fetch its submission with `make kernel-output COMP={cfg.competition.slug}`")
     return 1 if status == "error" else 0
 
 

@@ -56,6 +56,7 @@ class State:
     leaderboard: list[dict] = field(default_factory=list)
     data_zip: bytes = b""
     kernel_status: str = "COMPLETE"
+    kernel_failure: str = ""
     kernel_files: dict[str, bytes] = field(default_factory=dict)
     kernel_log: str = ""
     saved_kernels: list[dict] = field(default_factory=list)
@@ -303,7 +304,8 @@ class Handler(BaseHTTPRequestHandler):
         )
 
     def api_GetKernelSessionStatus(self, body: dict) -> None:
-        self.send(200, {"status": self.server_state.kernel_status})
+        state = self.server_state
+        self.send(200, {"status": state.kernel_status, "failureMessage": state.kernel_failure})
 
     def api_ListKernelSessionOutput(self, body: dict) -> None:
         files = [

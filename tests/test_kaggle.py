@@ -537,6 +537,9 @@ def test_kernel_push_status_and_output(server, workdir, digits_folder):
     server.state.kernel_status = "RUNNING"
     status = run_kit("kernel-status", "--comp", "digits", timeout=120)
     assert status.returncode == 0 and "running" in status.stdout
+    server.state.kernel_status, server.state.kernel_failure = "ERROR", "out of memory"
+    status = run_kit("kernel-status", "--comp", "digits", timeout=120)
+    assert status.returncode == 1 and "error - out of memory" in status.stdout
 
     sample = pd.read_csv(digits_folder / "sample_submission.csv")
     server.state.kernel_files = {
