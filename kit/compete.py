@@ -90,6 +90,18 @@ def config_only_expected(cfg: Config, path: Path):
     )
 
 
+def with_recorded_data(cfg: Config, record: dict[str, Any]) -> Config:
+    """Without DATA=, validate against the data folder the file was predicted from (its record
+    names it) when no downloaded copy exists: the same ids the file was written for."""
+    from kit import config
+
+    recorded = record.get("config", {}).get("data", {}).get("dir", "")
+    has_download = any(paths.data_dir(cfg.competition.slug).glob(f"{cfg.data.train_file}*"))
+    if cfg.data.dir or has_download or not recorded or not Path(recorded).is_dir():
+        return cfg
+    return config.replace(cfg, data={"dir": recorded})
+
+
 def read_record(path: Path) -> dict[str, Any]:
     record_path = path.with_suffix(".json")
     if not record_path.is_file():
@@ -136,9 +148,10 @@ def cmd_submit(args, cfg: Config) -> int:
 
     slug = cfg.competition.slug
     path = Path(args.file).expanduser() if args.file else submission.newest(slug)
+    record = read_record(path)
+    cfg = with_recorded_data(cfg, record)
     exp, loaded = expected_for(cfg, path)
     frame = submission.read_and_validate(path, exp)
-    record = read_record(path)
     sha = fileio.sha256_file(path)
     if record.get("sha256") and record["sha256"] != sha:
         print(

@@ -23,7 +23,7 @@ import pytest
 from conftest import ROOT, run_kit
 from kaggle_server import KEY, USER, KaggleServer, zip_folder
 
-from kit import competitions, submission
+from kit import competitions, config, submission
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def write_submission(
     frame = submission.build(exp, predicted)
     record = {
         "competition": cfg.competition.slug,
-        "config": {"train": {"model": "cnn"}},
+        "config": config.to_dict(cfg),  # as predict records it: data.dir is the DATA folder
         "runs": ["r1"],
         "cv_score": 0.9812,
         "metric": "accuracy",
@@ -138,6 +138,21 @@ def test_429_is_retried_with_retry_after(server, digits_folder):
     assert "503" in result.stderr
     assert len(server.state.submissions) == 1 and len(server.puts()) == 1
     assert tracker_rows("digit-recognizer")[-1]["status"] == "complete"
+
+
+def test_submit_without_data_validates_against_the_recorded_folder(server, digits_folder, tmp_path):
+    write_submission(digits_folder)
+    result = run_kit("submit", "--comp", "digits", timeout=180)  # no DATA: the record's folder
+    assert result.returncode == 0, result.stderr
+    assert "config only" not in result.stderr and len(server.puts()) == 1
+    # a file whose ids do not match that folder's sample submission is caught
+    wrong = tmp_path / "wrong.csv"
+    sample = pd.read_csv(digits_folder / "sample_submission.csv")
+    sample.assign(ImageId=sample["ImageId"] + 1).to_csv(wrong, index=False)
+    (wrong.with_suffix(".json")).write_text(json.dumps({"config": {"data": {"dir": str(digits_folder)}}}))
+    result = run_kit("submit", "--comp", "digits", "--file", str(wrong), timeout=180)
+    assert_clean_failure(result, "wrong.csv", "missing")
+    assert len(server.puts()) == 1
 
 
 def test_500_on_create_submission_records_no_submission(server, digits_folder):
@@ -520,7 +535,7 @@ def test_predict_records_the_written_submission_and_its_runs(workdir, digits_fol
     commands.track_written("digit-recognizer", path, [run_dir])
     row = tracker_rows("digit-recognizer")[-1]
     assert (row["file"], row["status"], row["cv_score"]) == (path.name, "written", 0.9812)
-    assert json.loads(row["config"]) == {"train": {"model": "cnn"}}
+    assert json.loads(row["config"])["data"]["dir"] == str(digits_folder)
     runs = tracking.query("digit-recognizer", "SELECT run, cv_score, model FROM runs")
     assert runs == [{"run": "r1", "cv_score": 0.97, "model": "cnn"}]
 
