@@ -250,3 +250,26 @@ def test_run_beats_the_majority_baseline(species, workdir, backend):
     assert macro_f1 > majority + 0.5, (macro_f1, majority)
     record = json.loads(path.with_suffix(".json").read_text())
     assert record["metric"] == "macro_f1" and record["cv_score"] > 0.5
+
+
+@pytest.mark.parametrize("name", ["rf_colour", "svm_colour"])
+def test_colour_baselines_beat_the_majority_baseline(name, species, tmp_path):
+    from imblearn.pipeline import Pipeline
+
+    from kit import classical
+    from kit.data.splits import make_splits
+
+    folder, _ = species
+    cfg = config.replace(loaded_cfg(folder), train={"model": name})
+    train = load(folder).train
+    ((train_index, val_index),) = make_splits(train.labels, cfg.data)
+    result = classical.fit(cfg, train, train_index, val_index, tmp_path / "fold0")
+    truth = train.labels[val_index]
+    majority = f1_score(truth, np.zeros_like(truth), average="macro")
+    assert result.scores["macro_f1"] > majority + 0.5
+    # inside the imbalanced-learn pipeline the minority classes are over-sampled to the largest
+    fitted = classical.load(result.checkpoint)
+    features_and_sampler = Pipeline(fitted.steps[:-1])
+    flat = train.images[train_index].reshape(len(train_index), -1)
+    _, resampled = features_and_sampler.fit_resample(flat, train.labels[train_index])
+    assert len(set(np.bincount(resampled).tolist())) == 1

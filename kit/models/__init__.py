@@ -53,4 +53,4 @@ def names(kind: str | None = None) -> list[str]:
 
 def load_builtin() -> None:
     """Import the built-in zoo and the scikit-learn baselines (lazily: Keras costs seconds)."""
-    from kit.models import classical, transfer, zoo  # noqa: F401
+    from kit.models import classical, image_baselines, transfer, zoo  # noqa: F401
