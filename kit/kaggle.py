@@ -107,6 +107,8 @@ def secrets() -> list[str]:
     if token and Path(token).is_file():
         token = Path(token).read_text().strip()
     values.append(token)
+    with contextlib.suppress(OSError):
+        values.append((Path.home() / ".kaggle" / "access_token").read_text().strip())
     return [value for value in values if len(value) >= 8]
 
 

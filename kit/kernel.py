@@ -81,8 +81,8 @@ def metadata(cfg: Config, user: str, gpu: bool, internet: bool) -> dict[str, Any
     }
 
 
-def script(cfg: Config, preset: str, overrides: list[str], params: dict | None) -> str:
-    """The kernel's Python source: settings, the packed bundle, and the runner."""
+def script(cfg: Config, files: dict[str, bytes], preset: str, overrides: list[str], params: dict | None) -> str:
+    """The kernel's Python source: settings, the packed `files`, and the runner."""
     slug = cfg.competition.slug
     settings = {
         "SLUG": slug,
@@ -98,15 +98,14 @@ def script(cfg: Config, preset: str, overrides: list[str], params: dict | None) 
         f'"""{slug}: the kit\'s pipeline as one Kaggle script, built by `make kernel` on '
         f'{time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}.\n\n{RUNNER_DOC}"""\n'
     )
-    return header + TEMPLATE.replace("# SETTINGS", lines).replace(
-        "BUNDLE_TEXT", pack(bundle_files(slug))
-    )
+    return header + TEMPLATE.replace("# SETTINGS", lines).replace("BUNDLE_TEXT", pack(files))
 
 
-def check_no_secrets(text: str) -> None:
-    """Refuse to write a bundle that contains a credential present on this machine."""
+def check_no_secrets(*parts: bytes) -> None:
+    """Refuse to write a bundle that contains a credential present on this machine. The packed
+    files are checked before compression: inside the base64 zip a key could not be seen."""
     for secret in kaggle.secrets():
-        if secret in text:
+        if any(secret.encode() in part for part in parts):
             raise KitError("the kernel bundle would contain a Kaggle credential: not written")
 
 
@@ -121,8 +120,9 @@ def build(
     """Write `build/<slug>/kernel/` (metadata and script); returns the folder."""
     folder = paths.build_dir(cfg.competition.slug) / "kernel"
     meta = metadata(cfg, kaggle.username(), gpu, internet)
-    source = script(cfg, preset, overrides or [], params)
-    check_no_secrets(source + json.dumps(meta))
+    files = bundle_files(cfg.competition.slug)
+    source = script(cfg, files, preset, overrides or [], params)
+    check_no_secrets(source.encode(), json.dumps(meta).encode(), *files.values())
     fileio.atomic_write(folder / meta["code_file"], source.encode())
     fileio.write_json(folder / "kernel-metadata.json", meta)
     return folder

@@ -267,6 +267,10 @@ def test_offline_competition_is_scored_locally_and_tracked(server, fashion_folde
     assert row["local_score"] == pytest.approx(float(np.mean(frame["Label"].to_numpy() == truth)))
     assert server.state.requests == []
     assert_clean_failure(submit(fashion_folder, comp="fashion"), "already submitted")
+    board = run_kit("leaderboard", "--comp", "fashion", timeout=120)
+    assert board.returncode == 0, board.stderr
+    assert "no Kaggle leaderboard" in board.stdout and f"best local test score {row['local_score']:.5f}" in board.stdout
+    assert server.state.requests == []
 
 
 # ------------------------------------------------------------------ leaderboard
@@ -471,6 +475,22 @@ def test_kernel_bundle_carries_config_and_code_but_no_data(workdir, monkeypatch)
         name for name in sources if "/sample/" in name or not name.endswith((".py", ".toml", ".md"))
     ]
     assert meta["competition_sources"] == []  # Fashion-MNIST is no Kaggle competition
+
+
+def test_kernel_bundle_refuses_to_carry_a_credential(tmp_path, workdir, monkeypatch):
+    """A key pasted into a competition's files must not travel to Kaggle inside the script."""
+    import shutil
+
+    competitions_copy = tmp_path / "competitions"
+    shutil.copytree(ROOT / "competitions" / "digit-recognizer", competitions_copy / "digit-recognizer")
+    with open(competitions_copy / "digit-recognizer" / "competition.toml", "a") as toml:
+        toml.write(f"\n# my key: {KEY}\n")
+    monkeypatch.setenv("KIT_COMPETITIONS", str(competitions_copy))
+    monkeypatch.setenv("KAGGLE_USERNAME", USER)
+    monkeypatch.setenv("KAGGLE_KEY", KEY)
+    result = run_kit("kernel", "--comp", "digits", timeout=120)
+    assert_clean_failure(result, "would contain a Kaggle credential")
+    assert not (workdir / "build" / "digit-recognizer" / "kernel").exists()
 
 
 def test_kernel_bundle_runs_offline_on_a_kaggle_like_folder(
