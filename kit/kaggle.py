@@ -40,6 +40,7 @@ RETRIES = 5  # attempts per call on 429 / 5xx / connection errors
 BACKOFF_FIRST = 2.0  # seconds before the second attempt; doubles, capped below
 BACKOFF_CAP = 60.0
 RETRY_AFTER_CAP = 300.0  # a Retry-After longer than this is cut: the user is waiting
+READ_TIMEOUT = 120.0  # seconds to wait for an API answer (KIT_KAGGLE_TIMEOUT overrides)
 NO_CREDENTIALS = (
     "no Kaggle credentials: create an API token at https://www.kaggle.com/settings/api and set "
     "KAGGLE_API_TOKEN (or KAGGLE_USERNAME and KAGGLE_KEY), or save kaggle.json in ~/.kaggle/ "
@@ -145,7 +146,7 @@ def sdk_builder(client) -> Callable[[], Any]:
 
     def build():
         values = client.config_values
-        return KaggleClient(
+        sdk = KaggleClient(
             env=env,
             verbose=False,
             username=values.get("username"),
@@ -153,8 +154,23 @@ def sdk_builder(client) -> Callable[[], Any]:
             api_token=values.get("token"),
             response_processor=client.get_response_processor(),
         )
+        with_timeout(sdk)
+        return sdk
 
     return build
+
+
+def with_timeout(sdk) -> None:
+    """kagglesdk sends without a timeout, so a server that stops answering would hang `make`
+    forever; every API request gets a timeout instead (one is retried like a 5xx)."""
+    http = getattr(sdk, "_http_client", None)
+    if http is None or not hasattr(http, "_init_session"):
+        return  # another kagglesdk layout: leave it as it is
+    http._init_session()
+    session = http._session
+    send = session.send
+    timeout = (15.0, float(os.environ.get("KIT_KAGGLE_TIMEOUT", READ_TIMEOUT)))
+    session.send = lambda request, **kwargs: send(request, **{"timeout": timeout, **kwargs})
 
 
 # ---------------------------------------------------------------- errors and retries
@@ -227,7 +243,7 @@ def retriable(error: BaseException, idempotent: bool) -> bool:
     if not idempotent:
         return False
     return (status is not None and 500 <= status < 600) or isinstance(
-        error, requests.ConnectionError
+        error, requests.ConnectionError | requests.Timeout
     )
 
 
@@ -236,7 +252,16 @@ def unclear(error: BaseException) -> bool:
     import requests
 
     status = status_of(error)
-    return (status is not None and status >= 500) or isinstance(error, requests.ConnectionError)
+    return (status is not None and status >= 500) or isinstance(
+        error, requests.ConnectionError | requests.Timeout
+    )
+
+
+def describe_failure(error: BaseException) -> str:
+    """A request that got no HTTP answer: timed out, or no connection at all."""
+    import requests
+
+    return "nothing in time" if isinstance(error, requests.Timeout) else "nothing (no connection)"
 
 
 def call(fn: Callable[[], T], what: str, competition: str = "", idempotent: bool = True) -> T:
@@ -249,9 +274,9 @@ def call(fn: Callable[[], T], what: str, competition: str = "", idempotent: bool
         except (requests.RequestException, OSError) as error:
             if attempt < RETRIES and retriable(error, idempotent):
                 delay = retry_delay(error, attempt)
+                reason = status_of(error) or describe_failure(error)
                 print(
-                    f"{what}: Kaggle answered {status_of(error) or 'no connection'}; retrying in "
-                    f"{delay:.0f} s ({attempt}/{RETRIES - 1})",
+                    f"{what}: Kaggle answered {reason}; retrying in {delay:.0f} s ({attempt}/{RETRIES - 1})",
                     file=sys.stderr,
                 )
                 time.sleep(delay)

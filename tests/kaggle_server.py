@@ -19,6 +19,7 @@ import base64
 import io
 import json
 import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 USER, KEY = "kit-tester", "0123456789abcdef0123456789abcdef"
+HANG = 504  # a fault that first keeps the client waiting
 
 
 def now() -> str:
@@ -95,9 +97,11 @@ class KaggleServer:
             "no_proxy": "",
         }
 
-    def fail(
-        self, call: str, status: int, times: int = 1, retry_after: float | None = None
-    ) -> None:
+    def hang(self, call: str, seconds: float) -> None:
+        """The next `call` gets no answer for `seconds` (then a 504)."""
+        self.state.faults.setdefault(call, []).append((HANG, {"seconds": str(seconds)}))
+
+    def fail(self, call: str, status: int, times: int = 1, retry_after: float | None = None) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self.state.faults.setdefault(call, []).extend([(status, headers)] * times)
 
@@ -183,6 +187,8 @@ class Handler(BaseHTTPRequestHandler):
             if not queue:
                 return False
             status, headers = queue.pop(0)
+        if status == HANG:
+            time.sleep(float(headers.pop("seconds")))  # the client gives up first; then answer late
         self.error(status, f"injected {status}", headers)
         return True
 

@@ -155,6 +155,16 @@ def test_submit_without_data_validates_against_the_recorded_folder(server, digit
     assert len(server.puts()) == 1
 
 
+def test_a_server_that_stops_answering_is_timed_out_and_retried(server, digits_folder, monkeypatch):
+    write_submission(digits_folder)
+    monkeypatch.setenv("KIT_KAGGLE_TIMEOUT", "1")
+    server.hang("StartSubmissionUpload", seconds=3)
+    result = submit(digits_folder)
+    assert result.returncode == 0, result.stderr
+    assert "answered nothing in time; retrying" in result.stderr
+    assert len(server.calls("StartSubmissionUpload")) == 2 and len(server.state.submissions) == 1
+
+
 def test_500_on_create_submission_records_no_submission(server, digits_folder):
     write_submission(digits_folder)
     # an old submission with the same message (from the website) is not taken for this one
