@@ -7,7 +7,7 @@ folder per model in `runs/<model>/` (usable by `kit.predict.predict_run`). `lear
 one model on growing fractions of the training split and writes the same kind of table and plot
 under `artifacts/<slug>/learning-curve/<time>-<model>/`.
 
-Tables are rewritten after every model, so an interrupted comparison keeps what it finished.
+Tables and chart are rewritten after every model, so an interrupted comparison keeps what it finished.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
-from kit import classical, config, metrics, models, paths
+from kit import classical, config, fileio, metrics, models, paths, report
 from kit.config import Config
 from kit.data.pixels import Images
 from kit.data.splits import make_splits, save_splits
@@ -133,6 +133,9 @@ def evaluate_model(
            "parameters": predictor.parameters, "train_rows": rows, "subsampled": note, "epochs": result.epochs}
     if test is not None and test.labels is not None:  # offline competitions: score the test set too
         row.update(macro_scores(test.labels, predictor.predict(test.images), cfg.competition.metric, "test_"))
+    # the run.json of `make train`, so `make predict RUN=<this folder>` records the model and score
+    fileio.write_json(run_dir / "run.json", {"status": "complete", "model": cfg.train.model,
+                                             "metric": cfg.competition.metric, "score": result.scores["score"]})
     return row
 
 
@@ -156,9 +159,7 @@ def compare(cfg: Config, images: Images, names: list[str], test: Images | None =
               flush=True)
         rows.append(evaluate_model(model_cfg, images, split, folder / "runs" / model_cfg.train.model, test))
         table = write_table(rows, folder)
-    from kit import report
-
-    report.plot_comparison(table, folder / "compare.png")
+        report.plot_comparison(table, folder / "compare.png")
     return table, folder
 
 
@@ -225,7 +226,5 @@ def learning_curve(cfg: Config, images: Images, fractions: list[float] | None = 
         table = pd.DataFrame(rows)
         table.to_csv(folder / "results.csv", index=False)
         (folder / "results.md").write_text(table.to_markdown(index=False, floatfmt=".4g") + "\n")
-    from kit import report
-
     report.plot_learning_curve(table, cfg.train.model, cfg.competition.metric, folder / "learning_curve.png")
     return table, folder

@@ -4,6 +4,7 @@ Tiny fixtures only (the first rows of the embedded sample); the real comparison 
 Fashion-MNIST is bench/COMPARE.md.
 """
 
+import json
 import subprocess
 import warnings
 
@@ -121,6 +122,8 @@ def test_compare_writes_one_row_per_model_with_every_column(cfg, images, workdir
     assert config.load_saved(folder / "config.json").compare.overrides == tuple(overrides)
     # every model's folder is a run the prediction path can use
     assert predict.predict_run(folder / "runs" / "svm", images.images[:7]).shape == (7, 10)
+    run = json.loads((folder / "runs" / "svm" / "run.json").read_text())
+    assert run["model"] == "svm" and run["score"] == pytest.approx(rows.loc["svm", "accuracy"])
 
 
 def test_compare_checks_every_name_before_training(cfg, images, workdir):
