@@ -34,12 +34,8 @@ def load(folder: Path, *overrides: str) -> data.CompetitionData:
 def test_audit_finds_every_planted_fault(species, workdir):
     folder, manifest = species
     loaded = load(folder)
-    summary = audit(
-        loaded_cfg(folder), loaded.train, loaded.test, workdir / "audit", faults=loaded.faults
-    )
-    found = {
-        Path(name).name: kind for kind, names in summary["file_faults"].items() for name in names
-    }
+    summary = audit(loaded_cfg(folder), loaded.train, loaded.test, workdir / "audit", faults=loaded.faults)
+    found = {Path(name).name: kind for kind, names in summary["file_faults"].items() for name in names}
     planted = {
         name: kind
         for name, kind in manifest["train_faults"].items()
@@ -48,16 +44,12 @@ def test_audit_finds_every_planted_fault(species, workdir):
     planted.update(manifest["test_faults"])
     assert found == planted
     assert [pair.split(" = ")[0] for pair in summary["duplicate_pairs"]] == [
-        f"train/{name}"
-        for name, kind in manifest["train_faults"].items()
-        if kind.startswith("duplicate")
+        f"train/{name}" for name, kind in manifest["train_faults"].items() if kind.startswith("duplicate")
     ]
     # every good row kept, merged from train.csv and val.csv; the class counts as generated
     assert len(loaded.train) == sum(COUNTS) + 1 - 4  # + the duplicate - the four damaged files
     assert summary["class_counts"]["Magnoliopsida"] == COUNTS[0] + 1 - 4
-    assert (workdir / "audit" / "faults.csv").exists() and (
-        workdir / "audit" / "balance.png"
-    ).exists()
+    assert (workdir / "audit" / "faults.csv").exists() and (workdir / "audit" / "balance.png").exists()
     # test rows are never dropped: the submission needs one per sample id
     assert list(loaded.test.ids) == pd.read_csv(folder / "sample_submission.csv")["id"].tolist()
 
@@ -91,6 +83,22 @@ def test_column_names_are_guessed_from_the_sample(tmp_path):
         load(tmp_path, "data.image_column=path")
 
 
+def test_other_releases_class_names_one_table_other_folder_names(tmp_path):
+    manifest = make_dataset(tmp_path, scale=0.3, paths_in_csv=False)
+    (tmp_path / "val.csv").unlink()
+    (tmp_path / "train").rename(tmp_path / "train_images")
+    table = pd.read_csv(tmp_path / "train.csv")
+    names = loaded_cfg(tmp_path).competition.class_names
+    table["label"] = [names[label] for label in table["label"]]
+    table.to_csv(tmp_path / "train.csv", index=False)
+    loaded = load(tmp_path)
+    damaged = sum(
+        kind in ("not_an_image", "empty", "truncated", "missing") for kind in manifest["train_faults"].values()
+    )
+    assert len(loaded.train) == len(table) - damaged
+    assert sorted(set(loaded.train.labels.tolist())) == list(range(8))
+
+
 def test_decode_cache_is_reused(species, workdir):
     folder, _ = species
     load(folder)
@@ -103,9 +111,7 @@ def test_decode_cache_is_reused(species, workdir):
 
 @pytest.mark.parametrize("strategy", ["over", "under"])
 def test_resampling_changes_the_class_counts(strategy, tmp_path):
-    cfg = config.resolve(
-        {"competition": {"class_names": list("abcd")}, "train": {"resample": strategy}}
-    )
+    cfg = config.resolve({"competition": {"class_names": list("abcd")}, "train": {"resample": strategy}})
     labels = np.repeat([0, 1, 2, 3], [40, 20, 8, 4])
     index = resample_index(cfg, labels, np.arange(len(labels)), tmp_path)
     counts = np.bincount(labels[index], minlength=4)
@@ -117,18 +123,12 @@ def test_resampling_changes_the_class_counts(strategy, tmp_path):
 
 
 def test_class_weights_are_balanced_and_cover_every_class():
-    cfg = config.resolve(
-        {"competition": {"class_names": list("abcd")}, "train": {"class_weight": "balanced"}}
-    )
+    cfg = config.resolve({"competition": {"class_names": list("abcd")}, "train": {"class_weight": "balanced"}})
     weights = class_weights(cfg, np.repeat([0, 1, 2], [60, 30, 10]))
     assert weights == pytest.approx({0: 100 / 180, 1: 100 / 90, 2: 100 / 30, 3: 1.0})
-    assert (
-        class_weights(config.replace(cfg, train={"class_weight": "none"}), np.zeros(3, int)) is None
-    )
+    assert class_weights(config.replace(cfg, train={"class_weight": "none"}), np.zeros(3, int)) is None
     with pytest.raises(KitError, match="train.resample='smote'"):
-        resample_index(
-            config.replace(cfg, train={"resample": "smote"}), np.zeros(4, int), np.arange(4)
-        )
+        resample_index(config.replace(cfg, train={"resample": "smote"}), np.zeros(4, int), np.arange(4))
 
 
 def transfer_cfg(**train) -> config.Config:
@@ -155,32 +155,21 @@ def test_transfer_schedule_freezes_then_unfreezes_the_top():
     head = model.get_layer("transfer_mobilenetv2").get_layer("probabilities")
     assert head.trainable and head.kernel_regularizer is not None
     train.compile_model(model, cfg)
-    weights = {
-        layer.name: [w.numpy().copy() for w in layer.weights]
-        for layer in base.layers
-        if layer.weights
-    }
+    weights = {layer.name: [w.numpy().copy() for w in layer.weights] for layer in base.layers if layer.weights}
     images = np.random.default_rng(0).integers(0, 255, (16, 32, 32, 3), dtype=np.uint8)
     onehot = np.eye(4, dtype="float32")[np.tile([0, 1, 2, 3], 4)]
-    history = transfer.fit_stages(
-        model, cfg, train.compile_model, images, onehot, epochs=1, batch_size=8, verbose=0
-    )
+    history = transfer.fit_stages(model, cfg, train.compile_model, images, onehot, epochs=1, batch_size=8, verbose=0)
     assert history.epoch == [0, 1]  # one frozen epoch, one fine-tuning epoch
     assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
     changed = {
         name
         for name, old in weights.items()
-        if any(
-            not np.array_equal(a, w.numpy())
-            for a, w in zip(old, base.get_layer(name).weights, strict=True)
-        )
+        if any(not np.array_equal(a, w.numpy()) for a, w in zip(old, base.get_layer(name).weights, strict=True))
     }
     top = {layer.name for layer in base.layers[-12:] if layer.weights}
     # only the top layers moved; BatchNorm (statistics included: inference mode) did not
     assert changed and changed <= top
-    assert not any(
-        isinstance(base.get_layer(name), keras.layers.BatchNormalization) for name in changed
-    )
+    assert not any(isinstance(base.get_layer(name), keras.layers.BatchNormalization) for name in changed)
 
 
 def test_unfreeze_top_skips_batchnorm():
@@ -192,14 +181,8 @@ def test_unfreeze_top_skips_batchnorm():
     unfrozen = transfer.unfreeze_top(base, 12)
     top = base.layers[-12:]
     assert all(not layer.trainable for layer in base.layers[:-12])
-    assert all(
-        not layer.trainable for layer in top if isinstance(layer, keras.layers.BatchNormalization)
-    )
-    expected = [
-        layer.name
-        for layer in top
-        if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)
-    ]
+    assert all(not layer.trainable for layer in top if isinstance(layer, keras.layers.BatchNormalization))
+    expected = [layer.name for layer in top if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
     assert unfrozen == expected and len(expected) >= 3
 
 
@@ -215,12 +198,7 @@ def test_missing_imagenet_weights_name_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(file_utils, "get_file", offline)
     cfg = transfer_cfg(weights="imagenet")
     cfg = config.replace(cfg, data={"height": 96, "width": 96})
-    expected = (
-        tmp_path
-        / "keras"
-        / "models"
-        / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5"
-    )
+    expected = tmp_path / "keras" / "models" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5"
     with pytest.raises(KitError, match=f"Copy .* to {expected}.*train.weights=none"):
         train.build_model(cfg)
     with pytest.raises(KitError, match=r"train.weights=/no/such.h5: file not found"):
@@ -233,17 +211,12 @@ def test_run_beats_the_majority_baseline(species, workdir, backend):
     if not backend_available(backend):
         pytest.skip(f"{backend} is not installed")
     folder, manifest = species
-    result = run_kit(
-        "run", "--comp", SLUG, "--preset", "tiny", "--data", str(folder), backend=backend
-    )
+    result = run_kit("run", "--comp", SLUG, "--preset", "tiny", "--data", str(folder), backend=backend)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "6 train rows skipped" in result.stdout and "unusable image files: 7" in result.stdout
     (path,) = sorted(paths.submissions_dir(SLUG).glob("*.csv"))
     frame, sample = pd.read_csv(path), pd.read_csv(folder / "sample_submission.csv")
-    assert (
-        list(frame.columns) == list(sample.columns)
-        and frame["id"].tolist() == sample["id"].tolist()
-    )
+    assert list(frame.columns) == list(sample.columns) and frame["id"].tolist() == sample["id"].tolist()
     truth = frame["id"].map(manifest["test_labels"]).to_numpy()
     macro_f1 = f1_score(truth, frame["label"], average="macro")
     majority = f1_score(truth, np.zeros_like(truth), average="macro")

@@ -69,8 +69,10 @@ def load_folders(cfg: Config, folder: Path, sample: pd.DataFrame | None, with_te
 def read_label_tables(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFrame, str]]:
     """[(csv path, frame, image folder), ...] for train.csv and (when configured) val.csv."""
     tables = [(folder / cfg.data.train_file, cfg.data.train_dir)]
-    if cfg.data.val_file:
+    if cfg.data.val_file and (folder / cfg.data.val_file).exists():
         tables.append((folder / cfg.data.val_file, cfg.data.val_dir))
+    elif cfg.data.val_file:  # some releases ship one labelled table: train on it alone
+        print(f"note: no {cfg.data.val_file} in {folder}; using {cfg.data.train_file} alone")
     return [(path, read_frame(path), subdir) for path, subdir in tables]
 
 
@@ -95,16 +97,13 @@ def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample) -> tupl
             )
         label = candidates[0]
     others = [c for c in columns if c != label]
-    image = pick_column(
-        path, others, cfg.data.image_column, "data.image_column", sample_columns[:1]
-    )
+    image = pick_column(path, others, cfg.data.image_column, "data.image_column", sample_columns[:1])
     if not image:
         hinted = [c for c in others if any(h in c.lower() for h in IMAGE_HINTS)]
         image = (others if len(others) == 1 else hinted)[0] if (len(others) == 1 or hinted) else ""
     if not image:
         raise KitError(
-            f"{path}: cannot tell which column names the images (columns: "
-            f"{', '.join(columns)}): set data.image_column"
+            f"{path}: cannot tell which column names the images (columns: {', '.join(columns)}): set data.image_column"
         )
     return image, label
 
@@ -142,10 +141,8 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
             )
         split = path.stem
         finder = FileFinder(folder, subdir or split)
-        values = pd.to_numeric(frame[label_column], errors="coerce").to_numpy(dtype=np.float64)
-        for row, (name, value) in enumerate(
-            zip(frame[image_column].astype(str), values, strict=True)
-        ):
+        values = label_values(frame[label_column], cfg.competition.class_names)
+        for row, (name, value) in enumerate(zip(frame[image_column].astype(str), values, strict=True)):
             names.append((split, row + 1, name))
             files.append(finder.find(name))
             good = np.isfinite(value) and value == round(value) and 0 <= value < cfg.num_classes
@@ -157,9 +154,7 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
             kind, detail = "bad_label", f"label not an integer in 0..{cfg.num_classes - 1}"
         if kind:
             fault_rows.append((split, row, name, kind, detail))
-    keep = np.array(
-        [not decoded.faults[i][0] and labels[i] >= 0 for i in range(len(names))], dtype=bool
-    )
+    keep = np.array([not decoded.faults[i][0] and labels[i] >= 0 for i in range(len(names))], dtype=bool)
     if not keep.any():
         raise KitError(
             f"{tables[0][0]}: none of the {len(names)} labelled images could be read "
@@ -170,9 +165,7 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
     return train, pd.DataFrame(fault_rows, columns=FAULT_COLUMNS)
 
 
-def read_test(
-    cfg: Config, folder: Path, sample: pd.DataFrame | None
-) -> tuple[Images, pd.DataFrame]:
+def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[Images, pd.DataFrame]:
     """The test images named by the sample submission's id column (else every file of the test
     folder). Unreadable ones get a blank placeholder: the submission needs a row for each id."""
     finder = FileFinder(folder, cfg.data.test_dir or "test")
@@ -184,13 +177,18 @@ def read_test(
             raise KitError(f"{finder.roots[0]}: no test images and no sample submission")
     files = [finder.find(str(value)) for value in ids]
     decoded = decode_cached(cfg, "test", files)
-    rows = [
-        ("test", i + 1, str(ids[i]), kind, detail)
-        for i, (kind, detail) in enumerate(decoded.faults)
-        if kind
-    ]
+    rows = [("test", i + 1, str(ids[i]), kind, detail) for i, (kind, detail) in enumerate(decoded.faults) if kind]
     source = folder / cfg.submission.sample_file if sample is not None else finder.roots[0]
     return Images(decoded.images, None, ids, source), pd.DataFrame(rows, columns=FAULT_COLUMNS)
+
+
+def label_values(column: pd.Series, class_names: tuple[str, ...]) -> np.ndarray:
+    """Labels as floats (NaN where unusable): integers, or class names mapped to their index."""
+    values = pd.to_numeric(column, errors="coerce")
+    by_name = column.astype(str).str.strip().map({name: i for i, name in enumerate(class_names)})
+    if by_name.notna().sum() > values.notna().sum():  # a table of names, not numbers
+        values = by_name
+    return values.to_numpy(dtype=np.float64)
 
 
 class FileFinder:
@@ -198,7 +196,8 @@ class FileFinder:
     folder, or a bare name or id (extension optional) found anywhere under the image folder."""
 
     def __init__(self, folder: Path, subdir: str):
-        self.roots = [folder / subdir, folder] if subdir else [folder]
+        # no such image folder: look under the whole data folder (another naming of the folders)
+        self.roots = [folder / subdir, folder] if subdir and (folder / subdir).is_dir() else [folder]
         self.index: dict[str, Path] | None = None
 
     def find(self, value: str) -> Path | None:
@@ -252,9 +251,7 @@ def cache_key(files: list[Path | None], size: tuple[int, int, int]) -> str:
             stat = path.stat() if path else None
         except OSError:
             stat = None
-        digest.update(
-            f"{path}|{stat.st_size if stat else -1}|{stat.st_mtime_ns if stat else -1}\n".encode()
-        )
+        digest.update(f"{path}|{stat.st_size if stat else -1}|{stat.st_mtime_ns if stat else -1}\n".encode())
     return digest.hexdigest()
 
 
@@ -358,9 +355,7 @@ def describe_faults(faults: pd.DataFrame) -> str:
     """One line for the terminal: how many rows were skipped (train) or blanked (test), and why."""
     parts = []
     for split, label in (("train", "skipped"), ("test", "predicted from a blank placeholder")):
-        rows = (
-            faults[faults.split != "test"] if split == "train" else faults[faults.split == "test"]
-        )
+        rows = faults[faults.split != "test"] if split == "train" else faults[faults.split == "test"]
         if len(rows):
             counts = ", ".join(f"{n} {k}" for k, n in fault_counts(rows).items())
             parts.append(f"{len(rows)} {split} rows {label} ({counts})")
