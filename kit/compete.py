@@ -120,7 +120,7 @@ def refuse_duplicates(slug: str, sha: str, force: bool) -> None:
     made = tracking.already_made(slug, sha)
     if made:
         row = made[-1]
-        score = f", public score {row['public_score']}" if row["public_score"] is not None else ""
+        score = f", score {row['public_score']:.5f}" if row["public_score"] is not None else ""
         raise KitError(
             f"this file was already submitted ({row['file']}, {row['submitted'] or row['created']}"
             f"{', ref ' + str(row['kaggle_ref']) if row['kaggle_ref'] else ''}{score}): "
