@@ -245,6 +245,8 @@ def check_limits(limits: dict[str, Any] | None, competition: str) -> None:
 def submit_to_kaggle(
     cfg: Config, path: Path, record, sha: str, message: str, timeout: float
 ) -> int:
+    """Check the limit, upload once (tracked `uploading` first, so a crash leaves a trace),
+    settle an unclear answer from Kaggle's list, then follow the score."""
     slug, competition = cfg.competition.slug, cfg.competition.kaggle
     client = kaggle.api()
     check_limits(kaggle.submission_limits(client, competition), competition)
