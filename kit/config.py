@@ -75,6 +75,9 @@ class AugmentSection:
     horizontal_flip: bool = False  # off by default: digits must not be mirrored
     fill_mode: str = "nearest"  # nearest | constant | reflect | wrap
     cval: float = 0.0  # fill value for fill_mode=constant, in the 0..1 pixel scale
+    # not an ImageDataGenerator knob: brightness, contrast and saturation factors uniform in
+    # [1 - j, 1 + j] per image (kit.colour); 0 = off, since colour may be what tells classes apart
+    colour_jitter: float = 0.0
 
 
 @dataclass(frozen=True)

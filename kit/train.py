@@ -19,6 +19,7 @@ import numpy as np
 
 from kit import config, fileio, metrics, models, paths
 from kit.augment import RandomAffine
+from kit.colour import ColourJitter  # registers the layer: checkpoints load with it
 from kit.config import Config
 from kit.data.pixels import Images
 from kit.data.splits import load_splits, make_splits, save_splits
@@ -59,6 +60,8 @@ def build_model(cfg: Config) -> keras.Model:
     x = keras.layers.Rescaling(1 / 255.0)(inputs)
     if augmentation_enabled(cfg.augment):
         x = RandomAffine(cfg.augment, seed=cfg.train.seed, name="augment")(x)
+    if cfg.augment.colour_jitter:  # in the compiled step too, after the geometry
+        x = ColourJitter(cfg.augment.colour_jitter, seed=cfg.train.seed, name="colour_jitter")(x)
     return keras.Model(inputs, network(x), name=f"{cfg.train.model}_classifier")
 
 

@@ -246,3 +246,23 @@ def test_colour_baselines_beat_the_majority_baseline(name, species, tmp_path):
     flat = train.images[train_index].reshape(len(train_index), -1)
     _, resampled = features_and_sampler.fit_resample(flat, train.labels[train_index])
     assert len(set(np.bincount(resampled).tolist())) == 1
+
+
+def test_colour_jitter_trains_only_and_survives_a_checkpoint(tmp_path):
+    import keras
+
+    from kit.colour import ColourJitter
+
+    images = np.random.default_rng(0).random((8, 6, 6, 3)).astype("float32")
+    layer = ColourJitter(0.3, seed=1)
+    np.testing.assert_array_equal(np.asarray(layer(images, training=False)), images)
+    jittered = np.asarray(layer(images, training=True))
+    assert not np.allclose(jittered, images) and jittered.min() >= 0 and jittered.max() <= 1
+    # one draw per image, not per pixel: each image's brightness ratio varies across the batch
+    assert np.std(jittered.mean(axis=(1, 2, 3)) / images.mean(axis=(1, 2, 3))) > 0.01
+    inputs = keras.Input((6, 6, 3))
+    model = keras.Model(inputs, ColourJitter(0.3, name="jitter")(inputs))
+    model.save(tmp_path / "m.keras")
+    assert keras.saving.load_model(tmp_path / "m.keras").get_layer("jitter").strength == 0.3
+    with pytest.raises(KitError, match="colour_jitter=1.5"):
+        ColourJitter(1.5)
