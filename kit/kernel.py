@@ -151,9 +151,8 @@ def with_user(folder: Path, user: str) -> dict[str, Any]:
     return meta
 
 
-RUNNER_DOC = """Self-contained: the kit package and the competition's config travel below as a
-base64 zip.
-No pip install and no internet are needed (Kaggle's image has Keras and TensorFlow).
+RUNNER_DOC = """Self-contained: the kit package and the competition's config travel below as a base64
+zip; no pip install and no internet are needed (Kaggle's image has Keras and TensorFlow).
 Reads /kaggle/input/<competition>/ and writes /kaggle/working/submission.csv with its record
 submission.json. `--input DIR --working DIR` (or KIT_KAGGLE_INPUT and KIT_KAGGLE_WORKING)
 override the two folders for a local run.
