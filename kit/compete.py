@@ -147,6 +147,9 @@ def cmd_submit(args, cfg: Config) -> int:
     from kit import submission
 
     slug = cfg.competition.slug
+    if not cfg.competition.kaggle and not cfg.data.test_labels:
+        raise KitError(f"{slug} has no Kaggle slug (`kaggle` in its competition.toml) and no test labels "
+                       "to score against: nowhere to submit")
     path = Path(args.file).expanduser() if args.file else submission.newest(slug)
     record = read_record(path)
     cfg = with_recorded_data(cfg, record)

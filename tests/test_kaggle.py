@@ -252,6 +252,13 @@ def test_readable_kaggle_json_gets_a_warning(server, digits_folder, kaggle_env):
     assert KEY not in result.stdout + result.stderr
 
 
+def test_a_competition_without_kaggle_slug_or_test_labels_is_refused(server, digits_folder):
+    write_submission(digits_folder)
+    result = submit(digits_folder, "--set", "competition.kaggle=")
+    assert_clean_failure(result, "no Kaggle slug", "nowhere to submit")
+    assert server.state.requests == []
+
+
 def test_embedded_sample_and_invalid_files_are_refused_before_any_request(
     server, digits_folder, tmp_path
 ):
