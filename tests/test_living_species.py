@@ -90,7 +90,7 @@ def test_other_releases_class_names_one_table_other_folder_names(tmp_path):
     table = pd.read_csv(tmp_path / "train.csv")
     names = loaded_cfg(tmp_path).competition.class_names
     table["label"] = [names[label] for label in table["label"]]
-    table.to_csv(tmp_path / "train.csv", index=False)
+    table.to_csv(tmp_path / "train.csv", index=True)  # a leading index column, "Unnamed: 0"
     loaded = load(tmp_path)
     damaged = sum(
         kind in ("not_an_image", "empty", "truncated", "missing") for kind in manifest["train_faults"].values()

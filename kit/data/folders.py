@@ -57,7 +57,8 @@ class Decoded:
 def load_folders(cfg: Config, folder: Path, sample: pd.DataFrame | None, with_test: bool = True):
     """(train Images, test Images or None, faults DataFrame) for an image-folder competition."""
     tables = read_label_tables(cfg, folder)
-    image_column, label_column = choose_columns(cfg, tables[0][1], tables[0][0], sample)
+    finder = FileFinder(folder, tables[0][2] or tables[0][0].stem)
+    image_column, label_column = choose_columns(cfg, tables[0][1], tables[0][0], sample, finder)
     train, faults = read_labelled(cfg, folder, tables, image_column, label_column)
     test = None
     if with_test:
@@ -76,9 +77,10 @@ def read_label_tables(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFram
     return [(path, read_frame(path), subdir) for path, subdir in tables]
 
 
-def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample) -> tuple[str, str]:
+def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample, finder) -> tuple[str, str]:
     """The image and label columns: as configured, else guessed from the sample submission's
-    column names and common names. The real competition's names are not known in advance."""
+    column names, common names and (for images) which column's values name existing files.
+    The real competition's names are not known in advance."""
     columns = [str(c) for c in frame.columns]
     sample_columns = [] if sample is None else [str(c) for c in sample.columns]
     label = pick_column(
@@ -97,15 +99,17 @@ def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample) -> tupl
             )
         label = candidates[0]
     others = [c for c in columns if c != label]
-    image = pick_column(path, others, cfg.data.image_column, "data.image_column", sample_columns[:1])
-    if not image:
-        hinted = [c for c in others if any(h in c.lower() for h in IMAGE_HINTS)]
-        image = (others if len(others) == 1 else hinted)[0] if (len(others) == 1 or hinted) else ""
-    if not image:
-        raise KitError(
-            f"{path}: cannot tell which column names the images (columns: {', '.join(columns)}): set data.image_column"
-        )
-    return image, label
+    if cfg.data.image_column:
+        return pick_column(path, others, cfg.data.image_column, "data.image_column", []), label
+    if not others:
+        raise KitError(f"{path}: no column names the images (columns: {', '.join(columns)})")
+    # hinted columns first (the sample's id column, then path/file/image/id/name), then the rest;
+    # the winner is the one whose first values resolve to files (an index column never does)
+    hinted = [c for c in others if c in sample_columns[:1]]
+    hinted += [c for c in others if any(h in c.lower() for h in IMAGE_HINTS)] + others
+    order = list(dict.fromkeys(hinted))
+    hits = {c: sum(finder.find(str(v)) is not None for v in frame[c].dropna().head(20)) for c in order}
+    return max(order, key=lambda c: (hits[c], -order.index(c))), label
 
 
 def pick_column(path: Path, columns: list[str], configured: str, key: str, hints: list[str]) -> str:
@@ -172,9 +176,11 @@ def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[I
     if sample is not None:
         ids = sample.iloc[:, 0].to_numpy()
     else:
-        ids = np.array(sorted(p.name for p in finder.listing().values()), dtype=object)
-        if not len(ids):
-            raise KitError(f"{finder.roots[0]}: no test images and no sample submission")
+        files = {p for p in finder.listing().values() if p.suffix.lower() in IMAGE_SUFFIXES}
+        ids = np.array(sorted(p.name for p in files), dtype=object)
+        if not len(ids) or finder.roots[0] == folder:
+            where = folder / (cfg.data.test_dir or "test")
+            raise KitError(f"{where}: no test images, and no {cfg.submission.sample_file} naming them")
     files = [finder.find(str(value)) for value in ids]
     decoded = decode_cached(cfg, "test", files)
     rows = [("test", i + 1, str(ids[i]), kind, detail) for i, (kind, detail) in enumerate(decoded.faults) if kind]
