@@ -53,6 +53,7 @@ def cmd_train(args, cfg: Config) -> int:
     loaded = data.load(cfg, with_test=False)
     result = train.train(cfg, loaded.train, run_dir=run_dir, resume=run_dir is not None)
     print_run(cfg, result)
+    track_runs(cfg.competition.slug, [result.run_dir])
     return 0
 
 
@@ -127,12 +128,23 @@ def track_written(slug: str, path: Path, run_dirs: list[Path]) -> None:
     from kit import tracking
 
     record = fileio.read_json(path.with_suffix(".json"))
-    runs = [
-        fileio.read_json(d / "run.json")
-        | {"run": d.name, "config": fileio.read_json(d / "config.json"), "git_commit": record.get("git_commit", "")}
+    tracking.record_written(slug, path, record, runs=run_entries(run_dirs, record.get("git_commit", "")))
+
+
+def track_runs(slug: str, run_dirs: list[Path]) -> None:
+    """Record trained runs in artifacts/<slug>/tracker.sqlite (every run, submitted or not)."""
+    from kit import tracking
+
+    tracking.record_trained(slug, run_entries(run_dirs, fileio.git_commit()))
+
+
+def run_entries(run_dirs: list[Path], commit: str) -> list[dict]:
+    """What the tracker keeps of each run: run.json (model, score), its config and the commit."""
+    return [
+        fileio.read_json(d / "run.json") | {"run": d.name, "config": fileio.read_json(d / "config.json"),
+                                            "git_commit": commit}
         for d in run_dirs
     ]
-    tracking.record_written(slug, path, record, runs=runs)
 
 
 def submission_record(cfg: Config, loaded, run_dirs: list[Path]) -> dict:

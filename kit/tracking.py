@@ -200,6 +200,14 @@ def record_runs(slug: str, runs: list[dict[str, Any]]) -> None:
             )
 
 
+def record_trained(slug: str, runs: list[dict[str, Any]]) -> None:
+    """Track finished training runs; a tracker failure warns, never fails the training."""
+    try:
+        record_runs(slug, runs)
+    except sqlite3.Error as error:
+        print(f"warning: tracker {db_path(slug)} not updated: {error}", file=sys.stderr)
+
+
 def sync_remote(slug: str, remote: list[dict[str, Any]]) -> int:
     """Merge Kaggle's list of our submissions into the tracker; returns rows changed.
 

@@ -575,6 +575,17 @@ def test_predict_records_the_written_submission_and_its_runs(workdir, digits_fol
     assert json.loads(row["config"])["data"]["dir"] == str(digits_folder)
     runs = tracking.query("digit-recognizer", "SELECT run, cv_score, model FROM runs")
     assert runs == [{"run": "r1", "cv_score": 0.97, "model": "cnn"}]
+    # `make train` records every run, submitted or not
+    trained = run_dir.parent / "r2"
+    trained.mkdir()
+    (trained / "run.json").write_text(json.dumps({"score": 0.95, "model": "dense"}))
+    (trained / "config.json").write_text(json.dumps({"train": {"model": "dense"}}))
+    commands.track_runs("digit-recognizer", [trained])
+    runs = tracking.query("digit-recognizer", "SELECT run, model, config FROM runs ORDER BY run")
+    assert [(r["run"], r["model"], json.loads(r["config"])["train"]["model"]) for r in runs] == [
+        ("r1", "cnn", "cnn"),
+        ("r2", "dense", "dense"),
+    ]
 
 
 def test_kernel_push_status_and_output(server, workdir, digits_folder):
