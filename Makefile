@@ -30,6 +30,7 @@ ARGS   := --comp $(COMP) $(if $(PRESET),--preset $(PRESET)) $(if $(DATA),--data 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run> MODEL=<model> MODELS=\"a b\""
+	@echo "  kaggle: FILE=<csv> MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel)"
 
 setup: $(STAMP) ## create .venv and install the kit (fast when nothing changed)
 
