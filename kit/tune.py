@@ -75,8 +75,11 @@ def cmd_tune(args, cfg: Config) -> int:
     extra = [] if worker else launch_workers(args, cfg, storage_spec, study.study_name, shares[1:])
     try:
         optimize(study, cfg, space, shares[0], worker)
-    finally:
-        failed = wait_workers(extra)
+    except BaseException:
+        for _, proc in extra:  # this study stops on an error or Ctrl-C: so do its other workers
+            proc.terminate()
+        raise
+    failed = wait_workers(extra)
     if worker:
         return 0
     finish(cfg, study, storage_spec)
@@ -94,8 +97,7 @@ def cmd_dashboard(args, cfg: Config) -> int:
         raise KitError("optuna-dashboard is not installed: pip install optuna-dashboard")
     target = rdb_url(spec) if "://" in spec else spec
     print(
-        f"optuna-dashboard on http://127.0.0.1:{args.port} for {show_storage(spec)} "
-        "(Ctrl-C stops it)",
+        f"optuna-dashboard on http://127.0.0.1:{args.port} for {show_storage(spec)} (Ctrl-C stops it)",
         flush=True,
     )
     try:
@@ -161,21 +163,13 @@ def sample_sections(space: Callable, trial) -> dict[str, dict[str, Any]]:
     except ValueError as exc:  # Optuna's own checks: empty or inverted ranges, no choices
         raise KitError(f"{space.path}: bad search space: {exc}") from None
     if not isinstance(sections, dict) or not all(isinstance(v, dict) for v in sections.values()):
-        raise KitError(
-            f"{space.path}: space(trial) must return {{section: {{key: value}}}}, got {sections!r}"
-        )
+        raise KitError(f"{space.path}: space(trial) must return {{section: {{key: value}}}}, got {sections!r}")
     unknown = sorted(set(sections) - set(config.SECTIONS))
     if unknown:
-        raise KitError(
-            f"{space.path}: unknown config section [{unknown[0]}] "
-            f"(known: {', '.join(config.SECTIONS)})"
-        )
+        raise KitError(f"{space.path}: unknown config section [{unknown[0]}] (known: {', '.join(config.SECTIONS)})")
     fixed = sorted(set(sections) & set(FIXED_SECTIONS))
     if fixed:
-        raise KitError(
-            f"{space.path}: the space sets [{', '.join(fixed)}], "
-            "which must stay fixed during a study"
-        )
+        raise KitError(f"{space.path}: the space sets [{', '.join(fixed)}], which must stay fixed during a study")
     return sections
 
 
@@ -220,10 +214,7 @@ def existing_default_storage(cfg: Config) -> str:
         return f"sqlite:///{folder / 'studies.db'}"
     if (folder / "journal.log").exists():
         return str(folder / "journal.log")
-    raise KitError(
-        f"no study in {folder}: run `make tune COMP={cfg.competition.slug}` first "
-        "(or give STORAGE=)"
-    )
+    raise KitError(f"no study in {folder}: run `make tune COMP={cfg.competition.slug}` first (or give STORAGE=)")
 
 
 def rdb_url(url: str) -> str:
@@ -288,9 +279,7 @@ def connect_rdb(url: str, spec: str, engine_kwargs: dict, tune: config.TuneSecti
                 "(PostgreSQL: pip install psycopg2-binary)"
             ) from None
         except sqlalchemy.exc.ArgumentError as exc:
-            raise KitError(
-                f"storage '{show_storage(spec)}' is not a database URL: {first_line(exc)}"
-            ) from None
+            raise KitError(f"storage '{show_storage(spec)}' is not a database URL: {first_line(exc)}") from None
         except sqlalchemy.exc.SQLAlchemyError as exc:
             reason = first_line(getattr(exc, "orig", None) or exc)
             raise KitError(f"cannot reach storage {show_storage(spec)}: {reason}") from None
@@ -331,9 +320,7 @@ def make_sampler(tune: config.TuneSection, seed: int):
     if tune.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     # constant_liar: parallel workers see each other's running trials and spread out
-    return optuna.samplers.TPESampler(
-        n_startup_trials=tune.startup_trials, seed=seed, constant_liar=True
-    )
+    return optuna.samplers.TPESampler(n_startup_trials=tune.startup_trials, seed=seed, constant_liar=True)
 
 
 def make_pruner(cfg: Config):
@@ -502,6 +489,8 @@ def split_trials(n_trials: int, workers: int) -> list[int]:
 
 def launch_workers(args, cfg: Config, storage_spec: str, study: str, shares: list[int]) -> list:
     """Start `python -m kit tune --worker K` for the other workers, on the same study."""
+    if not shares:
+        return []
     common = ["--comp", cfg.competition.slug]
     for flag in ("preset", "data", "params"):
         common += [f"--{flag}", getattr(args, flag)] if getattr(args, flag) else []
@@ -520,6 +509,10 @@ def launch_workers(args, cfg: Config, storage_spec: str, study: str, shares: lis
         "--timeout",
         str(cfg.tune.timeout),
     ]
+    # TensorFlow takes the whole GPU and JAX 75% of it at start: workers sharing a GPU would run
+    # out of memory, so every one of them (this one too: Keras is not imported yet) grows instead
+    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     procs = []
     for index, share in enumerate(shares, start=1):
         if cfg.tune.n_trials and not share:
@@ -547,9 +540,7 @@ def wait_workers(procs: list) -> int:
         for index, proc in procs:
             if proc.wait() != 0:
                 failed += 1
-                print(
-                    f"warning: worker {index} exited with code {proc.returncode}", file=sys.stderr
-                )
+                print(f"warning: worker {index} exited with code {proc.returncode}", file=sys.stderr)
     finally:
         for _, proc in procs:
             if proc.poll() is None:
@@ -654,9 +645,8 @@ def write_best_params(cfg: Config, study_name: str, best, storage_spec: str) -> 
         "storage": show_storage(storage_spec),
         "tuned_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    text = (
-        "# written by `make tune`; `make train PARAMS=best` applies the tables below\n"
-        + tomli_w.dumps({**header, **sections})
+    text = "# written by `make tune`; `make train PARAMS=best` applies the tables below\n" + tomli_w.dumps(
+        {**header, **sections}
     )
     fileio.atomic_write(study_dir(cfg, study_name) / "best_params.toml", text.encode())
     return fileio.atomic_write(tuned.best_params_path(cfg.competition.slug), text.encode())
