@@ -16,9 +16,11 @@ import sys
 import tempfile
 import time
 import tomllib
+import types
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 from conftest import ROOT, run_kit
@@ -163,6 +165,71 @@ def test_every_competition_space_samples_valid_configs(slug):
         "label_smoothing",
     } <= set(sections["train"])
     assert sections["augment"]
+
+
+class FakeFit:
+    """Stands in for kit.train.fit: records its calls, scores fold k as 0.5 + k / 10, or raises."""
+
+    def __init__(self, error: BaseException | None = None):
+        self.calls, self.error = [], error
+
+    def __call__(self, cfg, images, train_index, val_index, fold_dir, extra_callbacks=(), verbose="auto"):
+        self.calls.append((cfg, len(train_index), len(val_index), extra_callbacks))
+        if self.error is not None and len(self.calls) == 1:  # only the first trial's first fold
+            raise self.error
+        score = 0.5 + (len(self.calls) - 1) % 3 / 10
+        return types.SimpleNamespace(scores={"accuracy": score, "macro_f1": score, "score": score})
+
+
+def run_objective(monkeypatch, tmp_path, fake: FakeFit, folds: int, n_trials: int) -> optuna.Study:
+    """Two trials of the real Objective on 60 labelled rows, with `fit` replaced by `fake`."""
+    from kit import train
+    from kit.data.pixels import Images
+    from kit.data.splits import make_splits
+
+    monkeypatch.setattr(train, "fit", fake)
+    cfg = competitions.load_config("fashion", overrides=[f"data.folds={folds}"])
+    labels = np.repeat(np.arange(10), 6)
+    images = Images(np.zeros((60, 28, 28, 1), np.uint8), labels, np.arange(60), tmp_path / "train.csv")
+    space = tune.load_space(cfg)
+    objective = tune.Objective(cfg, space, images, make_splits(labels, cfg.data), tmp_path / "study")
+    study = optuna.create_study(direction="maximize")
+    study.optimize(objective, n_trials=n_trials)
+    return study
+
+
+def test_objective_averages_k_folds_and_prunes_on_the_first(monkeypatch, tmp_path):
+    fake = FakeFit()
+    study = run_objective(monkeypatch, tmp_path, fake, folds=3, n_trials=1)
+    assert [call[1:3] for call in fake.calls] == [(40, 20)] * 3  # the seeded 3-fold split of 60 rows
+    assert study.trials[0].value == pytest.approx((0.5 + 0.6 + 0.7) / 3)
+    assert study.trials[0].user_attrs["fold2"]["score"] == pytest.approx(0.7)
+    callbacks = [call[3] for call in fake.calls]
+    assert [type(c).__name__ for c in callbacks[0]] == ["KerasPruningCallback"] and callbacks[1:] == [(), ()]
+    sampled = fake.calls[0][0]  # the config fit() received carries the trial's parameters
+    assert sampled.train.learning_rate == study.trials[0].params["learning_rate"]
+    assert (tmp_path / "study" / "trial0" / "config.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (ResourceExhaustedError("OOM when allocating tensor"), "out of memory (OOM when allocating tensor)"),
+        (TrainingDiverged("training diverged (loss nan): lower train.learning_rate"), "training diverged"),
+    ],
+)
+def test_out_of_memory_or_divergence_fails_the_trial_and_the_study_goes_on(monkeypatch, tmp_path, error, reason):
+    study = run_objective(monkeypatch, tmp_path, FakeFit(error), folds=0, n_trials=2)
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.COMPLETE]
+    assert study.trials[0].user_attrs["failure"].startswith(reason)
+
+
+def test_a_config_mistake_inside_a_trial_stops_the_study(monkeypatch, tmp_path):
+    """Not a property of the sampled values: the same error would fail every trial."""
+    from kit.errors import KitError
+
+    with pytest.raises(KitError, match="unknown model"):
+        run_objective(monkeypatch, tmp_path, FakeFit(KitError("unknown model 'x'")), folds=0, n_trials=3)
 
 
 def test_best_params_file_is_a_config_layer(workdir):
