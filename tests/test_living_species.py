@@ -221,6 +221,9 @@ def test_run_beats_the_majority_baseline(species, workdir, backend):
     macro_f1 = f1_score(truth, frame["label"], average="macro")
     majority = f1_score(truth, np.zeros_like(truth), average="macro")
     assert macro_f1 > majority + 0.5, (macro_f1, majority)
+    # the unreadable test image: the most frequent training class, not a guess from a blank
+    (unreadable,) = manifest["test_faults"]
+    assert frame.set_index("id").at[unreadable, "label"] == 0
     record = json.loads(path.with_suffix(".json").read_text())
     assert record["metric"] == "macro_f1" and record["cv_score"] > 0.5
 

@@ -15,7 +15,8 @@ training, tuning and prediction run unchanged. The decoded arrays are cached und
 
 A file that is missing, empty, not an image, truncated or otherwise unreadable, or a row whose
 label is not a class, never stops the run: training rows are skipped, test rows (which need a
-prediction) get a blank placeholder, and every such row is listed in `faults` with its kind.
+prediction) get a blank placeholder and, in the submission, the most frequent training class;
+every such row is listed in `faults` with its kind.
 """
 
 from __future__ import annotations
@@ -360,7 +361,7 @@ def fault_counts(faults: pd.DataFrame) -> dict[str, int]:
 def describe_faults(faults: pd.DataFrame) -> str:
     """One line for the terminal: how many rows were skipped (train) or blanked (test), and why."""
     parts = []
-    for split, label in (("train", "skipped"), ("test", "predicted from a blank placeholder")):
+    for split, label in (("train", "skipped"), ("test", "unreadable, predicted as the most frequent class")):
         rows = faults[faults.split != "test"] if split == "train" else faults[faults.split == "test"]
         if len(rows):
             counts = ", ".join(f"{n} {k}" for k, n in fault_counts(rows).items())
