@@ -114,17 +114,6 @@ class TrainSection:
     # off | data_parallel: keras.distribution.DataParallel (JAX) or tf.distribute.MirroredStrategy
     # (TensorFlow) over every local device; batch_size is the global batch
     distribute: str = "off"
-    # imbalance (kit.resample): none | over (random over-sampling of the smaller classes up to the
-    # largest) | under (random under-sampling of the larger classes down to the smallest); on the
-    # training split only, so validation keeps the true class mix
-    resample: str = "none"
-    class_weight: str = "none"  # none | balanced: loss weights n / (k * count), sklearn's formula
-    # transfer learning (kit.transfer): imagenet (Keras cache, $KERAS_HOME/models) | none (from
-    # scratch) | a path to a local weights file (.h5 / .weights.h5) for offline machines
-    weights: str = "imagenet"
-    fine_tune_epochs: int = 0  # after `epochs` with the base frozen, this many with its top unfrozen
-    fine_tune_layers: int = 30  # the base's top N layers unfrozen (BatchNorm stays frozen)
-    fine_tune_learning_rate: float = 1e-4  # lower than the head's, so the unfrozen layers move gently
     # scikit-learn models only: fit on at most this many (stratified, seeded) rows. Kernel SVMs and
     # KNN grow quadratically / per query with the rows, so a full-size fit can take an hour.
     # 0 = the model's own cap (kit.models.classical.ROW_CAPS: svm 30k, knn 50k); -1 = every row.
