@@ -99,6 +99,18 @@ def test_other_releases_class_names_one_table_other_folder_names(tmp_path):
     assert sorted(set(loaded.train.labels.tolist())) == list(range(8))
 
 
+def test_rows_with_unusable_labels_are_skipped_and_listed(tmp_path):
+    make_dataset(tmp_path, scale=0.3)
+    table = pd.read_csv(tmp_path / "train.csv")
+    good = table.iloc[-1]["image"]  # readable file, broken labels
+    extra = pd.DataFrame({"image": [good, good, good], "label": ["beetle", 8, None]})
+    pd.concat([table, extra]).to_csv(tmp_path / "train.csv", index=False)
+    loaded = load(tmp_path)
+    bad = loaded.faults[loaded.faults.fault == "bad_label"]
+    assert bad["row"].tolist() == [len(table) + 1, len(table) + 2, len(table) + 3]
+    assert set(bad["split"]) == {"train"} and set(bad["file"]) == {good}
+
+
 def test_decode_cache_is_reused(species, workdir):
     folder, _ = species
     load(folder)
