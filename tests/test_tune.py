@@ -154,17 +154,16 @@ def test_every_competition_space_samples_valid_configs(slug):
         sections = tune.sample_sections(space, study.ask())
         sampled = config.replace(cfg, **sections)
         assert sampled.train.model in known
-    assert {
-        "model",
-        "width",
-        "learning_rate",
-        "batch_size",
-        "dropout",
-        "reduce_lr_factor",
-        "reduce_lr_patience",
-        "label_smoothing",
-    } <= set(sections["train"])
+    assert {"model", "width", "learning_rate", "batch_size", "dropout"} <= set(sections["train"])
     assert sections["augment"]
+
+
+@pytest.mark.parametrize("slug", ["digit-recognizer", "fashion-mnist"])
+def test_pixel_spaces_cover_the_schedule_and_regularisation(slug):
+    """The pixel competitions also tune ReduceLROnPlateau and label smoothing (the issue's list)."""
+    space = tune.load_space(competitions.load_config(slug))
+    sections = tune.sample_sections(space, optuna.create_study().ask())
+    assert {"reduce_lr_factor", "reduce_lr_patience", "label_smoothing"} <= set(sections["train"])
 
 
 class FakeFit:
