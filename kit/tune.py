@@ -252,7 +252,11 @@ def open_storage(spec: str, tune: config.TuneSection):
             raise KitError(f"journal file {path}: {exc.strerror or exc}") from None
     url = rdb_url(spec)
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KitError(f"storage {spec}: cannot create {folder}: {exc.strerror or exc}") from None
     # libpq and MySQL drivers otherwise wait minutes for a host that never answers
     network = url.split(":", 1)[0].split("+")[0] in ("postgresql", "postgres", "mysql", "mariadb")
     engine_kwargs = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}} if network else {}

@@ -416,6 +416,20 @@ def test_unreachable_storage_stops_within_seconds(url, message):
     assert "secret" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("storage", "message"),
+    [
+        (
+            "sqlite:////proc/no-such/studies.db",
+            "storage sqlite:////proc/no-such/studies.db: cannot create /proc/no-such",
+        ),
+        ("/proc/no-such/journal.log", "journal file /proc/no-such/journal.log: No such file or directory"),
+    ],
+)
+def test_storage_in_a_folder_that_cannot_exist(capsys, storage, message):
+    assert kit_error(capsys, "tune", *TINY, "--storage", storage).startswith(f"error: {message}")
+
+
 def test_dashboard_without_a_study(capsys, workdir):
     err = kit_error(capsys, "dashboard", "--comp", "fashion")
     folder = workdir / "artifacts" / "fashion-mnist" / "tune"
