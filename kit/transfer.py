@@ -13,7 +13,9 @@ checkpoint keeps the best epoch of both stages, the CSV log continues.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import keras
 
@@ -24,9 +26,7 @@ from kit.models.transfer import BACKBONE_PREFIXES
 
 def factory_options(factory: Callable, cfg: Config) -> dict:
     """Extra keyword arguments a model factory takes: `weights` for the transfer models."""
-    return (
-        {"weights": cfg.train.weights} if "weights" in inspect.signature(factory).parameters else {}
-    )
+    return {"weights": cfg.train.weights} if "weights" in inspect.signature(factory).parameters else {}
 
 
 def find_backbone(model: keras.Model) -> keras.Model | None:
@@ -55,30 +55,44 @@ def unfreeze_top(backbone: keras.Model, count: int) -> list[str]:
     return unfrozen
 
 
-def fit_stages(
-    model: keras.Model, cfg: Config, compile_fn: Callable, x, y, **fit_args
-) -> keras.callbacks.History:
+def fit_stages(model: keras.Model, cfg: Config, compile_fn: Callable, x, y, **fit_args) -> keras.callbacks.History:
     """`model.fit(x, y, **fit_args)`, then, for a pretrained base, the fine-tuning stage."""
-    history = model.fit(x, y, **fit_args)
     backbone = find_backbone(model)
-    if backbone is None or cfg.train.fine_tune_epochs <= 0 or not history.epoch:
+    stages = backbone is not None and cfg.train.fine_tune_epochs > 0
+    if stages and backed_up_epoch(fit_args.get("callbacks", [])) >= cfg.train.epochs:
+        # resuming inside stage two: its backup holds the unfrozen layers' optimizer state
+        fine_tune(model, backbone, cfg, compile_fn, fit_args)
+        return model.fit(x, y, **{**fit_args, "epochs": cfg.train.epochs + cfg.train.fine_tune_epochs})
+    history = model.fit(x, y, **fit_args)
+    if not stages or not history.epoch:
         return history
+    fine_tune(model, backbone, cfg, compile_fn, fit_args)
+    done = history.epoch[-1] + 1  # early stopping may end stage one before train.epochs
+    stage_two = model.fit(x, y, **{**fit_args, "initial_epoch": done, "epochs": done + cfg.train.fine_tune_epochs})
+    for key, values in stage_two.history.items():
+        history.history.setdefault(key, []).extend(values)
+    history.epoch.extend(stage_two.epoch)
+    return history
+
+
+def fine_tune(model, backbone, cfg: Config, compile_fn: Callable, fit_args: dict) -> None:
+    """Unfreeze the base's top, recompile at the fine-tuning rate, let the CSV log continue."""
     unfrozen = unfreeze_top(backbone, cfg.train.fine_tune_layers)
     print(
         f"fine-tuning {len(unfrozen)} layers of {backbone.name} (top {cfg.train.fine_tune_layers}, "
         f"BatchNorm frozen) at learning rate {cfg.train.fine_tune_learning_rate:g}"
     )
-    compile_fn(
-        model, config.replace(cfg, train={"learning_rate": cfg.train.fine_tune_learning_rate})
-    )
+    compile_fn(model, config.replace(cfg, train={"learning_rate": cfg.train.fine_tune_learning_rate}))
     for callback in fit_args.get("callbacks", []):
         if isinstance(callback, keras.callbacks.CSVLogger):
             callback.append = True  # continue stage one's log instead of overwriting it
-    done = len(history.epoch)
-    stage_two = model.fit(
-        x, y, **{**fit_args, "initial_epoch": done, "epochs": done + cfg.train.fine_tune_epochs}
-    )
-    for key, values in stage_two.history.items():
-        history.history.setdefault(key, []).extend(values)
-    history.epoch.extend(stage_two.epoch)
-    return history
+
+
+def backed_up_epoch(callbacks) -> int:
+    """The epoch a BackupAndRestore callback would resume at (-1 without a backup)."""
+    for callback in callbacks:
+        if isinstance(callback, keras.callbacks.BackupAndRestore):
+            path = Path(callback.backup_dir) / "training_metadata.json"
+            if path.exists():
+                return int(json.loads(path.read_text()).get("epoch", -1))
+    return -1

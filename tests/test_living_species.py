@@ -184,6 +184,31 @@ def test_transfer_schedule_freezes_then_unfreezes_the_top():
     assert not any(isinstance(base.get_layer(name), keras.layers.BatchNormalization) for name in changed)
 
 
+@pytest.mark.slow
+def test_an_interrupted_fine_tuning_resumes_in_stage_two(tmp_path):
+    import keras
+
+    from kit import train
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:  # the second fine-tuning epoch
+                raise KeyboardInterrupt
+
+    cfg = transfer_cfg(epochs=1, fine_tune_epochs=2, batch_size=8)
+    rng = np.random.default_rng(0)
+    images = data.Images(
+        rng.integers(0, 255, (16, 32, 32, 3), dtype=np.uint8), np.tile([0, 1, 2, 3], 4), np.arange(16), tmp_path
+    )
+    split = (np.arange(12), np.arange(12, 16))
+    with pytest.raises(KeyboardInterrupt):
+        train.fit(cfg, images, *split, tmp_path / "fold0", extra_callbacks=(Interrupt(),), verbose=0)
+    result = train.fit(cfg, images, *split, tmp_path / "fold0", resume=True, verbose=0)
+    # the backup restored the unfrozen model and its optimizer: only epoch 2 ran again
+    assert result.epochs == 1
+    assert pd.read_csv(tmp_path / "fold0" / "history.csv")["epoch"].tolist() == [0, 1, 2]
+
+
 def test_unfreeze_top_skips_batchnorm():
     import keras
 
