@@ -19,7 +19,9 @@ Everything a study writes lives in `artifacts/<slug>/tune/<study>/` (one `trial<
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import logging
 import os
 import re
@@ -308,7 +310,7 @@ def open_study(cfg: Config, storage, storage_spec: str, worker: int):
     # and workers sharing a study must not draw the same ones
     entropy = [cfg.train.seed, existing] + ([os.getpid()] if shared else [])
     seed = int(np.random.SeedSequence(entropy).generate_state(1)[0])
-    return optuna.create_study(
+    study = optuna.create_study(
         study_name=name,
         storage=storage,
         direction="maximize",
@@ -316,6 +318,30 @@ def open_study(cfg: Config, storage, storage_spec: str, worker: int):
         sampler=make_sampler(cfg.tune, seed),
         pruner=make_pruner(cfg),
     )
+    check_base_config(study, cfg)
+    return study
+
+
+def check_base_config(study, cfg: Config) -> None:
+    """Record the configuration the study's trials start from; warn when a later call differs.
+
+    Trials compare only on one base (same preset, SET, data): a continued study with another one
+    mixes scores of different experiments. The [tune] section and the data folder's path (which
+    differs between machines) are left out.
+    """
+    base = config.to_dict(cfg)
+    base.pop("tune")
+    base["data"].pop("dir")
+    digest = hashlib.sha256(json.dumps(base, sort_keys=True).encode()).hexdigest()[:16]
+    recorded = study.user_attrs.get("base_config")
+    if recorded is None:
+        study.set_user_attr("base_config", digest)
+    elif recorded != digest:
+        print(
+            f"warning: study '{study.study_name}' was started from another configuration (PRESET, SET or "
+            "PARAMS differ): its trials will not compare; use a new STUDY= for a new experiment",
+            file=sys.stderr,
+        )
 
 
 def make_sampler(tune: config.TuneSection, seed: int):

@@ -231,6 +231,19 @@ def test_a_config_mistake_inside_a_trial_stops_the_study(monkeypatch, tmp_path):
         run_objective(monkeypatch, tmp_path, FakeFit(KitError("unknown model 'x'")), folds=0, n_trials=3)
 
 
+def test_continuing_a_study_from_another_base_config_warns(capsys):
+    tiny = competitions.load_config("fashion", "tiny")
+    spec = tune.storage_for(tiny)
+    storage = tune.open_storage(spec, tiny.tune)
+    tune.open_study(tiny, storage, spec, worker=0)
+    # other tune settings and another data folder are the same experiment
+    same = config.replace(tiny, tune={"n_trials": 3, "sampler": "random"}, data={"dir": "/elsewhere"})
+    tune.open_study(same, storage, spec, worker=0)
+    assert capsys.readouterr().err == ""
+    tune.open_study(competitions.load_config("fashion", "quick"), storage, spec, worker=0)
+    assert "warning: study 'fashion-mnist' was started from another configuration" in capsys.readouterr().err
+
+
 def test_best_params_file_is_a_config_layer(workdir):
     """What write_best_params writes, PARAMS=best reads back as config sections."""
     cfg = competitions.load_config("fashion")
