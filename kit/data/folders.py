@@ -208,7 +208,7 @@ class FileFinder:
         self.index: dict[str, Path] | None = None
 
     def find(self, value: str) -> Path | None:
-        text = value.strip()
+        text = value.strip().replace("\\", "/")  # paths written on Windows
         if not text:
             return None
         for root in self.roots:
