@@ -495,7 +495,12 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_tiny_study_completes_and_a_second_call_continues_it(tmp_path, workdir):
     space = write_space(tmp_path, DENSE_SPACE)
-    first = run_kit("tune", *TINY, f"tune.space={space}", "--n-trials", "3")
+    # the first call through the Makefile, as a user types it
+    first = subprocess.run(
+        ["make", "tune", "COMP=fashion", "PRESET=tiny", "N_TRIALS=3",
+         f"SET=data.limit=300 train.epochs=1 tune.space={space}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
     check_ok(first)
     assert states(sqlite_study()) == [TrialState.COMPLETE] * 3
     best = tomllib.loads((workdir / "artifacts" / "fashion-mnist" / "best_params.toml").read_text())
