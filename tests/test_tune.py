@@ -131,6 +131,26 @@ def test_failure_reason_fails_the_trial_only_for_divergence_and_memory(error, ex
     assert tune.failure_reason(error) == expected
 
 
+@pytest.mark.parametrize(
+    ("sampler", "pruner", "sampler_type", "pruner_type"),
+    [
+        ("tpe", "median", optuna.samplers.TPESampler, optuna.pruners.MedianPruner),
+        ("random", "hyperband", optuna.samplers.RandomSampler, optuna.pruners.HyperbandPruner),
+        ("tpe", "none", optuna.samplers.TPESampler, optuna.pruners.NopPruner),
+    ],
+)
+def test_sampler_and_pruner_are_selectable(sampler, pruner, sampler_type, pruner_type):
+    cfg = competitions.load_config("fashion", overrides=[f"tune.sampler={sampler}", f"tune.pruner={pruner}"])
+    assert type(tune.make_sampler(cfg.tune, seed=1)) is sampler_type
+    assert type(tune.make_pruner(cfg)) is pruner_type
+
+
+def test_defaults_are_tpe_and_median_pruning_after_five_trials():
+    cfg = competitions.load_config("fashion")
+    assert (cfg.tune.sampler, cfg.tune.pruner, cfg.tune.startup_trials) == ("tpe", "median", 5)
+    assert tune.make_pruner(cfg)._n_startup_trials == 5
+
+
 def test_storage_defaults_sqlite_for_one_worker_and_a_journal_for_several(workdir):
     cfg = competitions.load_config("fashion")
     folder = workdir / "artifacts" / "fashion-mnist" / "tune"
