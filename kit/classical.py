@@ -11,7 +11,6 @@ Models whose cost explodes with the data fit on a stratified, seeded subsample (
 from __future__ import annotations
 
 import time
-import warnings
 from pathlib import Path
 
 import joblib
@@ -111,10 +110,9 @@ def fit_estimator(estimator, pixels: np.ndarray, labels: np.ndarray):
 
 
 def warn_subsample(model: str, rows: int, total: int) -> None:
-    message = (f"{model}: fitting on a stratified subsample of {rows} of {total} training rows "
-               f"(its cost explodes with the data); train.max_train_rows=-1 uses every row")
-    warnings.warn(message, stacklevel=3)
-    print(f"warning: {message}", flush=True)
+    """One line in the log (and the comparison table's `subsampled` column says it too)."""
+    print(f"warning: {model}: fitting on a stratified subsample of {rows} of {total} training rows "
+          f"(its cost explodes with the data); train.max_train_rows=-1 uses every row", flush=True)
 
 
 def write_history(cfg: Config, estimator, images: Images, rows, val_index, val_probabilities, target: Path) -> None:
