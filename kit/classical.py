@@ -48,7 +48,10 @@ def subsample_index(labels: np.ndarray, index: np.ndarray, rows: int, seed: int)
     if not rows or len(index) <= rows:
         return index
     counts = np.bincount(labels[index])
-    stratify = labels[index] if counts[counts > 0].min() >= 2 and rows >= len(counts) else None
+    classes = int((counts > 0).sum())
+    # scikit-learn stratifies only when every class has 2 rows and both parts can hold every class
+    stratifiable = counts[counts > 0].min() >= 2 and min(rows, len(index) - rows) >= classes
+    stratify = labels[index] if stratifiable else None
     chosen, _ = train_test_split(index, train_size=rows, stratify=stratify, random_state=seed)
     return np.sort(chosen)
 

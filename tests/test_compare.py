@@ -79,6 +79,13 @@ def test_a_capped_model_warns_and_fits_on_a_stratified_subsample(cfg, images, tm
     assert len(set(fitted.classes_)) == 10  # stratified: every class kept
 
 
+def test_subsamples_are_stratified_where_possible_and_never_fail():
+    labels, index = np.arange(100) % 10, np.arange(100)
+    assert (np.bincount(labels[classical.subsample_index(labels, index, 50, 0)]) == 5).all()
+    for rows in (5, 97, 100, 1000):  # fewer rows than classes, a remainder smaller than them, all
+        assert len(classical.subsample_index(labels, index, rows, 0)) == min(rows, 100)
+
+
 def test_default_caps_apply_only_to_the_models_that_need_them(cfg, images):
     labels, index = np.arange(100_000) % 10, np.arange(100_000)
     capped = config.replace(cfg, train={"model": "svm"})
