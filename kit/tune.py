@@ -102,11 +102,8 @@ def cmd_dashboard(args, cfg: Config) -> int:
         f"optuna-dashboard on http://127.0.0.1:{args.port} for {show_storage(spec)} (Ctrl-C stops it)",
         flush=True,
     )
-    try:
-        command = [executable, target, "--host", "127.0.0.1", "--port", str(args.port)]
-        return subprocess.call(command, cwd=paths.workdir())
-    except KeyboardInterrupt:
-        return 0
+    # replace this process: Ctrl-C and a terminating signal reach the server itself
+    os.execv(executable, [executable, target, "--host", "127.0.0.1", "--port", str(args.port)])
 
 
 def apply_flags(cfg: Config, args) -> Config:

@@ -479,16 +479,18 @@ def test_dashboard_serves_the_study_on_localhost(workdir):
     proc = subprocess.Popen(
         [sys.executable, "-m", "kit", "dashboard", "--comp", "fashion", "--port", str(port)],
         cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+    url = f"http://127.0.0.1:{port}/api/studies"
     try:
-        body = wait_for_http(f"http://127.0.0.1:{port}/api/studies", timeout=60)
+        body = wait_for_http(url, timeout=60)
         assert '"study_name": "fashion-mnist"' in body or '"study_name":"fashion-mnist"' in body
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    with pytest.raises(OSError):  # the server itself stopped: no dashboard is left behind
+        urllib.request.urlopen(url, timeout=5)
 
 
 def wait_for_http(url: str, timeout: float) -> str:
