@@ -303,6 +303,7 @@ def test_make_tune_passes_every_variable():
         [
             "make",
             "-n",
+            "--no-print-directory",  # under `make test` a nested make prints Entering/Leaving lines
             "tune",
             "COMP=digits",
             "N_TRIALS=4",
