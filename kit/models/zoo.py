@@ -29,6 +29,16 @@ def conv_bn(x, filters: int, kernel: int, strides: int = 1):
     return layers.Activation("relu")(x)
 
 
+def conv_blocks(x, filters: tuple[int, ...], width: float, dropout: float):
+    """VGG-style blocks: two 3x3 conv-BN-ReLU, 2x2 max pooling and dropout per entry of `filters`."""
+    for count in filters:
+        x = conv_bn(x, scaled(count, width), 3)
+        x = conv_bn(x, scaled(count, width), 3)
+        x = layers.MaxPooling2D()(x)
+        x = layers.Dropout(dropout)(x)
+    return x
+
+
 @register("dense")
 def dense(input_shape, num_classes, width=1.0, dropout=0.0):
     """Seed-style NN: one hidden layer of 128 units."""
@@ -64,12 +74,7 @@ def dnn_dropout(input_shape, num_classes, width=1.0, dropout=0.3):
 def cnn(input_shape, num_classes, width=1.0, dropout=0.25):
     """Small CNN: two conv blocks (32, 64) with BatchNorm, a 128-unit dense layer."""
     inputs = keras.Input(input_shape)
-    x = inputs
-    for filters in (32, 64):
-        x = conv_bn(x, scaled(filters, width), 3)
-        x = conv_bn(x, scaled(filters, width), 3)
-        x = layers.MaxPooling2D()(x)
-        x = layers.Dropout(dropout)(x)
+    x = conv_blocks(inputs, (32, 64), width, dropout)
     x = layers.Flatten()(x)
     x = layers.Dense(scaled(128, width), activation="relu")(x)
     x = layers.Dropout(dropout)(x)
@@ -80,12 +85,7 @@ def cnn(input_shape, num_classes, width=1.0, dropout=0.25):
 def dcnn(input_shape, num_classes, width=1.0, dropout=0.25):
     """Deeper CNN: three conv blocks (32, 64, 128), global pooling, 256-unit dense layer."""
     inputs = keras.Input(input_shape)
-    x = inputs
-    for filters in (32, 64, 128):
-        x = conv_bn(x, scaled(filters, width), 3)
-        x = conv_bn(x, scaled(filters, width), 3)
-        x = layers.MaxPooling2D()(x)
-        x = layers.Dropout(dropout)(x)
+    x = conv_blocks(inputs, (32, 64, 128), width, dropout)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dense(scaled(256, width), activation="relu")(x)
     x = layers.Dropout(dropout)(x)
