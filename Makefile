@@ -7,14 +7,14 @@ SET    ?=
 DATA   ?=
 PARAMS ?=
 RUN    ?=
+MODEL  ?=
+MODELS ?=
+FRACTIONS ?=
 FILE   ?=
 MSG    ?=
 FORCE  ?=
 GPU    ?=
 INTERNET ?=
-MODEL  ?=
-MODELS ?=
-FRACTIONS ?=
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
@@ -25,10 +25,10 @@ ARGS   := --comp $(COMP) $(if $(PRESET),--preset $(PRESET)) $(if $(DATA),--data 
           $(if $(SET)$(MODEL),--set $(if $(MODEL),train.model=$(MODEL)) $(SET))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test data audit train predict models lint clean compare learning-curve
+.PHONY: help setup run test data audit train predict models lint bench clean compare learning-curve
 
 help: ## list the targets
-	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
 	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run> MODEL=<model> MODELS=\"a b\""
 	@echo "  kaggle: FILE=<csv> MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel)"
 
@@ -106,6 +106,9 @@ kernel-status: setup ## status of the pushed kernel's run
 
 kernel-output: setup ## fetch the kernel's submission.csv and log; track the submission
 	$(KIT) kernel-output $(ARGS)
+
+bench: setup ## benchmarks (never part of test): throughput vs ImageDataGenerator, time to accuracy, TTA
+	$(PYTHON) bench/bench.py $(BENCH_ARGS)
 
 lint: setup ## ruff
 	$(VENV)/bin/ruff check kit tests competitions bench

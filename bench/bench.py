@@ -189,8 +189,12 @@ def main() -> None:
     row = environment() | {"model": args.model, "batch": args.batch}
     x, y = loaded.train.images[: args.throughput_images], loaded.train.labels[: args.throughput_images]
     print(f"1. training throughput, {len(x)} images, batch {args.batch}, model {args.model}", flush=True)
-    row["kit_images_per_s"] = kit_throughput(cfg, x, y)
-    row["baseline_images_per_s"] = baseline_throughput(cfg, x, y)
+    # alternated twice, best of each: a load change on a shared machine then hits both sides
+    kit_rates, baseline_rates = [], []
+    for _ in range(2):
+        kit_rates.append(kit_throughput(cfg, x, y))
+        baseline_rates.append(baseline_throughput(cfg, x, y))
+    row["kit_images_per_s"], row["baseline_images_per_s"] = max(kit_rates), max(baseline_rates)
     row["speedup"] = row["kit_images_per_s"] / row["baseline_images_per_s"]
     print(f"   kit {row['kit_images_per_s']:.0f}/s, ImageDataGenerator {row['baseline_images_per_s']:.0f}/s, "
           f"ratio {row['speedup']:.2f}", flush=True)

@@ -25,10 +25,10 @@ VERBS = {
     "kernel-push": ("cmd_kernel_push", "push the built kernel to Kaggle (it starts a run)"),
     "kernel-status": ("cmd_kernel_status", "status of the pushed kernel's latest run"),
     "kernel-output": ("cmd_kernel_output", "fetch the kernel's submission and log; track it"),
-    "compare": ("cmd_compare", "train several models on one seeded split; table and chart of scores and times"),
-    "learning-curve": ("cmd_learning_curve", "train one model on growing fractions of the data; train vs validation"),
     "tune": ("cmd_tune", "Optuna study over competitions/NAME/space.py; writes best_params.toml"),
     "dashboard": ("cmd_dashboard", "optuna-dashboard on the competition's study, on localhost"),
+    "compare": ("cmd_compare", "train several models on one seeded split; table and chart of scores and times"),
+    "learning-curve": ("cmd_learning_curve", "train one model on growing fractions of the data; train vs validation"),
 }
 
 
@@ -36,7 +36,8 @@ def common_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--comp", default="fashion-mnist", help="competition name or alias (default: fashion-mnist)")
     common.add_argument("--preset", default="", help="a [presets.NAME] table of competition.toml")
-    common.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides, e.g. train.epochs=3")
+    common.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="config overrides, e.g. train.epochs=3")
     common.add_argument("--data", default="", help="a folder in the competition's Kaggle layout")
     common.add_argument("--params", default="", help="a TOML file of tuned parameters, or 'best'")
     return common

@@ -81,6 +81,7 @@ def plot_examples(images, labels, predicted, names: list[str], target: Path, cou
     fig.savefig(target, dpi=100)
     plt.close(fig)
 
+
 def plot_comparison(table: pd.DataFrame, target: Path) -> None:
     """`make compare`'s chart: scores, training time and prediction time per model."""
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
