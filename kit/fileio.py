@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from kit import paths
 
 
@@ -54,11 +56,15 @@ def sha256_file(path: Path) -> str:
 
 
 def sha256_arrays(*arrays) -> str:
-    """A content hash of the data a model saw (images and labels), for the submission record."""
+    """A content hash of the data a model saw (images and labels), for the submission record.
+    Read in blocks of rows (the bytes of `array.tobytes()`), so memory-mapped sets stay on disk."""
+    from kit.data.stream import chunks
+
     digest = hashlib.sha256()
     for array in arrays:
         if array is not None:
-            digest.update(memoryview(array.tobytes()))
+            for block in chunks(array):
+                digest.update(memoryview(np.ascontiguousarray(block)).cast("B"))
     return digest.hexdigest()
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from kit import config
 from kit.augment import FixedAffine, tta_views
 from kit.config import Config
-from kit.train import load_checkpoint
+from kit.train import load_checkpoint, predict_images
 
 
 def with_tta(model: keras.Model, cfg: Config) -> keras.Model:
@@ -50,7 +50,7 @@ def predict_checkpoint(path: Path, cfg: Config, images: np.ndarray) -> np.ndarra
 
         return classical.predict_proba(classical.load(path), images, cfg.num_classes)
     model = with_tta(load_checkpoint(path), cfg)
-    return model.predict(images, batch_size=cfg.predict.batch_size, verbose=0)
+    return predict_images(model, images, np.arange(len(images)), cfg.predict.batch_size, cfg.data.workers)
 
 
 def predict_run(run_dir: Path, images: np.ndarray, tta: int | None = None) -> np.ndarray:

@@ -26,7 +26,8 @@ def write_run_reports(cfg: Config, result, images) -> Path:
     names = list(cfg.competition.class_names)
     plot_confusion(labels, predicted, names, folder / "confusion_matrix.png")
     per_class_report(labels, predicted, names).to_csv(folder / "per_class.csv")
-    plot_examples(images.images[val_index], labels, predicted, names, folder / "predictions.png")
+    shown = np.argsort(labels == predicted, kind="stable")[:32]  # mistakes first; read only these
+    plot_examples(images.images[val_index[shown]], labels[shown], predicted[shown], names, folder / "predictions.png")
     return folder
 
 

@@ -23,6 +23,7 @@ from kit.colour import ColourJitter  # registers the layer: checkpoints load wit
 from kit.config import Config
 from kit.data.pixels import Images
 from kit.data.splits import load_splits, make_splits, save_splits
+from kit.data.stream import is_streamed
 from kit.errors import KitError, TrainingDiverged
 from kit.resample import class_weights, resample_index
 from kit.transfer import factory_options, fit_stages
@@ -182,24 +183,48 @@ def fit(
         compile_for_data(model, cfg)
     # labels one-hot: needed for label smoothing and the macro-F1 metric
     onehot = keras.utils.to_categorical(images.labels, cfg.num_classes).astype("float32")
+    x, y, validation = training_data(cfg, images, onehot, train_index, val_index)
     started = time.perf_counter()
     # one stage, or two for a pretrained base (kit.transfer: frozen, then its top fine-tuned)
     history = fit_stages(
-        model, cfg, compile_for_data, images.images[train_index], onehot[train_index],
+        model, cfg, compile_for_data, x, y,
         class_weight=class_weights(cfg, images.labels[train_index]),
-        validation_data=(images.images[val_index], onehot[val_index]),
+        validation_data=validation,
         epochs=cfg.train.epochs,
-        batch_size=cfg.train.batch_size,
         callbacks=callbacks_for(cfg, fold_dir, resume) + list(extra_callbacks),
         verbose=progress_style() if verbose == "auto" else verbose,
+        **({} if y is None else {"batch_size": cfg.train.batch_size}),
     )
     seconds = time.perf_counter() - started
     if history.history.get("loss") and not np.isfinite(history.history["loss"][-1]):
         raise TrainingDiverged(f"training diverged (loss {history.history['loss'][-1]}): lower train.learning_rate")
     best = load_checkpoint(fold_dir / "best.keras")
-    probabilities = best.predict(images.images[val_index], batch_size=cfg.predict.batch_size, verbose=0)
+    probabilities = predict_images(best, images.images, val_index, cfg.predict.batch_size, cfg.data.workers)
     scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
     return FoldResult(fold_dir / "best.keras", val_index, probabilities, scores, len(history.epoch), seconds)
+
+
+def training_data(cfg: Config, images: Images, onehot, train_index, val_index):
+    """(x, y, validation_data) for `model.fit`: arrays in memory (the fast path for data that
+    fits), or for memory-mapped images (kit.data.stream) shuffled `Batches` read from disk."""
+    if not is_streamed(images.images):
+        return images.images[train_index], onehot[train_index], (images.images[val_index], onehot[val_index])
+    from kit.data.batches import Batches, reader_threads
+
+    threads = reader_threads(cfg.data.workers)
+    print(f"streaming {len(train_index)} training rows from the memory-mapped cache ({threads} reader threads)")
+    batches = Batches(images.images, train_index, cfg.train.batch_size, onehot, shuffle=True,
+                      seed=cfg.train.seed, workers=threads)
+    return batches, None, Batches(images.images, val_index, cfg.predict.batch_size, onehot, workers=threads)
+
+
+def predict_images(model: keras.Model, images, index, batch_size: int, workers: int = 0) -> np.ndarray:
+    """`model.predict(images[index])`, batch by batch from disk when the images are streamed."""
+    if not is_streamed(images):
+        return model.predict(images[index], batch_size=batch_size, verbose=0)
+    from kit.data.batches import Batches, reader_threads
+
+    return model.predict(Batches(images, index, batch_size, workers=reader_threads(workers)), verbose=0)
 
 
 def progress_style() -> int:

@@ -243,13 +243,15 @@ def test_missing_imagenet_weights_name_the_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
-def test_run_beats_the_majority_baseline(species, workdir, backend):
+@pytest.mark.parametrize(("backend", "stream"), [("tensorflow", "off"), ("jax", "on")])
+def test_run_beats_the_majority_baseline(species, workdir, backend, stream):
     if not backend_available(backend):
         pytest.skip(f"{backend} is not installed")
     folder, manifest = species
-    result = run_kit("run", "--comp", SLUG, "--preset", "tiny", "--data", str(folder), backend=backend)
+    result = run_kit("run", "--comp", SLUG, "--preset", "tiny", "--data", str(folder), "--set",
+                     f"data.stream={stream}", backend=backend)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert ("streaming" in result.stdout) == (stream == "on")
     assert "6 train rows skipped" in result.stdout and "unusable image files: 7" in result.stdout
     (path,) = sorted(paths.submissions_dir(SLUG).glob("*.csv"))
     frame, sample = pd.read_csv(path), pd.read_csv(folder / "sample_submission.csv")
@@ -306,3 +308,62 @@ def test_colour_jitter_trains_only_and_survives_a_checkpoint(tmp_path):
     assert keras.saving.load_model(tmp_path / "m.keras").get_layer("jitter").strength == 0.3
     with pytest.raises(KitError, match="colour_jitter=1.5"):
         ColourJitter(1.5)
+
+
+def test_streamed_images_stay_on_disk_and_equal_the_loaded_ones(species, workdir):
+    from kit.data.stream import RowView
+
+    folder, _ = species
+    in_memory, streamed = load(folder, "data.stream=off"), load(folder, "data.stream=on")
+    # the faulty rows are skipped through a view of the memory-mapped cache, not a copy
+    assert isinstance(streamed.train.images, RowView) and isinstance(streamed.train.images.base, np.memmap)
+    assert isinstance(streamed.test.images, np.memmap) and type(in_memory.train.images) is np.ndarray
+    np.testing.assert_array_equal(np.asarray(streamed.train.images[np.arange(len(streamed.train))]),
+                                  in_memory.train.images)
+    np.testing.assert_array_equal(streamed.test.images, in_memory.test.images)
+    # the audit reads the streamed set block by block and finds the same things
+    cfg = loaded_cfg(folder)
+    assert audit(cfg, streamed.train, streamed.test, workdir / "a", streamed.faults) == audit(
+        cfg, in_memory.train, in_memory.test, workdir / "a", in_memory.faults) | {"report": str(workdir / "a")}
+    with pytest.raises(KitError, match="data.stream 'yes' is not one of auto, on, off"):
+        load(folder, "data.stream=yes")
+
+
+def test_batches_cover_every_row_once_per_epoch_in_a_new_order():
+    from kit.data.batches import Batches
+    from kit.data.stream import RowView
+
+    base = np.arange(50, dtype=np.uint8).reshape(50, 1, 1, 1)
+    images = RowView(base, np.arange(50)[::-1])  # row i holds the value 49 - i
+    onehot = np.eye(50, dtype="float32")
+    index = np.array([3, 3, 7, 10, 11, 20, 21, 22, 40, 41, 42])  # repeats: an over-sampled row
+    batches = Batches(images, index, batch_size=4, onehot=onehot, shuffle=True, seed=0, workers=1)
+    epochs = []
+    for _ in range(2):
+        seen = []
+        for b in range(len(batches)):
+            x, y = batches[b]
+            assert x.dtype == np.uint8 and len(x) == len(y) <= 4
+            assert (49 - x.ravel() == y.argmax(axis=1)).all()  # labels travel with their images
+            seen += y.argmax(axis=1).tolist()
+        assert sorted(seen) == sorted(index.tolist())
+        epochs.append(seen)
+        batches.on_epoch_end()
+    assert epochs[0] != epochs[1]
+    (x,) = Batches(images, np.arange(5), batch_size=8)[0]  # no labels: images only, in order
+    assert x.ravel().tolist() == [49, 48, 47, 46, 45]
+
+
+def test_a_streamed_fit_learns(species, workdir):
+    from kit import train
+    from kit.data.splits import make_splits
+
+    folder, _ = species
+    cfg = competitions.load_config(SLUG, "tiny", ["data.stream=on", "train.epochs=3"], str(folder))
+    images = data.load(cfg, with_test=False).train
+    ((train_index, val_index),) = make_splits(images.labels, cfg.data)
+    result = train.fit(cfg, images, train_index, val_index, workdir / "fold0", verbose=0)
+    truth = images.labels[val_index]
+    majority = f1_score(truth, np.zeros_like(truth), average="macro")
+    assert result.scores["macro_f1"] > majority + 0.3 and result.epochs == 3
+    assert len(result.val_probabilities) == len(val_index)

@@ -19,11 +19,14 @@ import pandas as pd
 from kit import fileio
 from kit.config import Config
 from kit.data.pixels import Images
+from kit.data.stream import chunks
 
 
-def image_hashes(images: np.ndarray) -> np.ndarray:
-    """One content hash per image (exact duplicates share it)."""
-    return np.array([hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest() for image in images])
+def image_hashes(images) -> np.ndarray:
+    """One content hash per image (exact duplicates share it); read in blocks of rows, so a
+    memory-mapped set (kit.data.stream) is never loaded whole."""
+    return np.array([hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest()
+                     for block in chunks(images) for image in block])
 
 
 def find_duplicates(train: Images, test: Images | None) -> pd.DataFrame:
@@ -50,8 +53,8 @@ def find_duplicates(train: Images, test: Images | None) -> pd.DataFrame:
 
 def blank_rows(images: np.ndarray) -> np.ndarray:
     """1-based rows of images with a single pixel value (all black, all white, ...)."""
-    flat = images.reshape(len(images), -1)
-    return np.flatnonzero(flat.min(axis=1) == flat.max(axis=1)) + 1
+    blank = [np.ptp(block.reshape(len(block), -1), axis=1) == 0 for block in chunks(images)]
+    return np.flatnonzero(np.concatenate(blank) if blank else np.zeros(0, bool)) + 1
 
 
 def class_balance(labels: np.ndarray, names: list[str]) -> pd.DataFrame:

@@ -10,8 +10,9 @@ Train and val are merged (the kit re-splits them, stratified). Every readable im
 once with Pillow on a thread pool (Pillow releases the GIL while decoding and resizing), turned
 into RGB (grayscale, palette, RGBA composited on white, CMYK), squashed to `data.height` x
 `data.width` and stored as the same uint8 `Images` arrays the pixel competitions use, so audit,
-training, tuning and prediction run unchanged. The decoded arrays are cached under
-`artifacts/<slug>/cache/`, keyed by the file list, sizes, modification times and image size.
+training, tuning and prediction run unchanged. The decoded arrays are written straight into a
+cache under `artifacts/<slug>/cache/`, keyed by the file list, sizes, modification times and
+image size; with `data.stream` the cache is memory-mapped instead of loaded (kit.data.stream).
 
 A file that is missing, empty, not an image, truncated or otherwise unreadable, or a row whose
 label is not a class, never stops the run: training rows are skipped, test rows (which need a
@@ -38,6 +39,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from kit import paths
 from kit.config import Config
 from kit.data.pixels import Images, read_frame
+from kit.data.stream import stream_wanted, take_rows
 from kit.errors import KitError
 
 FAULT_COLUMNS = ["split", "row", "file", "fault", "detail"]
@@ -152,7 +154,7 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
             files.append(finder.find(name))
             good = np.isfinite(value) and value == round(value) and 0 <= value < cfg.num_classes
             labels.append(int(value) if good else -1)
-    decoded = decode_cached(cfg, "train", files)
+    decoded = decode_cached(cfg, "train", files, stream_wanted(cfg, len(files)))
     for i, (split, row, name) in enumerate(names):
         kind, detail = decoded.faults[i]
         if not kind and labels[i] < 0:
@@ -166,7 +168,8 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
             f"(first problem: {fault_rows[0][2]}: {fault_rows[0][3]})"
         )
     ids = np.array([name for _, _, name in names], dtype=object)[keep]
-    train = Images(decoded.images[keep], np.array(labels, dtype=np.int64)[keep], ids, tables[0][0])
+    kept = decoded.images if keep.all() else take_rows(decoded.images, np.flatnonzero(keep))
+    train = Images(kept, np.array(labels, dtype=np.int64)[keep], ids, tables[0][0])
     return train, pd.DataFrame(fault_rows, columns=FAULT_COLUMNS)
 
 
@@ -183,7 +186,7 @@ def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[I
             where = folder / (cfg.data.test_dir or "test")
             raise KitError(f"{where}: no test images, and no {cfg.submission.sample_file} naming them")
     files = [finder.find(str(value)) for value in ids]
-    decoded = decode_cached(cfg, "test", files)
+    decoded = decode_cached(cfg, "test", files, stream_wanted(cfg, len(files)))
     rows = [("test", i + 1, str(ids[i]), kind, detail) for i, (kind, detail) in enumerate(decoded.faults) if kind]
     source = folder / cfg.submission.sample_file if sample is not None else finder.roots[0]
     return Images(decoded.images, None, ids, source), pd.DataFrame(rows, columns=FAULT_COLUMNS)
@@ -231,22 +234,28 @@ class FileFinder:
         return self.index
 
 
-def decode_cached(cfg: Config, split: str, files: list[Path | None]) -> Decoded:
-    """`decode_all`, reusing the decoded arrays cached for the same files and image size."""
+def decode_cached(cfg: Config, split: str, files: list[Path | None], stream: bool = False) -> Decoded:
+    """`decode_all`, reusing the decoded arrays cached for the same files and image size.
+    `stream`: decode straight into the cache file and return it memory-mapped, never whole in
+    memory (the cache is then kept whatever `data.cache` says: it is where batches come from)."""
     size = (cfg.data.height, cfg.data.width, cfg.data.channels)
     key = cache_key(files, size)
     folder = paths.artifacts_dir(cfg.competition.slug) / "cache"
     array_path, faults_path = folder / f"{split}-{key}.npy", folder / f"{split}-{key}.json"
-    if cfg.data.cache and array_path.exists() and faults_path.exists():
-        return Decoded(np.load(array_path), [tuple(f) for f in json.loads(faults_path.read_text())])
-    decoded = decode_all(files, size, cfg.data.workers)
-    if cfg.data.cache:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = array_path.with_suffix(".tmp.npy")
-        np.save(tmp, decoded.images)
-        os.replace(tmp, array_path)  # a concurrent reader sees the whole file or none
-        faults_path.write_text(json.dumps(decoded.faults))
-    return decoded
+    if (cfg.data.cache or stream) and array_path.exists() and faults_path.exists():
+        images = np.load(array_path, mmap_mode="r" if stream else None)
+        return Decoded(images, [tuple(f) for f in json.loads(faults_path.read_text())])
+    if not (cfg.data.cache or stream):
+        return decode_all(files, size, cfg.data.workers)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = array_path.with_suffix(".tmp.npy")
+    target = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(files), *size))
+    decoded = decode_all(files, size, cfg.data.workers, out=target)
+    target.flush()
+    del target
+    os.replace(tmp, array_path)  # a concurrent reader sees the whole file or none
+    faults_path.write_text(json.dumps(decoded.faults))
+    return Decoded(np.load(array_path, mmap_mode="r" if stream else None), decoded.faults)
 
 
 def cache_key(files: list[Path | None], size: tuple[int, int, int]) -> str:
@@ -262,10 +271,11 @@ def cache_key(files: list[Path | None], size: tuple[int, int, int]) -> str:
     return digest.hexdigest()
 
 
-def decode_all(files: list[Path | None], size: tuple[int, int, int], workers: int = 0) -> Decoded:
-    """Decode every file on a thread pool; faulty ones stay zero with their fault recorded."""
+def decode_all(files: list[Path | None], size: tuple[int, int, int], workers: int = 0, out=None) -> Decoded:
+    """Decode every file on a thread pool into `out` (a new array, or a zeroed memory map);
+    faulty ones stay zero with their fault recorded."""
     height, width, channels = size
-    images = np.zeros((len(files), height, width, channels), dtype=np.uint8)
+    images = np.zeros((len(files), height, width, channels), dtype=np.uint8) if out is None else out
     faults: list[tuple[str, str]] = []
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers or min(32, (os.cpu_count() or 1) + 4)) as pool:

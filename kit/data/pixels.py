@@ -32,8 +32,10 @@ class Images:
         return len(self.images)
 
     def take(self, index: np.ndarray) -> Images:
+        from kit.data.stream import take_rows  # memory-mapped images stay on disk
+
         labels = None if self.labels is None else self.labels[index]
-        return Images(self.images[index], labels, self.ids[index], self.source)
+        return Images(take_rows(self.images, index), labels, self.ids[index], self.source)
 
 
 def find_file(folder: Path, name: str) -> Path:
