@@ -107,7 +107,8 @@ kernel-status: setup ## status of the pushed kernel's run
 kernel-output: setup ## fetch the kernel's submission.csv and log; track the submission
 	$(KIT) kernel-output $(ARGS)
 
-bench: setup ## benchmarks (never part of test): throughput vs ImageDataGenerator, time to accuracy, TTA
+bench: setup ## benchmarks (never part of test): image input pipeline; throughput vs ImageDataGenerator, time to accuracy, TTA
+	$(PYTHON) bench/input_pipeline.py
 	$(PYTHON) bench/bench.py $(BENCH_ARGS)
 
 lint: setup ## ruff
