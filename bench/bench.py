@@ -248,9 +248,12 @@ def compare_throughput(cfg, images: Images, count: int, rounds: int) -> dict:
 
 def write_results(row: dict, csv_name: str = "results.csv", title: str = "") -> None:
     """Append `row` to bench/<csv_name> and a section (one line per measure) to RESULTS.md."""
-    frame = pd.DataFrame([row])
     csv_path = HERE / csv_name
-    frame.to_csv(csv_path, mode="a", header=not csv_path.exists(), index=False)
+    frame = pd.DataFrame([row])
+    if csv_path.exists():  # earlier rows may lack newer measures: align the columns by name
+        frame = pd.concat([pd.read_csv(csv_path), frame], ignore_index=True)
+    frame.to_csv(csv_path.with_suffix(".tmp"), index=False)
+    os.replace(csv_path.with_suffix(".tmp"), csv_path)
     heading = f"{row['date']} · {title + ' · ' if title else ''}{row['device']} · {row['backend']} · " \
               f"Keras {row['keras']} · {row['machine']}"
     lines = [f"\n## {heading}\n", "| measure | value |", "| --- | --- |"]

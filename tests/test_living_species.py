@@ -367,3 +367,14 @@ def test_a_streamed_fit_learns(species, workdir):
     majority = f1_score(truth, np.zeros_like(truth), average="macro")
     assert result.scores["macro_f1"] > majority + 0.3 and result.epochs == 3
     assert len(result.val_probabilities) == len(val_index)
+
+
+def test_auto_streams_only_image_sets_too_large_for_memory():
+    from kit.data.stream import stream_wanted
+
+    species_cfg = competitions.load_config(SLUG, overrides=["data.height=224", "data.width=224"])
+    assert not stream_wanted(species_cfg, 20_000)  # 2.9 GB decoded: in memory
+    assert stream_wanted(species_cfg, 200_000)  # 29 GB: streamed
+    assert not stream_wanted(config.replace(species_cfg, data={"stream": "off"}), 200_000)
+    digits = competitions.load_config("digits")
+    assert not stream_wanted(digits, 10_000_000)  # pixel CSVs are read into memory anyway

@@ -36,6 +36,42 @@ def test_both_header_styles_give_the_same_images(tmp_path, train_frame):
     assert list(one_based.ids) == list(range(1, 21))  # ImageId counts from 1
 
 
+@pytest.mark.parametrize("resave", ["semicolons", "tabs", "utf-16", "gzip under .csv", "byte-order mark", "crlf"])
+def test_files_resaved_by_other_tools_read_the_same(tmp_path, train_frame, resave):
+    import gzip
+
+    reference = read(write(train_frame, tmp_path / "plain.csv"))
+    text = (tmp_path / "plain.csv").read_text()
+    path = tmp_path / "train.csv"
+    content = {
+        "semicolons": text.replace(",", ";").encode(),
+        "tabs": text.replace(",", "\t").encode(),
+        "utf-16": text.encode("utf-16"),
+        "gzip under .csv": gzip.compress(text.encode()),
+        "byte-order mark": b"\xef\xbb\xbf" + text.encode(),
+        "crlf": text.replace("\n", "\r\n").encode(),
+    }[resave]
+    path.write_bytes(content)
+    again = read(path)
+    np.testing.assert_array_equal(again.images, reference.images)
+    np.testing.assert_array_equal(again.labels, reference.labels)
+
+
+def test_a_folder_where_the_file_should_be(tmp_path):
+    (tmp_path / "train.csv").mkdir()
+    with pytest.raises(KitError, match=r"train\.csv: is a folder, not a CSV file"):
+        data.pixels.find_file(tmp_path, "train.csv")
+    with pytest.raises(KitError, match=r"train\.csv: is a folder, not a CSV file"):
+        read(tmp_path / "train.csv")
+
+
+def test_long_single_column_headers_are_cut_in_the_message(tmp_path, train_frame):
+    (tmp_path / "x.csv").write_text("|".join(train_frame.columns) + "\n" + "|".join(["1"] * 785) + "\n")
+    with pytest.raises(KitError) as caught:
+        read(tmp_path / "x.csv")
+    assert "no 'label' column" in str(caught.value) and len(str(caught.value)) < 200
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(KitError, match=r"nope\.csv: file not found"):
         read(tmp_path / "nope.csv")

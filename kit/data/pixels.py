@@ -43,6 +43,8 @@ def find_file(folder: Path, name: str) -> Path:
     for candidate in [folder / name] + [folder / f"{name}{ext}" for ext in COMPRESSED]:
         if candidate.is_file():
             return candidate
+    if (folder / name).is_dir():
+        raise KitError(f"{folder / name}: is a folder, not a CSV file")
     raise KitError(f"{folder / name}: file not found")
 
 
@@ -70,12 +72,14 @@ def read_pixel_csv(
 
 
 def read_frame(path: Path) -> pd.DataFrame:
+    if path.is_dir():
+        raise KitError(f"{path}: is a folder, not a CSV file")
     if not path.is_file():
         raise KitError(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise KitError(f"{path}: file is empty")
     try:
-        frame = pd.read_csv(path, low_memory=False)
+        frame = pd.read_csv(path, low_memory=False, **sniff(path))
     except pd.errors.EmptyDataError:
         raise KitError(f"{path}: file is empty (no header row)") from None
     except pd.errors.ParserError as exc:
@@ -85,6 +89,29 @@ def read_frame(path: Path) -> pd.DataFrame:
     if frame.empty:
         raise KitError(f"{path}: has a header but no data rows")
     return frame
+
+
+MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"PK\x03\x04": "zip", b"\xfd7zXZ\x00": "xz"}
+
+
+def sniff(path: Path) -> dict:
+    """pandas options for files re-saved by other tools: compressed under a plain `.csv` name,
+    UTF-16 text (Excel's "Unicode text"), or separated by semicolons or tabs."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    options: dict = {}
+    kind = next((name for magic, name in MAGIC.items() if head.startswith(magic)), None)
+    if kind and path.suffix.lower() not in COMPRESSED:
+        return {"compression": kind}  # pandas infers compression from the suffix only
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        options["encoding"] = "utf-16"
+        head = head.decode("utf-16", errors="ignore").encode()
+    first_line = head.split(b"\n", 1)[0]
+    if kind is None and b"," not in first_line:
+        separator = next((sep for sep in (";", "\t") if sep.encode() in first_line), None)
+        if separator:
+            options["sep"] = separator
+    return options
 
 
 def describe_parser_error(exc: Exception) -> str:
@@ -108,7 +135,8 @@ def check_columns(
         raise KitError(f"{path}: the first line is data, not a header (expected {expected}, ...)")
     for name in required:
         if name not in columns:
-            raise KitError(f"{path}: no '{name}' column (header starts: {', '.join(columns[:5])})")
+            shown = ", ".join(str(c)[:40] for c in columns[:5])
+            raise KitError(f"{path}: no '{name}' column (header starts: {shown}{', ...' if len(columns) > 5 else ''})")
     pixel_columns = [c for c in columns if c not in required]
     if len(pixel_columns) != expected_pixels:
         size = "x".join(map(str, shape))
