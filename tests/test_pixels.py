@@ -201,3 +201,11 @@ def test_cli_error_is_one_line_with_nonzero_exit(digits_folder, capsys):
 def test_cli_missing_data_folder(tmp_path, capsys):
     assert main(["data", "--comp", "digits", "--data", str(tmp_path / "absent")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_sample_submission_of_another_length_stops_before_training(digits_folder):
+    sample = pd.read_csv(digits_folder / "sample_submission.csv")
+    sample.head(50).to_csv(digits_folder / "sample_submission.csv", index=False)
+    cfg = competitions.load_config("digits", overrides=[f"data.dir={digits_folder}"])
+    with pytest.raises(KitError, match=r"sample_submission\.csv: 50 rows, but test\.csv has 200 images"):
+        data.load(cfg)

@@ -42,3 +42,12 @@ def test_bad_split_settings():
         make_splits(LABELS, DataSection(folds=20))
     with pytest.raises(KitError, match=r"data\.val_fraction=1\.5"):
         make_splits(LABELS, DataSection(val_fraction=1.5))
+
+
+def test_sets_too_small_to_stratify_get_a_plain_split_or_a_clear_error(capsys):
+    labels = np.arange(20) % 10  # 10 classes, 4 rows held out: no room for one of each
+    [(train, val)] = make_splits(labels, DataSection(val_fraction=0.2))
+    assert len(val) == 4 and sorted(np.concatenate([train, val]).tolist()) == list(range(20))
+    assert "cannot be split stratified" in capsys.readouterr().out
+    with pytest.raises(KitError, match=r"1 labelled row\(s\): too few to hold out data.val_fraction=0.2"):
+        make_splits(np.array([3]), DataSection(val_fraction=0.2))

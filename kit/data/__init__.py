@@ -35,7 +35,12 @@ def load(cfg: Config, with_test: bool = True) -> CompetitionData:
     if cfg.data.limit:
         train = train.take(slice(0, cfg.data.limit))
     test = read_split(cfg, folder, cfg.data.test_file, labelled=cfg.data.test_labels) if with_test else None
-    return CompetitionData(train, test, read_sample_submission(cfg, folder), folder, embedded)
+    sample = read_sample_submission(cfg, folder)
+    if test is not None and sample is not None and len(sample) != len(test):
+        # found now, not after training, when the submission could not be written
+        raise KitError(f"{folder / cfg.submission.sample_file}: {len(sample)} rows, but {test.source.name} has "
+                       f"{len(test)} images (the sample submission lists every test image once)")
+    return CompetitionData(train, test, sample, folder, embedded)
 
 
 def read_split(cfg: Config, folder: Path, name: str, labelled: bool) -> Images:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,17 @@ def make_splits(labels: np.ndarray, data: DataSection) -> list[tuple[np.ndarray,
         return [(train, val) for train, val in folds.split(index, labels)]
     if not 0 < data.val_fraction < 1:
         raise KitError(f"data.val_fraction={data.val_fraction}: must be between 0 and 1")
-    stratify = labels if smallest >= 2 else None
-    train, val = train_test_split(index, test_size=data.val_fraction, stratify=stratify, random_state=data.seed)
+    val_rows = math.ceil(len(labels) * data.val_fraction)  # scikit-learn's rounding
+    if len(labels) - val_rows < 1:
+        raise KitError(f"{len(labels)} labelled row(s): too few to hold out data.val_fraction={data.val_fraction}")
+    present = int((counts > 0).sum())
+    # stratifying needs a row of every class on both sides; tiny or lopsided sets get a plain split
+    stratified = smallest >= 2 and min(val_rows, len(labels) - val_rows) >= present
+    if not stratified:
+        print(f"note: {len(labels)} rows of {present} classes cannot be split stratified "
+              f"(smallest class {smallest} rows, {val_rows} held out): using a plain seeded split")
+    train, val = train_test_split(index, test_size=data.val_fraction, stratify=labels if stratified else None,
+                                  random_state=data.seed)
     return [(np.sort(train), np.sort(val))]
 
 
