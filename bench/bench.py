@@ -31,7 +31,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kit import competitions, config, data, predict, train  # noqa: E402
+from kit import competitions, config, data, fileio, predict, train  # noqa: E402
 from kit.data.pixels import Images  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -211,7 +211,8 @@ def main() -> None:
         row |= reached
     if "predict" in parts:
         print("3. prediction throughput on 28,000 images", flush=True)
-        model = model or train.build_model(cfg)
+        if model is None:  # no time-to-accuracy run: an untrained network predicts as fast
+            model = train.build_model(cfg)
         test_28k = np.resize(loaded.test.images, (28_000, *loaded.test.images.shape[1:]))
         row |= prediction_throughput(model, cfg, test_28k)
     row["peak_host_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -252,8 +253,7 @@ def write_results(row: dict, csv_name: str = "results.csv", title: str = "") -> 
     frame = pd.DataFrame([row])
     if csv_path.exists():  # earlier rows may lack newer measures: align the columns by name
         frame = pd.concat([pd.read_csv(csv_path), frame], ignore_index=True)
-    frame.to_csv(csv_path.with_suffix(".tmp"), index=False)
-    os.replace(csv_path.with_suffix(".tmp"), csv_path)
+    fileio.atomic_write(csv_path, frame.to_csv(index=False).encode())
     heading = f"{row['date']} · {title + ' · ' if title else ''}{row['device']} · {row['backend']} · " \
               f"Keras {row['keras']} · {row['machine']}"
     lines = [f"\n## {heading}\n", "| measure | value |", "| --- | --- |"]

@@ -73,11 +73,11 @@ def main() -> None:
             cache = Path(tmp) / f"cache-{side}.npy"
             np.save(cache, decoded.images)
             in_memory, mapped = np.load(cache), np.load(cache, mmap_mode="r")
-            for _ in range(2):  # alternated, best of each: load changes on a shared machine hit both
-                row[f"batches_{side}_in_memory_per_s"] = max(epoch_rate(in_memory),
-                                                              row.get(f"batches_{side}_in_memory_per_s", 0))
-                row[f"batches_{side}_streamed_per_s"] = max(epoch_rate(mapped),
-                                                             row.get(f"batches_{side}_streamed_per_s", 0))
+            # two alternated rounds, best of each: a load change on a shared machine hits both
+            rounds = [(epoch_rate(in_memory), epoch_rate(mapped)) for _ in range(2)]
+            memory_rates, mapped_rates = zip(*rounds, strict=True)
+            row[f"batches_{side}_in_memory_per_s"] = max(memory_rates)
+            row[f"batches_{side}_streamed_per_s"] = max(mapped_rates)
             print(f"batches of {side}: in memory {row[f'batches_{side}_in_memory_per_s']:.0f}/s, "
                   f"streamed {row[f'batches_{side}_streamed_per_s']:.0f}/s")
     write_results(row, "input_pipeline.csv", title="input pipeline")

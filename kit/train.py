@@ -21,6 +21,7 @@ from kit import config, fileio, metrics, models, paths
 from kit.augment import RandomAffine
 from kit.colour import ColourJitter  # registers the layer: checkpoints load with it
 from kit.config import Config
+from kit.data.batches import Batches, reader_threads
 from kit.data.pixels import Images
 from kit.data.splits import load_splits, make_splits, save_splits
 from kit.data.stream import is_streamed
@@ -191,9 +192,9 @@ def fit(
         class_weight=class_weights(cfg, images.labels[train_index]),
         validation_data=validation,
         epochs=cfg.train.epochs,
+        batch_size=cfg.train.batch_size,  # ignored by Keras for streamed Batches, which are batched
         callbacks=callbacks_for(cfg, fold_dir, resume) + list(extra_callbacks),
         verbose=progress_style() if verbose == "auto" else verbose,
-        **({} if y is None else {"batch_size": cfg.train.batch_size}),
     )
     seconds = time.perf_counter() - started
     if history.history.get("loss") and not np.isfinite(history.history["loss"][-1]):
@@ -209,8 +210,6 @@ def training_data(cfg: Config, images: Images, onehot, train_index, val_index):
     fits), or for memory-mapped images (kit.data.stream) shuffled `Batches` read from disk."""
     if not is_streamed(images.images):
         return images.images[train_index], onehot[train_index], (images.images[val_index], onehot[val_index])
-    from kit.data.batches import Batches, reader_threads
-
     threads = reader_threads(cfg.data.workers)
     print(f"streaming {len(train_index)} training rows from the memory-mapped cache ({threads} reader threads)")
     batches = Batches(images.images, train_index, cfg.train.batch_size, onehot, shuffle=True,
@@ -222,8 +221,6 @@ def predict_images(model: keras.Model, images, index, batch_size: int, workers: 
     """`model.predict(images[index])`, batch by batch from disk when the images are streamed."""
     if not is_streamed(images):
         return model.predict(images[index], batch_size=batch_size, verbose=0)
-    from kit.data.batches import Batches, reader_threads
-
     return model.predict(Batches(images, index, batch_size, workers=reader_threads(workers)), verbose=0)
 
 

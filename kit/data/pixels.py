@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kit.data.stream import take_rows
 from kit.errors import KitError
 
 COMPRESSED = (".gz", ".bz2", ".xz", ".zip")  # pandas reads these transparently
@@ -32,9 +33,8 @@ class Images:
         return len(self.images)
 
     def take(self, index: np.ndarray) -> Images:
-        from kit.data.stream import take_rows  # memory-mapped images stay on disk
-
         labels = None if self.labels is None else self.labels[index]
+        # memory-mapped images stay on disk (a RowView)
         return Images(take_rows(self.images, index), labels, self.ids[index], self.source)
 
 
@@ -99,15 +99,15 @@ def sniff(path: Path) -> dict:
     UTF-16 text (Excel's "Unicode text"), or separated by semicolons or tabs."""
     with path.open("rb") as handle:
         head = handle.read(4096)
-    options: dict = {}
     kind = next((name for magic, name in MAGIC.items() if head.startswith(magic)), None)
-    if kind and path.suffix.lower() not in COMPRESSED:
-        return {"compression": kind}  # pandas infers compression from the suffix only
+    if kind:  # pandas infers compression from the suffix only
+        return {} if path.suffix.lower() in COMPRESSED else {"compression": kind}
+    options: dict = {}
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         options["encoding"] = "utf-16"
         head = head.decode("utf-16", errors="ignore").encode()
     first_line = head.split(b"\n", 1)[0]
-    if kind is None and b"," not in first_line:
+    if b"," not in first_line:
         separator = next((sep for sep in (";", "\t") if sep.encode() in first_line), None)
         if separator:
             options["sep"] = separator

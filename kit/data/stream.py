@@ -53,14 +53,12 @@ class RowView:
             return np.asarray(self.base[int(chosen)])
         return read_rows(self.base, chosen)
 
-    def __iter__(self):
-        for start in range(0, len(self), CHUNK):
-            yield from self[start : start + CHUNK]
-
 
 def read_rows(array, rows: np.ndarray) -> np.ndarray:
     """`array[rows]` read in ascending row order (a memory map then reads the file forwards)."""
     rows = np.asarray(rows, dtype=np.int64)
+    if isinstance(array, RowView):  # straight from the base: one sort and one copy per batch
+        array, rows = array.base, array.rows[rows]
     order = np.argsort(rows, kind="stable")
     out = np.empty((len(rows), *array.shape[1:]), dtype=array.dtype)
     out[order] = array[rows[order]]
