@@ -55,7 +55,7 @@ audit: setup ## duplicates, blank images, class balance chart, examples per clas
 train: setup ## train COMP's model; RESUME=1 continues the newest interrupted run
 	$(KIT) train $(ARGS) $(if $(RESUME),--resume $(RUN))
 
-# tuning (kit/tune.py); each variable overrides its key of the [tune] config section
+# tuning (kit/tune/); each variable overrides its key of the [tune] config section
 N_TRIALS ?=
 TIMEOUT  ?=
 STORAGE  ?=
@@ -111,8 +111,9 @@ bench: setup ## benchmarks (never part of test): image input pipeline; throughpu
 	$(PYTHON) bench/input_pipeline.py
 	$(PYTHON) bench/bench.py $(BENCH_ARGS)
 
-lint: setup ## ruff
+lint: setup ## ruff: lint rules and formatting (`ruff format` fixes the layout)
 	$(VENV)/bin/ruff check kit tests competitions bench
+	$(VENV)/bin/ruff format --check kit tests competitions bench
 
 clean: ## remove artifacts/, build/ (keeps submissions/ and data/)
 	rm -rf artifacts build

@@ -31,16 +31,24 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kit import competitions, config, data, fileio, predict, train  # noqa: E402
+from kit import config, data, fileio  # noqa: E402
+from kit.config import competitions  # noqa: E402
 from kit.data.pixels import Images  # noqa: E402
+from kit.training import keras_kind  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 AUGMENT = {"rotation_range": 10.0, "width_shift_range": 0.1, "height_shift_range": 0.1, "zoom_range": 0.1}
 
 
 def bench_config(model: str, batch: int, epochs: int, extra=()) -> config.Config:
-    overrides = [f"train.model={model}", f"train.batch_size={batch}", f"train.epochs={epochs}",
-                 "augment.horizontal_flip=true", *(f"augment.{k}={v}" for k, v in AUGMENT.items()), *extra]
+    overrides = [
+        f"train.model={model}",
+        f"train.batch_size={batch}",
+        f"train.epochs={epochs}",
+        "augment.horizontal_flip=true",
+        *(f"augment.{k}={v}" for k, v in AUGMENT.items()),
+        *extra,
+    ]
     return competitions.load_config("fashion-mnist", overrides=overrides)
 
 
@@ -70,8 +78,8 @@ def steady_throughput(fit_epochs, images_per_epoch: int) -> tuple[float, float]:
 
 
 def kit_throughput(cfg, x, y) -> float:
-    model = train.build_model(cfg)
-    train.compile_model(model, cfg)
+    model = keras_kind.build_model(cfg)
+    keras_kind.compile_model(model, cfg)
     onehot = keras.utils.to_categorical(y, cfg.num_classes)
     return steady_throughput(
         lambda timer: model.fit(x, onehot, batch_size=cfg.train.batch_size, epochs=3, verbose=0, callbacks=[timer]),
@@ -106,9 +114,9 @@ def baseline_generator(cfg, x, y):
 def baseline_throughput(cfg, x, y) -> float:
     """The same network without the in-graph augmentation, fed by ImageDataGenerator."""
     spec_cfg = config.replace(cfg, augment={k: 0.0 for k in AUGMENT} | {"horizontal_flip": False})
-    network = train.build_model(spec_cfg)  # Rescaling + network; the generator rescales too, so drop it
+    network = keras_kind.build_model(spec_cfg)  # Rescaling + network; the generator rescales too, so drop it
     model = keras.Model(network.layers[-1].input, network.layers[-1].output)
-    train.compile_model(model, spec_cfg)
+    keras_kind.compile_model(model, spec_cfg)
     batches = baseline_generator(cfg, x, y)
     return steady_throughput(lambda timer: model.fit(batches, epochs=3, verbose=0, callbacks=[timer]), len(x))
 
@@ -132,24 +140,31 @@ class TestAccuracy(keras.callbacks.Callback):
 
 def time_to_accuracy(cfg, train_set: Images, test_set: Images, budget: float) -> dict:
     start = time.perf_counter()
-    model = train.build_model(cfg)
+    model = keras_kind.build_model(cfg)
     steps = -(-len(train_set) // cfg.train.batch_size)
-    train.compile_model(model, cfg, steps_per_epoch=steps)
+    keras_kind.compile_model(model, cfg, steps_per_epoch=steps)
     probe = TestAccuracy(test_set.images, test_set.labels, start, budget, target=0.95)
     onehot = keras.utils.to_categorical(train_set.labels, cfg.num_classes)
-    model.fit(train_set.images, onehot, batch_size=cfg.train.batch_size, epochs=cfg.train.epochs, verbose=0,
-              callbacks=[probe])
+    model.fit(
+        train_set.images, onehot, batch_size=cfg.train.batch_size, epochs=cfg.train.epochs, verbose=0, callbacks=[probe]
+    )
     reached = {t: next((s for s, a in probe.points if a >= t), None) for t in (0.92, 0.93, 0.95)}
     at_60 = max((a for s, a in probe.points if s <= 60), default=None)
-    return {"seconds_to_0.92": reached[0.92], "seconds_to_0.93": reached[0.93], "seconds_to_0.95": reached[0.95],
-            "accuracy_at_60s": at_60, "best_accuracy": max(a for _, a in probe.points),
-            "epochs_run": len(probe.points), "model": model}
+    return {
+        "seconds_to_0.92": reached[0.92],
+        "seconds_to_0.93": reached[0.93],
+        "seconds_to_0.95": reached[0.95],
+        "accuracy_at_60s": at_60,
+        "best_accuracy": max(a for _, a in probe.points),
+        "epochs_run": len(probe.points),
+        "model": model,
+    }
 
 
 def prediction_throughput(model, cfg, images: np.ndarray) -> dict:
     rates = {}
     for views in (1, 8):
-        wrapped = predict.with_tta(model, config.replace(cfg, predict={"tta": views}))
+        wrapped = keras_kind.with_tta(model, config.replace(cfg, predict={"tta": views}))
         wrapped.predict(images[:2048], batch_size=1024, verbose=0)  # compile outside the clock
         start = time.perf_counter()
         wrapped.predict(images, batch_size=1024, verbose=0)
@@ -169,19 +184,27 @@ def device_peak_bytes():
 def environment() -> dict:
     backend = keras.backend.backend()
     device = "cpu"
-    if train.has_gpu():
+    if keras_kind.has_gpu():
         import jax
 
         device = jax.devices()[0].device_kind if backend == "jax" else "gpu"
-    return {"date": datetime.date.today().isoformat(), "machine": f"{platform.node()} {os.cpu_count()} cpus",
-            "device": device, "backend": backend, "keras": keras.__version__,
-            "python": platform.python_version()}
+    return {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.node()} {os.cpu_count()} cpus",
+        "device": device,
+        "backend": backend,
+        "keras": keras.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "fashion-mnist"),
-                        help="full Fashion-MNIST in Kaggle's layout (default ../shared/data/fashion-mnist)")
+    parser.add_argument(
+        "--data",
+        default=str(ROOT.parent / "shared" / "data" / "fashion-mnist"),
+        help="full Fashion-MNIST in Kaggle's layout (default ../shared/data/fashion-mnist)",
+    )
     parser.add_argument("--budget", type=float, default=900, help="seconds for the time-to-accuracy run")
     parser.add_argument("--throughput-images", type=int, default=12_000)
     parser.add_argument("--rounds", type=int, default=3, help="kit/baseline alternations of the throughput part")
@@ -189,8 +212,11 @@ def main() -> None:
     parser.add_argument("--model", default="cnn")
     parser.add_argument("--epochs", type=int, default=10, help="one-cycle length of the time-to-accuracy run")
     parser.add_argument("--learning-rate", type=float, default=0.003)
-    parser.add_argument("--parts", default="throughput,accuracy,predict",
-                        help="comma-separated: throughput, accuracy (time to accuracy), predict (TTA throughput)")
+    parser.add_argument(
+        "--parts",
+        default="throughput,accuracy,predict",
+        help="comma-separated: throughput, accuracy (time to accuracy), predict (TTA throughput)",
+    )
     args = parser.parse_args()
     parts = set(args.parts.split(","))
 
@@ -203,16 +229,24 @@ def main() -> None:
     if "accuracy" in parts:
         print(f"2. time to accuracy on {len(loaded.train)} training images (budget {args.budget:.0f} s)", flush=True)
         # the competition's own (lighter) augmentation and a one-cycle schedule sized to the epochs
-        fast = competitions.load_config("fashion-mnist", overrides=[
-            f"data.dir={args.data}", f"train.model={args.model}", f"train.batch_size={args.batch}",
-            f"train.epochs={args.epochs}", "train.schedule=onecycle", f"train.learning_rate={args.learning_rate}"])
+        fast = competitions.load_config(
+            "fashion-mnist",
+            overrides=[
+                f"data.dir={args.data}",
+                f"train.model={args.model}",
+                f"train.batch_size={args.batch}",
+                f"train.epochs={args.epochs}",
+                "train.schedule=onecycle",
+                f"train.learning_rate={args.learning_rate}",
+            ],
+        )
         reached = time_to_accuracy(fast, loaded.train, loaded.test, args.budget)
         model = reached.pop("model")
         row |= reached
     if "predict" in parts:
         print("3. prediction throughput on 28,000 images", flush=True)
         if model is None:  # no time-to-accuracy run: an untrained network predicts as fast
-            model = train.build_model(cfg)
+            model = keras_kind.build_model(cfg)
         test_28k = np.resize(loaded.test.images, (28_000, *loaded.test.images.shape[1:]))
         row |= prediction_throughput(model, cfg, test_28k)
     row["peak_host_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -225,25 +259,32 @@ def compare_throughput(cfg, images: Images, count: int, rounds: int) -> dict:
     """Kit and baseline alternated `rounds` times: best of each (a load change on a shared
     machine then hits both sides), the median of the rounds' ratios, and the same per CPU second."""
     x, y = images.images[:count], images.labels[:count]
-    print(f"1. training throughput, {len(x)} images, batch {cfg.train.batch_size}, model {cfg.train.model}",
-          flush=True)
+    print(f"1. training throughput, {len(x)} images, batch {cfg.train.batch_size}, model {cfg.train.model}", flush=True)
     kit, baseline = [], []  # (per wall second, per CPU second) per round
     for number in range(rounds):
         kit.append(kit_throughput(cfg, x, y))
         baseline.append(baseline_throughput(cfg, x, y))
-        print(f"   round {number + 1}: kit {kit[-1][0]:.0f}/s ({kit[-1][1]:.0f} per CPU s), "
-              f"baseline {baseline[-1][0]:.0f}/s ({baseline[-1][1]:.0f} per CPU s)", flush=True)
+        print(
+            f"   round {number + 1}: kit {kit[-1][0]:.0f}/s ({kit[-1][1]:.0f} per CPU s), "
+            f"baseline {baseline[-1][0]:.0f}/s ({baseline[-1][1]:.0f} per CPU s)",
+            flush=True,
+        )
     kit_wall, kit_cpu = np.array(kit).T
     base_wall, base_cpu = np.array(baseline).T
     result = {
-        "kit_images_per_s": kit_wall.max(), "baseline_images_per_s": base_wall.max(),
+        "kit_images_per_s": kit_wall.max(),
+        "baseline_images_per_s": base_wall.max(),
         "speedup": kit_wall.max() / base_wall.max(),
         "speedup_median_of_rounds": float(np.median(kit_wall / base_wall)),
-        "kit_images_per_cpu_s": kit_cpu.max(), "baseline_images_per_cpu_s": base_cpu.max(),
+        "kit_images_per_cpu_s": kit_cpu.max(),
+        "baseline_images_per_cpu_s": base_cpu.max(),
         "speedup_per_cpu_s": kit_cpu.max() / base_cpu.max(),
     }
-    print(f"   ratio {result['speedup']:.2f} (best of each), {result['speedup_median_of_rounds']:.2f} "
-          f"(median of rounds), {result['speedup_per_cpu_s']:.2f} (per CPU second)", flush=True)
+    print(
+        f"   ratio {result['speedup']:.2f} (best of each), {result['speedup_median_of_rounds']:.2f} "
+        f"(median of rounds), {result['speedup_per_cpu_s']:.2f} (per CPU second)",
+        flush=True,
+    )
     return result
 
 
@@ -254,8 +295,10 @@ def write_results(row: dict, csv_name: str = "results.csv", title: str = "") -> 
     if csv_path.exists():  # earlier rows may lack newer measures: align the columns by name
         frame = pd.concat([pd.read_csv(csv_path), frame], ignore_index=True)
     fileio.atomic_write(csv_path, frame.to_csv(index=False).encode())
-    heading = f"{row['date']} · {title + ' · ' if title else ''}{row['device']} · {row['backend']} · " \
-              f"Keras {row['keras']} · {row['machine']}"
+    heading = (
+        f"{row['date']} · {title + ' · ' if title else ''}{row['device']} · {row['backend']} · "
+        f"Keras {row['keras']} · {row['machine']}"
+    )
     lines = [f"\n## {heading}\n", "| measure | value |", "| --- | --- |"]
     for key, value in row.items():
         if key not in ("date", "machine", "device", "backend", "keras"):

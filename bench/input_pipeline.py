@@ -42,8 +42,9 @@ def write_photos(folder: Path, count: int, side: int) -> list[Path]:
 
 def epoch_rate(images, batch: int = 64, epochs: int = 3) -> float:
     """Images/s of the best of `epochs` shuffled epochs of batches read from `images`."""
-    batches = Batches(images, np.arange(len(images)), batch, onehot=np.zeros((len(images), 8), "float32"),
-                      shuffle=True, workers=1)
+    batches = Batches(
+        images, np.arange(len(images)), batch, onehot=np.zeros((len(images), 8), "float32"), shuffle=True, workers=1
+    )
     best = 0.0
     for _ in range(epochs):
         started = time.perf_counter()
@@ -78,8 +79,10 @@ def main() -> None:
             memory_rates, mapped_rates = zip(*rounds, strict=True)
             row[f"batches_{side}_in_memory_per_s"] = max(memory_rates)
             row[f"batches_{side}_streamed_per_s"] = max(mapped_rates)
-            print(f"batches of {side}: in memory {row[f'batches_{side}_in_memory_per_s']:.0f}/s, "
-                  f"streamed {row[f'batches_{side}_streamed_per_s']:.0f}/s")
+            print(
+                f"batches of {side}: in memory {row[f'batches_{side}_in_memory_per_s']:.0f}/s, "
+                f"streamed {row[f'batches_{side}_streamed_per_s']:.0f}/s"
+            )
     write_results(row, "input_pipeline.csv", title="input pipeline")
 
 

@@ -7,37 +7,46 @@ Every Makefile target wraps one of these verbs. User mistakes (`KitError`) print
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from kit.errors import KitError
 
-# verb -> (function in kit.commands, help line); imported lazily so --help is instant
+# verb -> ("module:function", help line): the one table of where each verb lives. Modules are
+# imported only when their verb runs, so --help and config errors stay instant.
 VERBS = {
-    "run": ("cmd_run", "audit, train, predict with TTA and write a scored submission"),
-    "data": ("cmd_data", "check the competition's files and say where they are read from"),
-    "audit": ("cmd_audit", "duplicates, blank images, class balance, example grid"),
-    "train": ("cmd_train", "train the configured model (every fold); --resume continues a run"),
-    "predict": ("cmd_predict", "predict the test set with TTA and ensembling, write a submission"),
-    "models": ("cmd_models", "list the registered models"),
-    "submit": ("cmd_submit", "validate, upload once, poll the score, track (--file)"),
-    "leaderboard": ("cmd_leaderboard", "sync submissions and leaderboard; rank, table, plot"),
-    "kernel": ("cmd_kernel", "build a self-contained Kaggle kernel under build/<slug>/kernel/"),
-    "kernel-push": ("cmd_kernel_push", "push the built kernel to Kaggle (it starts a run)"),
-    "kernel-status": ("cmd_kernel_status", "status of the pushed kernel's latest run"),
-    "kernel-output": ("cmd_kernel_output", "fetch the kernel's submission and log; track it"),
-    "tune": ("cmd_tune", "Optuna study over competitions/NAME/space.py; writes best_params.toml"),
-    "dashboard": ("cmd_dashboard", "optuna-dashboard on the competition's study, on localhost"),
-    "compare": ("cmd_compare", "train several models on one seeded split; table and chart of scores and times"),
-    "learning-curve": ("cmd_learning_curve", "train one model on growing fractions of the data; train vs validation"),
+    "run": ("kit.commands:cmd_run", "audit, train, predict with TTA and write a scored submission"),
+    "data": ("kit.commands:cmd_data", "check the competition's files and say where they are read from"),
+    "audit": ("kit.commands:cmd_audit", "duplicates, blank images, class balance, example grid"),
+    "train": ("kit.commands:cmd_train", "train the configured model (every fold); --resume continues a run"),
+    "predict": ("kit.commands:cmd_predict", "predict the test set with TTA and ensembling, write a submission"),
+    "models": ("kit.commands:cmd_models", "list the registered models"),
+    "compare": ("kit.commands:cmd_compare", "train several models on one seeded split; table and chart"),
+    "learning-curve": ("kit.commands:cmd_learning_curve", "one model on growing fractions of the data"),
+    "tune": ("kit.tune.study:cmd_tune", "Optuna study over competitions/NAME/space.py; writes best_params.toml"),
+    "dashboard": ("kit.tune.study:cmd_dashboard", "optuna-dashboard on the competition's study, on localhost"),
+    "submit": ("kit.kaggle.submit:cmd_submit", "validate, upload once, poll the score, track (--file)"),
+    "leaderboard": ("kit.kaggle.leaderboard:cmd_leaderboard", "sync submissions and leaderboard; rank, table, plot"),
+    "kernel": ("kit.kaggle.kernel:cmd_kernel", "build a self-contained Kaggle kernel under build/<slug>/kernel/"),
+    "kernel-push": ("kit.kaggle.kernel:cmd_kernel_push", "push the built kernel to Kaggle (it starts a run)"),
+    "kernel-status": ("kit.kaggle.kernel:cmd_kernel_status", "status of the pushed kernel's latest run"),
+    "kernel-output": ("kit.kaggle.kernel:cmd_kernel_output", "fetch the kernel's submission and log; track it"),
 }
+
+
+def verb_function(verb: str):
+    """The function behind `verb`, imported now."""
+    module, _, function = VERBS[verb][0].partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def common_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--comp", default="fashion-mnist", help="competition name or alias (default: fashion-mnist)")
     common.add_argument("--preset", default="", help="a [presets.NAME] table of competition.toml")
-    common.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="config overrides, e.g. train.epochs=3")
+    common.add_argument(
+        "--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides, e.g. train.epochs=3"
+    )
     common.add_argument("--data", default="", help="a folder in the competition's Kaggle layout")
     common.add_argument("--params", default="", help="a TOML file of tuned parameters, or 'best'")
     return common
@@ -48,14 +57,36 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     common = common_parser()
     sub = {name: verbs.add_parser(name, parents=[common], help=text) for name, (_, text) in VERBS.items()}
-    sub["train"].add_argument("--resume", nargs="?", const="", default=None, metavar="RUN",
-                              help="continue an interrupted run (default: the newest)")
-    sub["compare"].add_argument("--models", nargs="*", default=[], metavar="MODEL",
-                                help="models to compare (default: compare.models); 'a b' or a,b")
-    sub["learning-curve"].add_argument("--fractions", nargs="*", default=[], type=float, metavar="F",
-                                       help="fractions of the training split (default: compare.fractions)")
-    sub["predict"].add_argument("--runs", nargs="*", default=[], metavar="RUN",
-                                help="runs to ensemble (default: predict.runs, else the newest run)")
+    sub["train"].add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="RUN",
+        help="continue an interrupted run (default: the newest)",
+    )
+    sub["compare"].add_argument(
+        "--models",
+        nargs="*",
+        default=[],
+        metavar="MODEL",
+        help="models to compare (default: compare.models); 'a b' or a,b",
+    )
+    sub["learning-curve"].add_argument(
+        "--fractions",
+        nargs="*",
+        default=[],
+        type=float,
+        metavar="F",
+        help="fractions of the training split (default: compare.fractions)",
+    )
+    sub["predict"].add_argument(
+        "--runs",
+        nargs="*",
+        default=[],
+        metavar="RUN",
+        help="runs to ensemble (default: predict.runs, else the newest run)",
+    )
     add_tune_arguments(sub["tune"], sub["dashboard"])
     add_kaggle_arguments(sub)
     return parser
@@ -69,15 +100,17 @@ def add_kaggle_arguments(sub: dict[str, argparse.ArgumentParser]) -> None:
     submit.add_argument("--force", action="store_true", help="submit a file already submitted")
     submit.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for a score")
     kernel.add_argument("--gpu", action="store_true", help="run the kernel on a GPU")
-    kernel.add_argument("--internet", action="store_true",
-                        help="enable internet (off: code competitions forbid it)")
+    kernel.add_argument("--internet", action="store_true", help="enable internet (off: code competitions forbid it)")
 
 
 def add_tune_arguments(tune: argparse.ArgumentParser, dashboard: argparse.ArgumentParser) -> None:
     """Flags of `tune` and `dashboard`; each overrides its key of the [tune] config section."""
     for parser in (tune, dashboard):
-        parser.add_argument("--storage", help="database URL or journal file (default: SQLite under "
-                            "artifacts/<slug>/tune; a journal file with --workers > 1)")
+        parser.add_argument(
+            "--storage",
+            help="database URL or journal file (default: SQLite under "
+            "artifacts/<slug>/tune; a journal file with --workers > 1)",
+        )
         parser.add_argument("--study", help="study name (default: the competition's slug)")
     tune.add_argument("--n-trials", type=int, help="trials to add, shared by the workers")
     tune.add_argument("--timeout", type=float, help="seconds after which no new trial starts")
@@ -100,13 +133,14 @@ VERB_PRESETS = {"compare": "compare", "learning-curve": "compare"}
 
 def verb_preset(verb: str, comp: str) -> str:
     """The verb's default preset when the competition defines it, else ''."""
-    from kit import competitions, config, paths
+    from kit import paths
+    from kit.config import competitions, read_toml
 
     name = VERB_PRESETS.get(verb, "")
     if not name:
         return ""
     toml_path = paths.competition_dir(competitions.resolve_name(comp)) / "competition.toml"
-    if name not in config.read_toml(toml_path).get("presets", {}):
+    if name not in read_toml(toml_path).get("presets", {}):
         return ""
     print(f"using [presets.{name}] of {toml_path.parent.name} (--preset / PRESET= picks another)")
     return name
@@ -116,12 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.set = split_overrides(args.set)
     try:
-        from kit import commands, competitions, tuned
+        from kit.config import competitions
 
-        params = tuned.load_params(args.comp, args.params) if args.params else None
         args.preset = args.preset or verb_preset(args.verb, args.comp)
-        cfg = competitions.load_config(args.comp, args.preset, args.set, args.data, params)
-        return getattr(commands, VERBS[args.verb][0])(args, cfg)
+        cfg = competitions.load_config(args.comp, args.preset, args.set, args.data, args.params)
+        return verb_function(args.verb)(args, cfg)
     except KitError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,56 +1,20 @@
-"""Prediction: deterministic test-time augmentation and ensembling of checkpoints.
+"""Prediction: test-time augmentation and ensembling of checkpoints, and the submission they make.
 
-Every checkpoint (one per fold of every chosen run) predicts every TTA view inside one compiled
-model; class probabilities are averaged over views, then over checkpoints.
+Every checkpoint (one per fold of every chosen run) predicts the test set through its model kind
+(a network averages its TTA views inside one compiled model); class probabilities are averaged
+over checkpoints, then over runs. `predict_submission` turns them into a validated, tracked file.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
-import keras
 import numpy as np
 
-from kit import config
-from kit.augment import FixedAffine, tta_views
+from kit import config, metrics, submission, tracker
 from kit.config import Config
-from kit.train import load_checkpoint, predict_images
-
-
-def with_tta(model: keras.Model, cfg: Config) -> keras.Model:
-    """`model` wrapped so that one call averages its softmax over `cfg.predict.tta` views."""
-    views = tta_views(cfg.predict.tta, cfg.augment)
-    if len(views) == 1:
-        return model
-    inputs = keras.Input(model.input_shape[1:], name="pixels")
-    pixels = keras.layers.Activation("linear", dtype="float32")(inputs)  # views resample floats
-    outputs = [
-        model(FixedAffine(asdict(view), fill_mode=cfg.augment.fill_mode, cval=cfg.augment.cval * 255)(pixels))
-        for view in views
-    ]
-    return keras.Model(inputs, keras.layers.Average()(outputs), name=f"{model.name}_tta{len(views)}")
-
-
-def checkpoints(run_dir: Path) -> list[Path]:
-    """Every fold's saved model: `best.keras` (networks) or `best.joblib` (scikit-learn)."""
-    found = sorted([*run_dir.glob("fold*/best.keras"), *run_dir.glob("fold*/best.joblib")])
-    if not found:
-        from kit.errors import KitError
-
-        raise KitError(f"{run_dir}: no checkpoints (fold*/best.keras or best.joblib); did the run finish an epoch?")
-    return found
-
-
-def predict_checkpoint(path: Path, cfg: Config, images: np.ndarray) -> np.ndarray:
-    """One checkpoint's class probabilities: a network with its TTA views, a scikit-learn model
-    on flattened pixels (TTA does not apply: the views would need one fit per view)."""
-    if path.suffix == ".joblib":
-        from kit import classical
-
-        return classical.predict_proba(classical.load(path), images, cfg.num_classes)
-    model = with_tta(load_checkpoint(path), cfg)
-    return predict_images(model, images, np.arange(len(images)), cfg.predict.batch_size, cfg.data.workers)
+from kit.training import kinds
+from kit.training.runs import find_run
 
 
 def predict_run(run_dir: Path, images: np.ndarray, tta: int | None = None) -> np.ndarray:
@@ -59,14 +23,44 @@ def predict_run(run_dir: Path, images: np.ndarray, tta: int | None = None) -> np
     cfg = config.load_saved(run_dir / "config.json")
     if tta is not None:
         cfg = config.replace(cfg, predict={"tta": tta})
+    found = kinds.checkpoints(run_dir)
     total = None
-    paths = checkpoints(run_dir)
-    for path in paths:
+    for path in found:
         probabilities = predict_checkpoint(path, cfg, images)
         total = probabilities if total is None else total + probabilities
-    return total / len(paths)
+    return total / len(found)
+
+
+def predict_checkpoint(path: Path, cfg: Config, images: np.ndarray) -> np.ndarray:
+    """One fold's class probabilities, through the kind that saved it (TTA where it applies)."""
+    kind = kinds.for_checkpoint(path)
+    return kind.predict(kind.load(path), cfg, images)
 
 
 def ensemble(run_dirs: list[Path], images: np.ndarray, tta: int | None = None) -> np.ndarray:
     """Average the runs' probabilities (each run already averages its folds and views)."""
     return np.mean([predict_run(run_dir, images, tta) for run_dir in run_dirs], axis=0)
+
+
+def predict_submission(cfg: Config, loaded, run_names: list[str]) -> tuple[Path, dict]:
+    """Ensemble the runs on the test set; write a validated submission, its record and its
+    probabilities (for later ensembling), and track it. Returns the file and its record."""
+    slug = cfg.competition.slug
+    run_dirs = [find_run(slug, name) for name in run_names] or [find_run(slug)]
+    probabilities = ensemble(run_dirs, loaded.test.images, tta=cfg.predict.tta)
+    predicted = probabilities.argmax(axis=1)
+    if loaded.faults is not None and (loaded.faults.split == "test").any():
+        # an unreadable test image was predicted from a blank placeholder: the most frequent
+        # training class is the better blind guess (it costs the small classes no precision)
+        rows = loaded.faults.loc[loaded.faults.split == "test", "row"].to_numpy() - 1
+        predicted[rows] = np.bincount(loaded.train.labels).argmax()
+        print(f"{len(rows)} unreadable test images given the most frequent class")
+    exp = submission.expected(cfg, loaded.test.ids, loaded.sample_submission)
+    record = submission.record_for(cfg, loaded, run_dirs)
+    if loaded.test.labels is not None:  # offline competition: score it here
+        record["local_score"] = metrics.score_labels(loaded.test.labels, predicted, cfg.competition.metric)
+    name = run_dirs[0].name if len(run_dirs) == 1 else f"ensemble{len(run_dirs)}"
+    path, record = submission.write(submission.build(exp, predicted), exp, slug, name, record)
+    np.save(path.with_suffix(".probabilities.npy"), probabilities.astype(np.float32))
+    tracker.record_written(slug, path, record, runs=tracker.run_entries(run_dirs, record.get("git_commit", "")))
+    return path, record

@@ -92,8 +92,10 @@ def plot_comparison(table: pd.DataFrame, target: Path) -> None:
     low = max(0.0, float(table[["accuracy", "macro_f1"]].min().min()) - 0.05)
     axes[0].set(xlim=(low, 1.0), title="validation scores")
     axes[0].legend(fontsize="small", loc="lower right")
-    panels = (("train_seconds", "training time (s, log)"),
-              ("predict_seconds_per_1000", "prediction s / 1,000 images (log)"))
+    panels = (
+        ("train_seconds", "training time (s, log)"),
+        ("predict_seconds_per_1000", "prediction s / 1,000 images (log)"),
+    )
     for ax, (column, title) in zip(axes[1:], panels, strict=True):
         ax.barh(y, table[column].clip(lower=1e-3), color="tab:gray")
         ax.set(xscale="log", title=title)

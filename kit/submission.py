@@ -86,8 +86,9 @@ def read_and_validate(path: Path, exp: Expected) -> pd.DataFrame:
     return frame
 
 
-def write(frame: pd.DataFrame, exp: Expected, slug: str, run_name: str, record: dict) -> Path:
-    """Validate, then write `<timestamp>-<run>.csv` and its `.json` record; never overwrite."""
+def write(frame: pd.DataFrame, exp: Expected, slug: str, run_name: str, record: dict) -> tuple[Path, dict]:
+    """Validate, then write `<timestamp>-<run>.csv` and its `.json` record; never overwrite.
+    Returns the file and the record as written (with the file's name, SHA-256 and row count)."""
     validate(frame, exp)
     folder = paths.submissions_dir(slug)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -102,10 +103,34 @@ def write(frame: pd.DataFrame, exp: Expected, slug: str, run_name: str, record: 
             continue
     else:
         raise KitError(f"{folder}: could not find a free file name for {stamp}-{run_name}")
-    record = {**record, "file": path.name, "sha256": fileio.sha256_file(path), "rows": len(frame),
-              "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    record = {
+        **record,
+        "file": path.name,
+        "sha256": fileio.sha256_file(path),
+        "rows": len(frame),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
     fileio.write_json(path.with_suffix(".json"), record, exclusive=True)
-    return path
+    return path, record
+
+
+def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
+    """What a submission's JSON record says of its making: config, runs, CV, data hash, commit."""
+    runs = [fileio.read_json(run_dir / "run.json") | {"run": run_dir.name} for run_dir in run_dirs]
+    cv_scores = [run["score"] for run in runs if "score" in run]
+    return {
+        "competition": cfg.competition.slug,
+        "config": config.to_dict(cfg),
+        "runs": [run["run"] for run in runs],
+        "models": sorted({run.get("model", "?") for run in runs}),
+        "cv_score": float(np.mean(cv_scores)) if cv_scores else None,
+        "metric": cfg.competition.metric,
+        "tta_views": cfg.predict.tta,
+        "data_sha256": fileio.sha256_arrays(loaded.train.images, loaded.train.labels, loaded.test.images),
+        "embedded_sample": loaded.embedded,
+        "git_commit": fileio.git_commit(),
+        "seed": cfg.train.seed,
+    }
 
 
 def newest(slug: str) -> Path:

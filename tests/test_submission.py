@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kit import competitions, paths, submission
+from kit import paths, submission
+from kit.config import competitions
 from kit.errors import KitError
 
 
@@ -27,7 +28,7 @@ def good_frame(exp):
 
 def test_round_trip_write_then_read_and_validate(cfg, exp):
     frame = good_frame(exp)
-    path = submission.write(frame, exp, cfg.competition.slug, "run1", {"cv_score": 0.9})
+    path, _ = submission.write(frame, exp, cfg.competition.slug, "run1", {"cv_score": 0.9})
     assert path.parent == paths.submissions_dir("digit-recognizer")
     back = submission.read_and_validate(path, exp)
     pd.testing.assert_frame_equal(back, frame)
@@ -37,8 +38,8 @@ def test_round_trip_write_then_read_and_validate(cfg, exp):
 
 
 def test_never_overwrites_an_earlier_submission(cfg, exp):
-    first = submission.write(good_frame(exp), exp, cfg.competition.slug, "same", {})
-    second = submission.write(submission.build(exp, np.zeros(50, int)), exp, cfg.competition.slug, "same", {})
+    first, _ = submission.write(good_frame(exp), exp, cfg.competition.slug, "same", {})
+    second, _ = submission.write(submission.build(exp, np.zeros(50, int)), exp, cfg.competition.slug, "same", {})
     assert first != second and first.exists() and second.exists()
     assert pd.read_csv(first)["Label"].tolist() == (np.arange(50) % 10).tolist()
     assert not list(first.parent.glob(".*.tmp"))  # no temporary files left behind
@@ -54,8 +55,10 @@ def test_config_defines_columns_without_sample(cfg):
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda f: f.rename(columns={"Label": "label"}),
-         r"columns \['ImageId', 'label'\], expected \['ImageId', 'Label'\]"),
+        (
+            lambda f: f.rename(columns={"Label": "label"}),
+            r"columns \['ImageId', 'label'\], expected \['ImageId', 'Label'\]",
+        ),
         (lambda f: f.head(49), "49 rows, expected 50"),
         (lambda f: f.assign(ImageId=[*range(1, 50), 1]), "row 50, column 'ImageId': id 1 appears twice"),
         (lambda f: f.assign(ImageId=np.arange(2, 52)), r"1 test ids missing from column 'ImageId', e\.g\. \[1\]"),

@@ -1,6 +1,6 @@
 """The Optuna search space of digit-recognizer: one function of the trial returning config sections.
 
-`make tune COMP=digits` samples it once per trial; every key must exist in kit/config.py (an
+`make tune COMP=digits` samples it once per trial; every key must exist in kit/config/schema.py (an
 unknown one stops the study at once). Ranges are centred on the anchors' 0.9975 recipe (rotation
 15 degrees, zoom 0.15, shifts 0.1, ReduceLROnPlateau halving after 3 flat epochs).
 """

@@ -1,6 +1,6 @@
 """The Optuna search space of fashion-mnist: one function of the trial returning config sections.
 
-`make tune COMP=fashion` samples it once per trial; every key must exist in kit/config.py (an
+`make tune COMP=fashion` samples it once per trial; every key must exist in kit/config/schema.py (an
 unknown one stops the study at once). Parameter names repeat the config keys they set, so the
 summary table and the dashboard read like the config.
 """

@@ -1,4 +1,10 @@
-"""Loading a competition's data in its Kaggle layout, whatever the format."""
+"""Loading a competition's data in its Kaggle layout, whatever the format.
+
+pixels.py   label,pixel0.. CSVs (digit-recognizer, Fashion-MNIST), robust to re-saved files
+folders.py  CSVs of image paths and labels + image folders (living-species); decode cache
+stream.py   memory-mapped decoded images, read in blocks       batches.py  shuffled streamed batches
+splits.py   the seeded holdout / k-fold splits                 audit.py    duplicates, blanks, balance
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kit.competitions import data_folder
+from kit import paths
 from kit.config import Config
 from kit.data.pixels import Images, find_file, read_pixel_csv
 from kit.errors import KitError
@@ -24,6 +30,28 @@ class CompetitionData:
     faults: pd.DataFrame | None = None
 
 
+def data_folder(cfg: Config) -> tuple[Path, bool]:
+    """Where the competition's files are, and whether that is the committed embedded sample.
+
+    Order: `data.dir` (DATA=...), then `data/<slug>` when `make data` filled it, then the sample.
+    """
+    slug = cfg.competition.slug
+    if cfg.data.dir:
+        folder = Path(cfg.data.dir).expanduser()
+        if not folder.is_dir():
+            raise KitError(f"data folder {folder} does not exist (DATA / data.dir)")
+        return folder, False
+    downloaded = paths.data_dir(slug)
+    if any(downloaded.glob(f"{cfg.data.train_file}*")):
+        return downloaded, False
+    if cfg.data.embedded:
+        return paths.competition_dir(slug) / cfg.data.embedded, True
+    raise KitError(
+        f"no data for {slug}: run `make data COMP={slug}` (needs a Kaggle account) "
+        f"or pass DATA=<folder in the Kaggle layout>"
+    )
+
+
 def load(cfg: Config, with_test: bool = True) -> CompetitionData:
     """Read and validate train, test and sample submission from the competition's data folder."""
     folder, embedded = data_folder(cfg)
@@ -38,8 +66,10 @@ def load(cfg: Config, with_test: bool = True) -> CompetitionData:
     sample = read_sample_submission(cfg, folder)
     if test is not None and sample is not None and len(sample) != len(test):
         # found now, not after training, when the submission could not be written
-        raise KitError(f"{folder / cfg.submission.sample_file}: {len(sample)} rows, but {test.source.name} has "
-                       f"{len(test)} images (the sample submission lists every test image once)")
+        raise KitError(
+            f"{folder / cfg.submission.sample_file}: {len(sample)} rows, but {test.source.name} has "
+            f"{len(test)} images (the sample submission lists every test image once)"
+        )
     return CompetitionData(train, test, sample, folder, embedded)
 
 
@@ -66,7 +96,6 @@ def read_sample_submission(cfg: Config, folder: Path) -> pd.DataFrame | None:
 
 def load_images(cfg: Config, folder: Path, embedded: bool, with_test: bool) -> CompetitionData:
     """An image-folder competition (kit.data.folders); faulty files are listed, never fatal."""
-    from kit import paths
     from kit.data.folders import describe_faults, load_folders
 
     sample = read_sample_submission(cfg, folder)

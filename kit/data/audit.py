@@ -25,8 +25,9 @@ from kit.data.stream import chunks
 def image_hashes(images) -> np.ndarray:
     """One content hash per image (exact duplicates share it); read in blocks of rows, so a
     memory-mapped set (kit.data.stream) is never loaded whole."""
-    return np.array([hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest()
-                     for block in chunks(images) for image in block])
+    return np.array(
+        [hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest() for block in chunks(images) for image in block]
+    )
 
 
 def find_duplicates(train: Images, test: Images | None) -> pd.DataFrame:
@@ -36,17 +37,31 @@ def find_duplicates(train: Images, test: Images | None) -> pd.DataFrame:
     first = frame.drop_duplicates("hash").set_index("hash")
     repeats = frame[frame.duplicated("hash")]
     rows = [
-        {"split": "train", "row": r.row, "same_as": f"train row {first.at[r.hash, 'row']}",
-         "label": r.label, "other_label": first.at[r.hash, "label"],
-         "id": train.ids[r.row - 1], "same_as_id": train.ids[first.at[r.hash, "row"] - 1]}
+        {
+            "split": "train",
+            "row": r.row,
+            "same_as": f"train row {first.at[r.hash, 'row']}",
+            "label": r.label,
+            "other_label": first.at[r.hash, "label"],
+            "id": train.ids[r.row - 1],
+            "same_as_id": train.ids[first.at[r.hash, "row"] - 1],
+        }
         for r in repeats.itertuples()
     ]
     if test is not None:
         for row, digest in enumerate(image_hashes(test.images), start=1):
             if digest in first.index:
-                rows.append({"split": "test", "row": row, "same_as": f"train row {first.at[digest, 'row']}",
-                             "label": None, "other_label": first.at[digest, "label"],
-                             "id": test.ids[row - 1], "same_as_id": train.ids[first.at[digest, "row"] - 1]})
+                rows.append(
+                    {
+                        "split": "test",
+                        "row": row,
+                        "same_as": f"train row {first.at[digest, 'row']}",
+                        "label": None,
+                        "other_label": first.at[digest, "label"],
+                        "id": test.ids[row - 1],
+                        "same_as_id": train.ids[first.at[digest, "row"] - 1],
+                    }
+                )
     columns = ["split", "row", "same_as", "label", "other_label", "id", "same_as_id"]
     return pd.DataFrame(rows, columns=columns)
 

@@ -21,8 +21,9 @@ class Batches(keras.utils.PyDataset):
     `shuffle`; without labels, images only (for `predict`). Keras' PyDataset queue reads `workers`
     batches ahead on threads. `fit`'s class_weight applies to it as to arrays."""
 
-    def __init__(self, images, index, batch_size: int, onehot=None, shuffle: bool = False, seed: int = 0,
-                 workers: int = 2):
+    def __init__(
+        self, images, index, batch_size: int, onehot=None, shuffle: bool = False, seed: int = 0, workers: int = 2
+    ):
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=2 * max(1, workers))
         self.images, self.onehot, self.batch_size, self.shuffle = images, onehot, batch_size, shuffle
         self.index = np.asarray(index, dtype=np.int64)

@@ -223,4 +223,3 @@ def first_true(mask: np.ndarray) -> tuple[int, int]:
 def where(path: Path, row: int, column: str) -> str:
     """`file: row R (line L), column C` with R counting data rows from 1."""
     return f"{path}: row {row + 1} (line {row + 2}), column '{column}'"
-

@@ -31,10 +31,13 @@ def make_splits(labels: np.ndarray, data: DataSection) -> list[tuple[np.ndarray,
     # stratifying needs a row of every class on both sides; tiny or lopsided sets get a plain split
     stratified = smallest >= 2 and min(val_rows, len(labels) - val_rows) >= present
     if not stratified:
-        print(f"note: {len(labels)} rows of {present} classes cannot be split stratified "
-              f"(smallest class {smallest} rows, {val_rows} held out): using a plain seeded split")
-    train, val = train_test_split(index, test_size=data.val_fraction, stratify=labels if stratified else None,
-                                  random_state=data.seed)
+        print(
+            f"note: {len(labels)} rows of {present} classes cannot be split stratified "
+            f"(smallest class {smallest} rows, {val_rows} held out): using a plain seeded split"
+        )
+    train, val = train_test_split(
+        index, test_size=data.val_fraction, stratify=labels if stratified else None, random_state=data.seed
+    )
     return [(np.sort(train), np.sort(val))]
 
 

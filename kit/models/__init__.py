@@ -1,7 +1,17 @@
-"""The model registry: small factory functions registered by name (timm's habit).
+"""The models: small factory functions registered by name (timm's habit).
 
-    @register("cnn")
-    def cnn(input_shape, num_classes, width=1.0, dropout=0.25) -> keras.Model: ...
+    registry.py         `register` and the registry itself
+    zoo.py              the built-in networks for pixel competitions (dense ... deotte_cnn)
+    transfer.py         ImageNet backbones (EfficientNetV2-S, MobileNetV2) and colour_cnn
+    classical.py        scikit-learn baselines on pixels (logreg, knn, svm, random_forest)
+    image_baselines.py  scikit-learn baselines on colour photographs (thumbnails, embeddings)
+
+A competition adds its own in `competitions/<slug>/models.py`:
+
+    from kit.models import register
+
+    @register("my_net")
+    def my_net(input_shape, num_classes, width=1.0, dropout=0.25) -> keras.Model: ...
 
 Keras factories take float images in 0..1 and end in a float32 softmax; the kit adds input
 scaling and augmentation around them. An unknown name is an error listing the known ones.
@@ -9,34 +19,10 @@ scaling and augmentation around them. An unknown name is an error listing the kn
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from kit.errors import KitError
+from kit.models.registry import REGISTRY, ModelSpec, register
 
-
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str
-    factory: Callable
-    kind: str  # "keras" (trained by kit.train.fit) or "sklearn" (a scikit-learn estimator)
-    summary: str
-
-
-REGISTRY: dict[str, ModelSpec] = {}
-
-
-def register(name: str, kind: str = "keras") -> Callable[[Callable], Callable]:
-    """Decorator: add a factory to the registry under `name` (first docstring line = summary)."""
-
-    def add(factory: Callable) -> Callable:
-        if name in REGISTRY and REGISTRY[name].factory is not factory:
-            raise ValueError(f"model '{name}' is registered twice")
-        summary = (factory.__doc__ or "").strip().splitlines()[0] if factory.__doc__ else ""
-        REGISTRY[name] = ModelSpec(name, factory, kind, summary)
-        return factory
-
-    return add
+__all__ = ["REGISTRY", "ModelSpec", "get", "names", "register"]
 
 
 def get(name: str) -> ModelSpec:

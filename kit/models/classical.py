@@ -14,7 +14,7 @@ the comparison treat both kinds alike; arguments that mean nothing to a model ar
 
 Scores from bench/COMPARE.md (48,000 training rows; published: KNN 0.851, SVC 0.897-0.907).
 Training rows are capped per model (`ROW_CAPS`) because fitting or predicting costs grow faster
-than the data; `kit.classical` applies the cap with a warning and `train.max_train_rows` changes it.
+than the data; `kit.training.sklearn_kind` applies the cap with a warning and `train.max_train_rows` changes it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 
-from kit.models import register
+from kit.models.registry import register
 
 # Default cap on training rows per model, used when train.max_train_rows is 0. Measured on 2 cores
 # with Fashion-MNIST: an RBF SVC's fit grows about quadratically with rows (80 PCA components:
@@ -67,9 +67,9 @@ def svm(input_shape, num_classes, width=1.0, dropout=0.0):
     """RBF support vector machine (C=10, gamma='scale') on 80 PCA components."""
     # PCA to 80 components keeps ~90% of the variance of 28x28 images and makes every kernel
     # evaluation ~10x cheaper; libsvm is single-threaded, so this is where the time goes.
-    # No probability=True: Platt scaling reruns the fit 5 times; kit.classical softmaxes
+    # No probability=True: Platt scaling reruns the fit 5 times; kit.training.sklearn_kind softmaxes
     # the decision function instead.
-    # (kit.classical.fit_estimator lowers the 80 on data sets with fewer rows or pixels)
+    # (kit.training.sklearn_kind.fit_estimator lowers the 80 on data sets with fewer rows or pixels)
     return scaled_pipeline(("pca", PCA(80)), ("model", SVC(C=10.0, kernel="rbf")))
 
 

@@ -30,7 +30,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
 
-from kit.models import register
+from kit.models.registry import register
 
 THUMB = 8  # thumbnail side: coarse layout (sky on top, ground below) without the pixel noise
 LEVELS = 4  # histogram levels per channel: 4**3 = 64 joint colour bins

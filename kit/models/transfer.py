@@ -6,7 +6,7 @@
 
 The transfer factories put the ImageNet base (frozen, called with `training=False` so its
 BatchNorm layers stay in inference mode even when unfrozen later) under a new head: global
-average pooling, dropout (0.2 in the presets) and a softmax with an L2 penalty. `kit.transfer`
+average pooling, dropout (0.2 in the presets) and a softmax with an L2 penalty. `kit.training.fine_tune`
 runs the schedule: the head first, then the base's top layers at a lower learning rate.
 
 Weights (`train.weights`): `imagenet` reads the Keras cache (`$KERAS_HOME/models`, default
@@ -25,11 +25,11 @@ import keras
 from keras import layers
 
 from kit.errors import KitError
-from kit.models import register
+from kit.models.registry import register
 from kit.models.zoo import classifier_head, conv_bn, scaled
 
 HEAD_L2 = 1e-4  # the head's L2 penalty: MobileNetV2 overfit without it (anchors: 80% train, 52% val)
-# nested models that kit.transfer treats as the pretrained base (the names keras.applications gives)
+# nested models that kit.training.fine_tune treats as the pretrained base (the names keras.applications gives)
 BACKBONE_PREFIXES = ("efficientnetv2", "mobilenetv2")
 WEIGHT_URLS = {
     "efficientnetv2s": "https://storage.googleapis.com/tensorflow/keras-applications/efficientnet_v2/",

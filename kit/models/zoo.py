@@ -1,6 +1,6 @@
 """The built-in networks, usable by every pixel competition.
 
-Each factory builds the classifier only; `kit.train` wraps it with input scaling and the
+Each factory builds the classifier only; `kit.training.keras_kind` wraps it with input scaling and the
 augmentation layer. `width` multiplies every layer's size so the tuner can scale a model.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from kit.models import register
+from kit.models.registry import register
 
 
 def scaled(units: int, width: float) -> int:

@@ -1,0 +1,148 @@
+"""Resolving a configuration: layers of nested dicts applied in a fixed order, later wins:
+
+    defaults (kit.config.schema) < competition.toml < [presets.NAME] < params file (tuned) < --set
+
+An unknown section or key, or a value of the wrong type or outside a `Literal`'s choices, is a
+`KitError` naming it. The resolved configuration is saved as JSON beside every checkpoint and
+every submission.
+
+>>> cfg = resolve({"train": {"epochs": 3}}, overrides=["batch_size=32"])
+>>> (cfg.train.epochs, cfg.train.batch_size)
+(3, 32)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from kit.config.schema import Config
+from kit.errors import KitError
+
+SECTIONS: dict[str, type] = typing.get_type_hints(Config)
+
+
+def resolve(
+    *layers: dict[str, Any],
+    overrides: list[str] | tuple[str, ...] = (),
+    source: str = "config",
+) -> Config:
+    """Apply nested-dict layers in order, then `key=value` overrides, onto the defaults."""
+    merged: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    for layer in layers:
+        for section, values in layer.items():
+            check_section(section, values, source)
+            merged[section].update(values)
+    for text in overrides:
+        section, key, value = parse_override(text)
+        merged[section][key] = value
+    return Config(**{name: build_section(name, values) for name, values in merged.items()})
+
+
+def check_section(section: str, values: Any, source: str) -> None:
+    if section not in SECTIONS:
+        raise KitError(f"{source}: unknown section [{section}] (known: {', '.join(SECTIONS)})")
+    if not isinstance(values, dict):
+        raise KitError(f"{source}: [{section}] must be a table of key = value")
+
+
+def build_section(name: str, values: dict[str, Any]):
+    kind = SECTIONS[name]
+    known = {f.name: f for f in dataclasses.fields(kind)}
+    hints = typing.get_type_hints(kind)
+    kwargs = {}
+    for key, value in values.items():
+        if key not in known:
+            raise KitError(f"unknown config key '{name}.{key}' (known: {', '.join(known)})")
+        kwargs[key] = coerce(f"{name}.{key}", value, hints[key])
+    return kind(**kwargs)
+
+
+def coerce(key: str, value: Any, hint: Any) -> Any:
+    """Check `value` against the field's type; ints widen to floats, lists become tuples."""
+    origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            raise KitError(f"config key '{key}' must be one of {', '.join(map(str, choices))}, got {value!r}")
+        return value
+    if origin is tuple:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise KitError(f"config key '{key}' must be a list, got {value!r}")
+        (item_type, _) = typing.get_args(hint)
+        return tuple(coerce(key, item, item_type) for item in items)
+    if origin in (types.UnionType, typing.Union):
+        raise TypeError(f"unsupported config type {hint} for {key}")
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is bool and not isinstance(value, bool):
+        raise KitError(f"config key '{key}' must be true or false, got {value!r}")
+    if hint is int and isinstance(value, bool) or not isinstance(value, hint):
+        raise KitError(f"config key '{key}' must be {hint.__name__}, got {value!r}")
+    return value
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """`train.epochs=3` or `epochs=3` (a key unique across sections) -> (section, key, value)."""
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise KitError(f"override '{text}' must look like key=value (e.g. train.epochs=3)")
+    section, key = locate_key(name)
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()  # a bare word: a string (model=cnn)
+    return section, key, value
+
+
+def locate_key(name: str) -> tuple[str, str]:
+    if "." in name:
+        section, key = name.split(".", 1)
+        if section not in SECTIONS:
+            raise KitError(f"unknown config section '{section}' in '{name}' (known: {', '.join(SECTIONS)})")
+        return section, key
+    owners = [s for s, kind in SECTIONS.items() if name in {f.name for f in dataclasses.fields(kind)}]
+    if not owners:
+        raise KitError(f"unknown config key '{name}' (use section.key; sections: {', '.join(SECTIONS)})")
+    if len(owners) > 1:
+        raise KitError(f"config key '{name}' is ambiguous: write one of {', '.join(f'{s}.{name}' for s in owners)}")
+    return owners[0], name
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise KitError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise KitError(f"{path}: invalid TOML: {exc}") from None
+
+
+def to_dict(cfg: Config) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def save(cfg: Config, path: Path) -> None:
+    """Write the resolved config as JSON (beside checkpoints and submissions)."""
+    path.write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
+
+
+def load_saved(path: Path) -> Config:
+    """Read a config written by `save` (e.g. a run's config.json) back, with the same checks."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise KitError(f"{path}: file not found") from None
+    return resolve(data, source=str(path))
+
+
+def replace(cfg: Config, **sections: dict[str, Any]) -> Config:
+    """A copy of `cfg` with some fields changed: replace(cfg, train={"epochs": 1})."""
+    return resolve(to_dict(cfg), sections)

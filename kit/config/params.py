@@ -1,0 +1,32 @@
+"""Tuned parameters: `artifacts/<slug>/best_params.toml`, written by `make tune`, read by
+`PARAMS=best` (or PARAMS=<file>) as a config layer between the preset and `--set`.
+
+The file holds the study name, trial number and value at the top, then config sections:
+
+    study = "digit-recognizer"
+    trial = 12
+    value = 0.9931
+    [train]
+    learning_rate = 0.0021
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kit import paths
+from kit.config.layers import read_toml
+from kit.errors import KitError
+
+
+def best_params_path(slug: str) -> Path:
+    return paths.artifacts_dir(slug) / "best_params.toml"
+
+
+def load_params(path: Path) -> dict[str, Any]:
+    """The config sections of a params file (its study/trial/value header is left out)."""
+    if not path.exists():
+        hint = " (run `make tune` first)" if path.name == "best_params.toml" else ""
+        raise KitError(f"{path}: no tuned parameters{hint}")
+    return {key: table for key, table in read_toml(path).items() if isinstance(table, dict)}

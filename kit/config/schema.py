@@ -1,0 +1,190 @@
+"""The configuration schema: frozen dataclasses, one per section, each default commented with why.
+
+A key with a fixed set of values is typed `Literal[...]`: `kit.config.layers` checks every value
+against its type when the config is resolved, so a wrong value is one error naming the key and the
+allowed values, before any data is read. Add a key here and it is settable from competition.toml,
+presets, tuned parameters and `SET=` at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Metric = Literal["accuracy", "macro_f1"]
+FillMode = Literal["nearest", "constant", "reflect", "wrap"]
+
+
+@dataclass(frozen=True)
+class CompetitionSection:
+    slug: str = ""
+    aliases: tuple[str, ...] = ()
+    title: str = ""
+    kaggle: str = ""  # Kaggle competition slug; "" means offline, scored locally on test labels
+    metric: Metric = "accuracy"  # what tuning, early stopping, checkpoint choice and CV report
+    class_names: tuple[str, ...] = ()  # index = label; their count fixes the output layer
+
+
+@dataclass(frozen=True)
+class DataSection:
+    format: Literal["pixels", "images"] = "pixels"  # label,pixel0.. CSVs | CSV of paths + folders
+    dir: str = ""  # a folder in the Kaggle layout; "" = data/<slug> if present, else embedded
+    embedded: str = ""  # the committed sample, relative to the competition folder
+    train_file: str = "train.csv"
+    test_file: str = "test.csv"
+    label_column: str = "label"
+    id_column: str = ""  # an id column inside the CSVs; "" = ids are row numbers
+    test_labels: bool = False  # the test CSV carries labels (offline competitions)
+    height: int = 28
+    width: int = 28
+    channels: int = 1
+    val_fraction: float = 0.2  # the stratified holdout; 0.2 is the 80/20 split of the anchors
+    folds: int = 0  # 0 = one holdout split; k >= 2 = stratified k-fold, one model per fold
+    limit: int = 0  # train on the first N rows only (0 = all): smoke runs and tests
+    seed: int = 42  # the split's seed, separate from the training seed so splits stay fixed
+    # format = "images" (kit.data.folders): CSVs of image paths and labels, folders of files
+    image_column: str = ""  # the CSVs' image path/id column; "" = guess (sample's id column, ...)
+    val_file: str = ""  # a second labelled CSV merged with train_file before the re-split
+    train_dir: str = ""  # folders of the images, relative to the data folder; "" = the CSV's stem
+    val_dir: str = ""  # ... ("" = val for val.csv)
+    test_dir: str = ""  # ... ("" = test); the sample submission's ids name its files
+    workers: int = 0  # decoding threads; 0 = CPU count + 4 (Pillow releases the GIL)
+    cache: bool = True  # keep decoded arrays in artifacts/<slug>/cache (keyed by files and size)
+    # auto | on | off: read training batches from the memory-mapped cache instead of holding every
+    # decoded image in memory (kit.data.stream); auto streams image folders above stream_above_mb
+    stream: Literal["auto", "on", "off"] = "auto"
+    stream_above_mb: int = 4096  # 200k living-species photos: 2.3 GB at 64x64, 29 GB at 224x224
+
+
+@dataclass(frozen=True)
+class AugmentSection:
+    """ImageDataGenerator's knobs, same names and meaning, so notebook settings carry over."""
+
+    rotation_range: float = 0.0  # degrees, uniform in [-r, r]
+    width_shift_range: float = 0.0  # fraction of the width (< 1) or pixels (>= 1)
+    height_shift_range: float = 0.0
+    zoom_range: float = 0.0  # scale uniform in [1 - z, 1 + z], x and y drawn independently
+    shear_range: float = 0.0  # degrees
+    horizontal_flip: bool = False  # off by default: digits must not be mirrored
+    fill_mode: FillMode = "nearest"
+    cval: float = 0.0  # fill value for fill_mode=constant, in the 0..1 pixel scale
+    # not an ImageDataGenerator knob: brightness, contrast and saturation factors uniform in
+    # [1 - j, 1 + j] per image (kit.augment.colour); 0 = off, since colour may be what tells classes apart
+    colour_jitter: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrainSection:
+    model: str = "cnn"  # a name in the model registry (`python -m kit models` lists them)
+    width: float = 1.0  # multiplies every layer's filters/units
+    dropout: float = 0.25
+    epochs: int = 10
+    batch_size: int = 64  # the anchors' 0.9976 CNN used 64
+    learning_rate: float = 1e-3  # Adam's default, also the anchors'
+    label_smoothing: float = 0.0
+    reduce_lr_factor: float = 0.5  # ReduceLROnPlateau: halve ...
+    reduce_lr_patience: int = 3  # ... after 3 flat epochs (the 0.99657 recipe)
+    min_lr: float = 1e-5
+    early_stopping_patience: int = 0  # 0 = off; otherwise restores the best weights
+    mixed_precision: Literal["auto", "off", "mixed_float16", "mixed_bfloat16"] = "auto"  # auto: on GPU only
+    jit_compile: Literal["auto", "on", "off"] = "auto"  # XLA for the whole step, augmentation included
+    seed: int = 42  # weights, shuffling and augmentation
+    # imbalance (kit.training.resample): none | over (random over-sampling of the smaller classes up to the
+    # largest) | under (random under-sampling of the larger classes down to the smallest); on the
+    # training split only, so validation keeps the true class mix
+    resample: Literal["none", "over", "under"] = "none"
+    class_weight: Literal["none", "balanced"] = "none"  # balanced: loss weights n / (k * count), sklearn's
+    # transfer learning (kit.training.fine_tune): imagenet (Keras cache, $KERAS_HOME/models) | none (from
+    # scratch) | a path to a local weights file (.h5 / .weights.h5) for offline machines
+    weights: str = "imagenet"
+    fine_tune_epochs: int = 0  # after `epochs` with the base frozen, this many with its top unfrozen
+    fine_tune_layers: int = 30  # the base's top N layers unfrozen (BatchNorm stays frozen)
+    fine_tune_learning_rate: float = 1e-4  # lower than the head's, so the unfrozen layers move gently
+    # plateau: constant rate, halved by ReduceLROnPlateau; onecycle: linear warm-up for the first
+    # 20% of steps to learning_rate, then cosine decay to 0 (keeps accuracy at large batch sizes)
+    schedule: Literal["plateau", "onecycle"] = "plateau"
+    steps_per_execution: int = 1  # batches per compiled call: >1 keeps a GPU busy on small models
+    # off | data_parallel: keras.distribution.DataParallel (JAX) or tf.distribute.MirroredStrategy
+    # (TensorFlow) over every local device; batch_size is the global batch
+    distribute: Literal["off", "data_parallel"] = "off"
+    # scikit-learn models only: fit on at most this many (stratified, seeded) rows. Kernel SVMs and
+    # KNN grow quadratically / per query with the rows, so a full-size fit can take an hour.
+    # 0 = the model's own cap (kit.models.classical.ROW_CAPS: svm 30k, knn 50k); -1 = every row.
+    max_train_rows: int = 0
+
+
+@dataclass(frozen=True)
+class PredictSection:
+    tta: int = 1  # deterministic views averaged per image (1 = none); see kit.augment.affine.tta_views
+    batch_size: int = 1024
+    runs: tuple[str, ...] = ()  # run ids to ensemble; () = the latest run (all its folds)
+
+
+@dataclass(frozen=True)
+class SubmissionSection:
+    sample_file: str = "sample_submission.csv"  # in the data folder; its columns rule if present
+    id_column: str = "ImageId"  # used when the competition ships no sample submission
+    label_column: str = "Label"
+    id_start: int = 1  # Kaggle's digit-recognizer counts ImageId from 1
+
+
+@dataclass(frozen=True)
+class CompareSection:
+    """`make compare` and `make learning-curve` (kit.training.compare)."""
+
+    # the issue's baseline list: four scikit-learn models, then the networks from small to large
+    models: tuple[str, ...] = (
+        "logreg",
+        "knn",
+        "svm",
+        "random_forest",
+        "dense",
+        "dnn",
+        "dnn_dropout",
+        "cnn",
+        "dcnn",
+        "deotte_cnn",
+    )
+    fractions: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0)  # of the training split, for learning curves
+    # per-model settings on top of the config, "MODEL:key=value" (e.g. "cnn:train.epochs=3"): an MLP
+    # epoch costs seconds and a CNN epoch minutes on a CPU, so one epoch count rarely fits all
+    overrides: tuple[str, ...] = ()
+    train_score_rows: int = 5000  # training rows scored for the learning curve's train score
+
+
+@dataclass(frozen=True)
+class TuneSection:
+    """`make tune`: an Optuna study around the same fit() as `make train` (see kit.tune)."""
+
+    n_trials: int = 20  # trials per call, split among its workers; 0 = until timeout
+    timeout: float = 0.0  # seconds per call (0 = none); a running trial is finished, not cut
+    study: str = ""  # "" = the competition's slug; an existing name is continued
+    storage: str = ""  # "" = SQLite under artifacts/<slug>/tune (journal file if workers > 1); RDB URL
+    workers: int = 1  # processes on this machine sharing the study
+    sampler: Literal["tpe", "random"] = "tpe"
+    pruner: Literal["median", "hyperband", "none"] = "median"
+    startup_trials: int = 5  # random trials (TPE) and finished trials before pruning starts
+    space: str = ""  # "" = competitions/<slug>/space.py; or another space file
+    heartbeat_interval: int = 30  # RDB storages: seconds between a running trial's heartbeats
+    grace_period: int = 120  # a trial silent this long is marked failed (its worker died)
+    top: int = 10  # rows of the summary table
+
+
+@dataclass(frozen=True)
+class Config:
+    competition: CompetitionSection = field(default_factory=CompetitionSection)
+    data: DataSection = field(default_factory=DataSection)
+    augment: AugmentSection = field(default_factory=AugmentSection)
+    train: TrainSection = field(default_factory=TrainSection)
+    predict: PredictSection = field(default_factory=PredictSection)
+    submission: SubmissionSection = field(default_factory=SubmissionSection)
+    tune: TuneSection = field(default_factory=TuneSection)
+    compare: CompareSection = field(default_factory=CompareSection)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.competition.class_names)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (self.data.height, self.data.width, self.data.channels)

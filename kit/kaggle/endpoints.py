@@ -1,0 +1,242 @@
+"""Kaggle API calls, one function each: submissions (list, limits, upload, find, poll), the
+leaderboard, kernels (push, status, output). Every call goes through `client.call` (retries,
+timeouts, one-line errors); results come back as the tracker's plain dicts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import time
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from kit.errors import KitError
+from kit.kaggle.client import AmbiguousSubmission, call
+
+# ---------------------------------------------------------------- submissions
+
+
+def as_score(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def utc_text(moment) -> str | None:
+    """A kagglesdk datetime (naive, UTC) as the tracker writes times: ISO 8601 ending in Z."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def submission_dict(item) -> dict[str, Any]:
+    """An ApiSubmission as the tracker's plain dict (status lower-case, scores as floats)."""
+    status = getattr(item.status, "name", str(item.status or "pending"))
+    return {
+        "ref": int(item.ref),
+        "date": utc_text(item.date),
+        "message": item.description or "",
+        "file": item.file_name or "",
+        "status": status.lower(),
+        "public_score": as_score(item.public_score),
+        "private_score": as_score(item.private_score),
+        "error": item.error_description or None,
+        "team_name": getattr(item, "team_name", "") or "",
+    }
+
+
+def list_submissions(client, competition: str, max_pages: int = 50) -> list[dict[str, Any]]:
+    """Our submissions to `competition`, newest first, every page (bounded)."""
+    from kagglesdk.competitions.types.competition_api_service import ApiListSubmissionsRequest
+
+    found, token, seen = [], "", set()
+    with client.build_kaggle_client() as sdk:
+        for _ in range(max_pages):
+            request = ApiListSubmissionsRequest()
+            request.competition_name = competition
+            request.page_size = 100
+            request.page_token = token
+            response = call(
+                lambda r=request: sdk.competitions.competition_api_client.list_submissions(r),
+                "submissions",
+                competition,
+            )
+            found += [submission_dict(item) for item in response.submissions or []]
+            token = response.next_page_token
+            if not token or token in seen:  # a server repeating a token must not loop forever
+                break
+            seen.add(token)
+    return found
+
+
+def submission_limits(client, competition: str) -> dict[str, Any] | None:
+    """Today's submission counts, or None where the server does not offer them."""
+    from kagglesdk.competitions.types.competition_api_service import ApiGetSubmissionLimitsRequest
+
+    request = ApiGetSubmissionLimitsRequest()
+    request.competition_name = competition
+    try:
+        with client.build_kaggle_client() as sdk:
+            limits = call(
+                lambda: sdk.competitions.competition_api_client.get_submission_limits(request),
+                "submission limits",
+                competition,
+            )
+    except KitError as error:
+        if any(f"({code}" in str(error) for code in (401, 403)):
+            raise
+        print(f"note: could not check the daily limit ({error}); submitting anyway", file=sys.stderr)
+        return None
+    return {
+        "today": limits.num_today or 0,
+        "total": limits.num_total or 0,
+        "allowed_now": limits.num_allowed_now or 0,
+        "by_total": bool(limits.limited_by_total),
+    }
+
+
+def upload_submission(client, competition: str, path: Path, message: str) -> int:
+    """StartSubmissionUpload, PUT the bytes, CreateSubmission; returns Kaggle's ref.
+
+    The same three steps as `KaggleApi.competition_submit`, taken one by one so that a refused
+    upload is retried safely and an ambiguous CreateSubmission raises AmbiguousSubmission
+    instead of being repeated into a second submission.
+    """
+    from kaggle.models.kaggle_models_extended import ResumableUploadResult
+    from kagglesdk.competitions.types.competition_api_service import (
+        ApiCreateSubmissionRequest,
+        ApiStartSubmissionUploadRequest,
+    )
+
+    with client.build_kaggle_client() as sdk:
+        service = sdk.competitions.competition_api_client
+        start = ApiStartSubmissionUploadRequest()
+        start.competition_name = competition
+        start.file_name = path.name
+        start.content_length = path.stat().st_size
+        start.last_modified_epoch_seconds = int(path.stat().st_mtime)
+        upload = call(lambda: service.start_submission_upload(start), "submit (start upload)", competition)
+        with contextlib.redirect_stdout(io.StringIO()):  # its progress bar and error prints
+            result = client.upload_complete(str(path), upload.create_url, quiet=True)
+        if result != ResumableUploadResult.COMPLETE:
+            raise KitError(f"submit: the upload of {path.name} failed; no submission was made")
+        create = ApiCreateSubmissionRequest()
+        create.competition_name = competition
+        create.blob_file_tokens = upload.token
+        create.submission_description = message
+        response = call(lambda: service.create_submission(create), "submit", competition, idempotent=False)
+    if not response.ref:
+        raise AmbiguousSubmission(KitError(f"submit: Kaggle answered '{response.message}' without a ref"))
+    return int(response.ref)
+
+
+def find_submission(
+    remote: list[dict[str, Any]], file_name: str, message: str, known_refs: set[int], since: float
+) -> dict[str, Any] | None:
+    """After an ambiguous CreateSubmission: the new submission made from this file, if any.
+
+    New means: a ref the tracker does not hold, dated no earlier than `since` (epoch seconds,
+    when the upload began) less 10 minutes of clock skew, with this file name or message.
+    """
+    from datetime import datetime
+
+    for item in remote:
+        if item["ref"] in known_refs:
+            continue
+        if item["date"]:
+            made = datetime.fromisoformat(item["date"]).replace(tzinfo=UTC).timestamp()
+            if made < since - 600:
+                continue
+        if item["file"] == file_name or (message and item["message"] == message):
+            return item
+    return None
+
+
+def poll_submission(client, competition: str, ref: int, timeout: float, first: float) -> dict[str, Any] | None:
+    """List our submissions until `ref` is scored (COMPLETE or ERROR) or `timeout` seconds pass.
+
+    The wait grows 1.5x per poll up to 30 s. Returns the last state seen (None if never listed).
+    """
+    deadline = time.monotonic() + timeout
+    delay, state = first, None
+    while True:
+        state = next(
+            (item for item in list_submissions(client, competition, max_pages=1) if item["ref"] == ref),
+            state,
+        )
+        if state and state["status"] in ("complete", "error"):
+            return state
+        if time.monotonic() + delay > deadline:
+            return state
+        shown = state["status"] if state else "not listed yet"
+        print(f"  {shown}; next check in {delay:.1f} s (Ctrl-C stops waiting, not the submission)")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 30.0)
+
+
+# ---------------------------------------------------------------- leaderboard
+
+
+def leaderboard(client, competition: str, max_pages: int = 50) -> list[dict[str, Any]]:
+    """The public leaderboard in Kaggle's order (rank 1 first), every page (bounded)."""
+    from kagglesdk.competitions.types.competition_api_service import ApiGetLeaderboardRequest
+
+    entries, token, seen = [], "", set()
+    with client.build_kaggle_client() as sdk:
+        for _ in range(max_pages):
+            request = ApiGetLeaderboardRequest()
+            request.competition_name = competition
+            request.page_size = 200
+            request.page_token = token
+            response = call(
+                lambda r=request: sdk.competitions.competition_api_client.get_leaderboard(r),
+                "leaderboard",
+                competition,
+            )
+            for item in response.submissions or []:
+                entries.append(
+                    {
+                        "rank": len(entries) + 1,
+                        "team_id": item.team_id,
+                        "team_name": item.team_name,
+                        "score": as_score(item.score),
+                        "date": utc_text(item.submission_date),
+                    }
+                )
+            token = response.next_page_token
+            if not token or token in seen:
+                break
+            seen.add(token)
+    return entries
+
+
+# ---------------------------------------------------------------- kernels
+
+
+def push_kernel(client, folder: Path) -> dict[str, Any]:
+    """Push a kernel folder (kernel-metadata.json + code file); Kaggle queues a run of it."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        response = call(lambda: client.kernels_push(str(folder)), "kernel-push")
+    if response.error:
+        raise KitError(f"kernel-push: Kaggle refused the kernel: {response.error}")
+    return {
+        "ref": response.ref or "",
+        "url": response.url or "",
+        "version": response.version_number or 0,
+    }
+
+
+def kernel_status(client, kernel_id: str) -> tuple[str, str]:
+    """(status, failure message) of the kernel's latest run, status lower-case."""
+    response = call(lambda: client.kernels_status(kernel_id), "kernel-status")
+    status = getattr(response.status, "name", str(response.status or "unknown"))
+    return status.lower(), response.failure_message or ""
+
+
+def kernel_output(client, kernel_id: str, dest: Path) -> list[Path]:
+    """Download the kernel's output files and its log into `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    files, _ = call(lambda: client.kernels_output(kernel_id, str(dest), force=True, quiet=True), "kernel-output")
+    return [Path(f) for f in files]

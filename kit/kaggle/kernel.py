@@ -1,0 +1,242 @@
+"""Kaggle kernel bundles: `build/<slug>/kernel/` with `kernel-metadata.json` and one script.
+
+The script is self-contained: the kit package and the competition's folder (competition.toml,
+models.py, space.py; never its sample data) travel inside it as a base64 zip, with the chosen
+preset, overrides and tuned parameters. On Kaggle it unpacks to a temporary folder, runs the
+kit's whole pipeline on `/kaggle/input/<competition>/` and copies the submission to
+`/kaggle/working/submission.csv` (its JSON record beside it). No pip install, no internet.
+`KIT_KAGGLE_INPUT` and `KIT_KAGGLE_WORKING` move the two folders for a local run.
+
+Credentials never enter a bundle: only source files are packed, and the finished script is
+checked against the secret values present on this machine before it is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from kit import fileio, paths, tracker
+from kit.config import Config
+from kit.config.competitions import params_path
+from kit.config.params import load_params
+from kit.errors import KitError
+from kit.kaggle import endpoints
+from kit.kaggle.client import api, secrets, username
+from kit.kaggle.submit import expected_for, read_record
+
+RUNNER = Path(__file__).with_name("runner.py")  # a real module, linted like the rest
+SETTINGS_START = "# --- settings:"
+SETTINGS_END = "# --- end of settings ---"
+PLACEHOLDER_USER = "your-kaggle-username"  # replaced by the real name at `make kernel-push`
+COMPETITION_SUFFIXES = (".toml", ".py", ".md")  # config and code; data files stay behind
+SKIP_NAMES = {"make_sample.py"}  # builds the embedded sample from ../shared: useless on Kaggle
+
+
+def bundle_files(slug: str) -> dict[str, bytes]:
+    """Archive name -> bytes: every kit/*.py and the competition folder's own files."""
+    files = {}
+    kit_dir = paths.ROOT / "kit"
+    for path in sorted(kit_dir.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            files[f"kit/{path.relative_to(kit_dir).as_posix()}"] = path.read_bytes()
+    folder = paths.competition_dir(slug)
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix in COMPETITION_SUFFIXES and path.name not in SKIP_NAMES:
+            files[f"competitions/{slug}/{path.name}"] = path.read_bytes()
+    return files
+
+
+def pack(files: dict[str, bytes]) -> str:
+    """A deterministic zip of `files`, base64 in 76-character lines."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(files.items()):
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    text = base64.b64encode(buffer.getvalue()).decode()
+    return "\n".join(text[i : i + 76] for i in range(0, len(text), 76))
+
+
+def kernel_slug(slug: str) -> str:
+    return f"{slug}-kit"
+
+
+def metadata(cfg: Config, user: str, gpu: bool, internet: bool) -> dict[str, Any]:
+    """kernel-metadata.json: the title slugifies to the id, as `kaggle kernels push` wants."""
+    name = kernel_slug(cfg.competition.slug)
+    return {
+        "id": f"{user or PLACEHOLDER_USER}/{name}",
+        "title": name,
+        "code_file": f"{name}.py",
+        "language": "python",
+        "kernel_type": "script",
+        "is_private": True,
+        "enable_gpu": gpu,
+        "enable_tpu": False,
+        "enable_internet": internet,  # off: code competitions forbid it, and nothing needs it
+        "dataset_sources": [],
+        "competition_sources": [cfg.competition.kaggle] if cfg.competition.kaggle else [],
+        "kernel_sources": [],
+        "model_sources": [],
+    }
+
+
+def script(cfg: Config, files: dict[str, bytes], preset: str, overrides: list[str], params: dict | None) -> str:
+    """The kernel's Python source: settings, the packed `files`, and the runner."""
+    slug = cfg.competition.slug
+    settings = {
+        "SLUG": slug,
+        "SOURCE": cfg.competition.kaggle or slug,
+        "TRAIN_FILE": cfg.data.train_file,
+        "PRESET": preset,
+        "OVERRIDES": list(overrides),
+        "PARAMS": params,
+        "BUILT_FROM": fileio.git_commit(),
+    }
+    lines = [f"{key} = {value!r}" for key, value in settings.items()]  # Python literals
+    lines.append(f'BUNDLE = """\n{pack(files)}\n"""')
+    runner = RUNNER.read_text()
+    doc_end = runner.index('"""', 3) + 3  # the runner's own docstring gives way to the header's
+    start, end = runner.index(SETTINGS_START), runner.index(SETTINGS_END) + len(SETTINGS_END)
+    header = (
+        f'"""{slug}: the kit\'s pipeline as one Kaggle script, built by `make kernel` on '
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n{runner[3:doc_end]}"
+    )
+    return header + runner[doc_end:start] + "\n".join(lines) + runner[end:]
+
+
+def check_no_secrets(*parts: bytes) -> None:
+    """Refuse to write a bundle that contains a credential present on this machine. The packed
+    files are checked before compression: inside the base64 zip a key could not be seen."""
+    for secret in secrets():
+        if any(secret.encode() in part for part in parts):
+            raise KitError("the kernel bundle would contain a Kaggle credential: not written")
+
+
+def build(
+    cfg: Config,
+    preset: str = "",
+    overrides: list[str] | None = None,
+    params: dict | None = None,
+    gpu: bool = False,
+    internet: bool = False,
+) -> Path:
+    """Write `build/<slug>/kernel/` (metadata and script); returns the folder."""
+    folder = paths.build_dir(cfg.competition.slug) / "kernel"
+    meta = metadata(cfg, username(), gpu, internet)
+    files = bundle_files(cfg.competition.slug)
+    source = script(cfg, files, preset, overrides or [], params)
+    check_no_secrets(source.encode(), json.dumps(meta).encode(), *files.values())
+    fileio.atomic_write(folder / meta["code_file"], source.encode())
+    fileio.write_json(folder / "kernel-metadata.json", meta)
+    return folder
+
+
+def read_metadata(folder: Path) -> dict[str, Any]:
+    path = folder / "kernel-metadata.json"
+    if not path.is_file():
+        raise KitError(f"{path}: no kernel built yet: run `make kernel` first")
+    return json.loads(path.read_text())
+
+
+def with_user(folder: Path, user: str) -> dict[str, Any]:
+    """Put the authenticated user's name into the id when the bundle was built without it."""
+    meta = read_metadata(folder)
+    owner, _, name = meta["id"].partition("/")
+    if owner == PLACEHOLDER_USER and user:
+        meta["id"] = f"{user}/{name}"
+        fileio.write_json(folder / "kernel-metadata.json", meta)
+    elif owner == PLACEHOLDER_USER:
+        raise KitError("the kernel id has no user name: set KAGGLE_USERNAME and run `make kernel` again")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+/[a-z0-9-]+", meta["id"]):
+        raise KitError(f"kernel id '{meta['id']}' must look like user/slug")
+    return meta
+
+
+# ---------------------------------------------------------------- the verbs
+
+
+def kernel_folder(cfg: Config) -> Path:
+    return paths.build_dir(cfg.competition.slug) / "kernel"
+
+
+def cmd_kernel(args, cfg: Config) -> int:
+    """Build the self-contained kernel bundle under build/<slug>/kernel/."""
+    params = load_params(params_path(cfg.competition.slug, args.params)) if args.params else None
+    if args.data:
+        print("note: DATA is not baked into the kernel: it reads /kaggle/input/", file=sys.stderr)
+    folder = build(cfg, args.preset, args.set, params, gpu=args.gpu, internet=args.internet)
+    meta = json.loads((folder / "kernel-metadata.json").read_text())
+    print(f"kernel bundle: {folder}")
+    print(
+        f"  id {meta['id']}, script {meta['code_file']}, GPU {meta['enable_gpu']}, "
+        f"internet {meta['enable_internet']}, sources {meta['competition_sources']}"
+    )
+    if meta["id"].startswith(PLACEHOLDER_USER):
+        print("  the user name is filled in at `make kernel-push` (from your Kaggle credentials)")
+    return 0
+
+
+def cmd_kernel_push(args, cfg: Config) -> int:
+    """Push the built kernel; Kaggle starts a run of it."""
+    folder = kernel_folder(cfg)
+    client = api()
+    meta = with_user(folder, client.get_config_value("username") or username())
+    pushed = endpoints.push_kernel(client, folder)
+    tracker.record_kernel(cfg.competition.slug, meta["id"], pushed["version"], pushed["url"], "pushed")
+    print(f"pushed {meta['id']} version {pushed['version']}: {pushed['url']}")
+    print(f"  follow it with `make kernel-status COMP={cfg.competition.slug}`")
+    return 0
+
+
+def kernel_id(cfg: Config) -> tuple[str, int]:
+    """(user/slug, version) of the newest pushed kernel; else the built one's id, version 0."""
+    pushed = tracker.latest_kernel(cfg.competition.slug)
+    if pushed:
+        return pushed["ref"], pushed["version"]
+    built = read_metadata(kernel_folder(cfg))["id"]
+    if built.startswith(PLACEHOLDER_USER):
+        raise KitError(f"no kernel pushed yet: run `make kernel-push COMP={cfg.competition.slug}` first")
+    return built, 0
+
+
+def cmd_kernel_status(args, cfg: Config) -> int:
+    ref, version = kernel_id(cfg)
+    status, failure = endpoints.kernel_status(api(), ref)
+    tracker.record_kernel(cfg.competition.slug, ref, version, status=status, failure=failure)
+    print(f"{ref}: {status}{' - ' + failure if failure else ''}")
+    if status == "complete":
+        print(f"  fetch its submission with `make kernel-output COMP={cfg.competition.slug}`")
+    return 1 if status == "error" else 0
+
+
+def cmd_kernel_output(args, cfg: Config) -> int:
+    """Fetch the kernel's submission and log; the submission joins submissions/<slug>/."""
+    from kit import submission
+
+    slug = cfg.competition.slug
+    ref, version = kernel_id(cfg)
+    dest = paths.build_dir(slug) / "kernel-output" / time.strftime("%Y%m%d-%H%M%S")
+    files = endpoints.kernel_output(api(), ref, dest)
+    for path in files:
+        print(f"  {path}")
+    produced = dest / "submission.csv"
+    if not produced.is_file():
+        raise KitError(f"the kernel's output has no submission.csv (files: {[p.name for p in files]})")
+    exp, _ = expected_for(cfg, produced)
+    frame = submission.read_and_validate(produced, exp)
+    record = {**read_record(produced), "kernel": ref, "kernel_version": version}
+    record.pop("sha256", None)
+    path, record = submission.write(frame, exp, slug, f"kernel-v{version}", record)
+    tracker.record_written(slug, path, record, source="kernel")
+    print(f"kernel submission: {path} (submit it with `make submit COMP={slug}`)")
+    return 0

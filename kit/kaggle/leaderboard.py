@@ -1,0 +1,132 @@
+"""`make leaderboard`: our submissions and the public leaderboard synced from Kaggle; best score,
+rank and percentile, a table of CV beside public score, and a plot over time."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from kit import paths, tracker
+from kit.config import Config
+from kit.errors import KitError
+from kit.kaggle import endpoints
+from kit.kaggle.client import api, username
+
+
+def our_standing(entries: list[dict], remote: list[dict]) -> dict[str, Any] | None:
+    """Our team's rank on the leaderboard (matched by team name or user name), as a percentile."""
+    names = {item["team_name"].lower() for item in remote if item.get("team_name")}
+    if username():
+        names.add(username().lower())
+    for entry in entries:
+        if (entry["team_name"] or "").lower() in names:
+            teams = len(entries)
+            return {
+                "rank": entry["rank"],
+                "teams": teams,
+                "score": entry["score"],
+                "percentile": 100.0 * entry["rank"] / teams,
+            }
+    return None
+
+
+def cmd_leaderboard(args, cfg: Config) -> int:
+    """Sync our submissions and the public leaderboard, print the standing, plot the history."""
+    slug, competition = cfg.competition.slug, cfg.competition.kaggle
+    standing = None
+    if competition:
+        client = api()
+        remote = endpoints.list_submissions(client, competition)
+        changed = tracker.sync_remote(slug, remote)
+        print(f"synced {changed} submission(s) of {competition} from Kaggle")
+        if tracker.settle_uploads(slug):
+            print("  interrupted uploads that never reached Kaggle are marked failed")
+        try:
+            entries = endpoints.leaderboard(client, competition)
+        except KitError as error:
+            print(f"warning: public leaderboard unavailable: {error}", file=sys.stderr)
+        else:
+            standing = our_standing(entries, remote)
+            tracker.save_leaderboard(slug, entries, standing)
+    else:
+        print(f"{slug} has no Kaggle leaderboard: its submissions are scored locally")
+    rows = tracker.submissions(slug)
+    print_standing(cfg, rows, standing)
+    print_table(rows)
+    plot = plot_history(slug, rows, tracker.standings(slug))
+    print(f"plot: {plot}")
+    return 0
+
+
+def print_standing(cfg: Config, rows: list[dict], standing: dict | None) -> None:
+    scored = [row for row in rows if row["public_score"] is not None]
+    if not scored:
+        print("no scored submissions yet")
+        return
+    best = max(scored, key=lambda row: row["public_score"])
+    label = "public" if cfg.competition.kaggle else "local test"
+    print(f"best {label} score {best['public_score']:.5f} ({best['file']})")
+    if standing:
+        print(f"rank {standing['rank']} of {standing['teams']} (top {standing['percentile']:.1f}%)")
+    elif cfg.competition.kaggle:
+        print("not found on the public leaderboard")
+
+
+def fmt(value) -> str:
+    return "" if value is None else f"{value:.5f}"
+
+
+def print_table(rows: list[dict]) -> None:
+    """Every submission, oldest first, CV next to the public (or local) score."""
+    print(f"{'submitted':20} {'status':9} {'CV':>8} {'public':>8} {'private':>8}  file / message")
+    for row in rows:
+        when = (row["submitted"] or row["created"] or "")[:19]
+        print(
+            f"{when:20} {row['status']:9} {fmt(row['cv_score']):>8} {fmt(row['public_score']):>8} "
+            f"{fmt(row['private_score']):>8}  {row['file'] or ''}  {row['message'] or ''}"
+        )
+
+
+def plot_history(slug: str, rows: list[dict], standings: list[dict]) -> Path:
+    """CV and public score per submission over time, and our rank over time, in one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    path = paths.artifacts_dir(slug) / "leaderboard.png"
+    fig, (scores, ranks) = plt.subplots(2, 1, figsize=(8, 7), sharex=False)
+    frame = pd.DataFrame([r for r in rows if r["submitted"]], columns=list(rows[0]) if rows else ["submitted"])
+    if len(frame):
+        # Kaggle's dates and the tracker's differ in form (offset or not): ISO 8601 reads both
+        when = pd.to_datetime(frame["submitted"], utc=True, format="ISO8601", errors="coerce")
+        frame["when"] = when
+        frame = frame.dropna(subset=["when"]).sort_values("when")
+        scores.plot(frame["when"], frame["cv_score"], "s--", label="CV (local validation)")
+        scores.plot(frame["when"], frame["public_score"], "o-", label="public / test score")
+        scores.legend()
+    scores.set_title(f"{slug}: CV vs public score")
+    scores.set_ylabel("score")
+    if standings:
+        ranks.plot(
+            pd.to_datetime([s["synced"] for s in standings], utc=True),
+            [s["rank"] for s in standings],
+            "o-",
+        )
+        ranks.invert_yaxis()  # rank 1 at the top
+    else:
+        ranks.text(0.5, 0.5, "not on the public leaderboard yet", ha="center", transform=ranks.transAxes)
+    ranks.set_title("public leaderboard rank")
+    ranks.set_ylabel("rank")
+    for axis in (scores, ranks):
+        axis.tick_params(axis="x", labelrotation=20)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path

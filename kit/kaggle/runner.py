@@ -1,0 +1,81 @@
+"""The script a Kaggle kernel runs, as built by `make kernel`.
+
+Self-contained: the kit package and the competition's config travel below as a base64
+zip; no pip install and no internet are needed (Kaggle's image has Keras and TensorFlow).
+Reads /kaggle/input/<competition>/ and writes /kaggle/working/submission.csv with its record
+submission.json. `--input DIR --working DIR` (or KIT_KAGGLE_INPUT and KIT_KAGGLE_WORKING)
+override the two folders for a local run.
+"""
+
+import argparse
+import base64
+import io
+import os
+import shutil
+import sys
+import tempfile
+import types
+import zipfile
+from pathlib import Path
+
+# --- settings: `make kernel` writes the real values here (kit.kaggle.kernel.script) ---
+SLUG = "digit-recognizer"
+SOURCE = "digit-recognizer"  # the competition's folder under /kaggle/input
+TRAIN_FILE = "train.csv"
+PRESET = ""
+OVERRIDES: list[str] = []
+PARAMS: dict | None = None
+BUILT_FROM = ""
+BUNDLE = ""  # the kit and the competition's folder, a base64 zip
+# --- end of settings ---
+
+
+def find_input(root):
+    """The folder holding the competition's files: <root>/<source>, then the newer layout."""
+    for folder in (root / SOURCE, root / "competitions" / SOURCE, root):
+        if folder.is_dir() and any(folder.glob(TRAIN_FILE + "*")):
+            return folder
+    raise SystemExit(f"no {TRAIN_FILE} under {root / SOURCE}: add the competition as an input")
+
+
+def unpack():
+    """The kit and the competition folder into a fresh temporary folder, first on sys.path."""
+    folder = Path(tempfile.mkdtemp(prefix="kit-bundle-"))
+    zipfile.ZipFile(io.BytesIO(base64.b64decode(BUNDLE))).extractall(folder)
+    os.environ["KIT_COMPETITIONS"] = str(folder / "competitions")
+    os.environ["KIT_WORKDIR"] = str(folder / "work")  # checkpoints stay out of the outputs
+    sys.path.insert(0, str(folder))
+    return folder
+
+
+def folders():
+    """(input root, working folder): --input / --working, else the KIT_KAGGLE_* variables,
+    else Kaggle's own folders."""
+    env = os.environ
+    parser = argparse.ArgumentParser(description="the kit's pipeline on a competition's data")
+    parser.add_argument("--input", default=env.get("KIT_KAGGLE_INPUT", "/kaggle/input"))
+    parser.add_argument("--working", default=env.get("KIT_KAGGLE_WORKING", "/kaggle/working"))
+    args, _ = parser.parse_known_args()  # notebook kernels pass their own arguments
+    return Path(args.input), Path(args.working)
+
+
+def main():
+    input_root, working = folders()
+    data_dir = find_input(input_root)
+    unpack()
+    import kit
+    from kit import commands, submission
+    from kit.config import competitions
+
+    print(f"kit from {Path(kit.__file__).parent} (built from commit {BUILT_FROM or 'unknown'})")
+    cfg = competitions.load_config(SLUG, PRESET, OVERRIDES, str(data_dir), PARAMS)
+    commands.cmd_run(types.SimpleNamespace(resume=None, runs=[], set=OVERRIDES), cfg)
+    written = submission.newest(SLUG)
+    working.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(written, working / "submission.csv")
+    shutil.copyfile(written.with_suffix(".json"), working / "submission.json")
+    print(f"wrote {working / 'submission.csv'}")
+
+
+if __name__ == "__main__":
+    main()

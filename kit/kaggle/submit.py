@@ -1,0 +1,315 @@
+"""`make submit`: a submission uploaded to Kaggle exactly once, or scored locally offline.
+
+A submission is validated with the validator that wrote it, refused when it was made from the
+embedded sample or was already submitted (same content hash, unless FORCE=1), checked against
+the daily limit, uploaded once, polled until scored, and tracked in `kit.tracker`.
+Offline competitions (`competition.kaggle = ""`) are scored here against their test labels.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from kit import fileio, paths, tracker
+from kit.config import Config
+from kit.errors import KitError
+from kit.kaggle import endpoints
+from kit.kaggle.client import WEBSITE, AmbiguousSubmission, api
+
+POLL_TIMEOUT = 600.0  # seconds `make submit` waits for the score before leaving it to `leaderboard`
+
+
+def poll_first() -> float:
+    """The first wait between score checks (KIT_KAGGLE_POLL_SECONDS; tests make it short)."""
+    return float(os.environ.get("KIT_KAGGLE_POLL_SECONDS", "5"))
+
+
+def expected_for(cfg: Config, path: Path):
+    """(Expected, loaded data or None): from the sample submission when there is one (no need
+    to read the test images), else from the test set; from the config alone without data."""
+    from kit import data, submission
+
+    try:
+        folder, _ = data.data_folder(cfg)
+    except KitError:
+        if cfg.data.test_labels:
+            raise
+        return config_only_expected(cfg, path), None
+    sample = data.read_sample_submission(cfg, folder)
+    if sample is not None and not cfg.data.test_labels:
+        return submission.expected(cfg, None, sample), None
+    loaded = data.load(cfg)
+    return submission.expected(cfg, loaded.test.ids, loaded.sample_submission), loaded
+
+
+def config_only_expected(cfg: Config, path: Path):
+    """Without the competition's files: ids id_start.. in order, as the kit writes them."""
+    import numpy as np
+    import pandas as pd
+
+    from kit import submission
+
+    rows = len(pd.read_csv(path, usecols=[0])) if path.is_file() else 0
+    print(
+        f"note: no local data for {cfg.competition.slug}: {path.name} is checked against the "
+        f"config only (ids {cfg.submission.id_start}..): `make data` enables the full check",
+        file=sys.stderr,
+    )
+    ids = np.arange(cfg.submission.id_start, cfg.submission.id_start + rows)
+    return submission.Expected(
+        (cfg.submission.id_column, cfg.submission.label_column), ids, tuple(range(cfg.num_classes))
+    )
+
+
+def with_recorded_data(cfg: Config, record: dict[str, Any]) -> Config:
+    """Without DATA=, validate against the data folder the file was predicted from (its record
+    names it) when no downloaded copy exists: the same ids the file was written for."""
+    from kit import config
+
+    recorded = record.get("config", {}).get("data", {}).get("dir", "")
+    has_download = any(paths.data_dir(cfg.competition.slug).glob(f"{cfg.data.train_file}*"))
+    if cfg.data.dir or has_download or not recorded or not Path(recorded).is_dir():
+        return cfg
+    return config.replace(cfg, data={"dir": recorded})
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    record_path = path.with_suffix(".json")
+    if not record_path.is_file():
+        return {}
+    try:
+        return json.loads(record_path.read_text())
+    except ValueError:
+        raise KitError(f"{record_path}: unreadable submission record") from None
+
+
+def refuse_duplicates(slug: str, sha: str, force: bool) -> None:
+    """A file already submitted (by content) is refused unless FORCE=1; so is one whose earlier
+    upload has no known outcome (it may have counted)."""
+    if force:
+        return
+    made = tracker.already_made(slug, sha)
+    if made:
+        row = made[-1]
+        score = f", score {row['public_score']:.5f}" if row["public_score"] is not None else ""
+        raise KitError(
+            f"this file was already submitted ({row['file']}, {row['submitted'] or row['created']}"
+            f"{', ref ' + str(row['kaggle_ref']) if row['kaggle_ref'] else ''}{score}): "
+            "FORCE=1 submits it again"
+        )
+    unsure = tracker.query(slug, "SELECT id FROM submissions WHERE sha256 = ? AND status = 'uploading'", (sha,))
+    if unsure:
+        raise KitError(
+            f"an earlier upload of this file ended without an answer: run `make leaderboard "
+            f"COMP={slug}` to see whether Kaggle has it, or FORCE=1 to submit anyway"
+        )
+
+
+def default_message(path: Path, record: dict[str, Any], sha: str) -> str:
+    cv = record.get("cv_score")
+    cv_text = f" CV {cv:.5f}" if isinstance(cv, int | float) else ""
+    return f"{path.stem}{cv_text} sha256:{sha[:12]}"
+
+
+def cmd_submit(args, cfg: Config) -> int:
+    """Validate, refuse wasted submissions, upload once, poll the score, track it."""
+    from kit import submission
+
+    slug = cfg.competition.slug
+    if not cfg.competition.kaggle and not cfg.data.test_labels:
+        raise KitError(
+            f"{slug} has no Kaggle slug (`kaggle` in its competition.toml) and no test labels "
+            "to score against: nowhere to submit"
+        )
+    path = Path(args.file).expanduser() if args.file else submission.newest(slug)
+    record = read_record(path)
+    cfg = with_recorded_data(cfg, record)
+    exp, loaded = expected_for(cfg, path)
+    frame = submission.read_and_validate(path, exp)
+    sha = fileio.sha256_file(path)
+    if record.get("sha256") and record["sha256"] != sha:
+        print(
+            f"warning: {path.name} changed since it was written (hash differs from its record)",
+            file=sys.stderr,
+        )
+    if record.get("embedded_sample") and cfg.competition.kaggle:
+        raise KitError(
+            f"{path.name} was made from the embedded sample, not the competition's data: "
+            f"run `make data COMP={slug}` and predict again"
+        )
+    refuse_duplicates(slug, sha, args.force)
+    message = args.message or default_message(path, record, sha)
+    print(f"{path} valid: {len(frame)} rows, sha256 {sha[:12]}")
+    if not cfg.competition.kaggle:
+        return score_offline(cfg, path, frame, exp, record, sha, message, loaded)
+    return submit_to_kaggle(cfg, path, record, sha, message, getattr(args, "timeout", POLL_TIMEOUT))
+
+
+def tracker_row(slug: str, path: Path, record: dict[str, Any], sha: str, **fields: Any) -> int:
+    """The row of this file written and not yet submitted, updated; else a new row."""
+    rows = tracker.query(
+        slug,
+        "SELECT id FROM submissions WHERE file = ? AND sha256 = ? AND kaggle_ref "
+        "IS NULL AND status IN ('written', 'failed') ORDER BY id DESC",
+        (path.name, sha),
+    )
+    base = tracker.record_fields({**record, "file": path.name, "sha256": sha})
+    if rows:
+        tracker.update_submission(slug, rows[0]["id"], **fields)
+        return rows[0]["id"]
+    return tracker.add_submission(slug, **{**base, **fields})
+
+
+def score_offline(cfg: Config, path: Path, frame, exp, record, sha: str, message: str, loaded) -> int:
+    """An offline competition: score the file against the test labels and track the score."""
+    import numpy as np
+
+    from kit import metrics
+
+    id_column, label_column = exp.columns
+    order = frame.set_index(id_column).loc[loaded.test.ids, label_column].to_numpy()
+    index = {label: i for i, label in enumerate(exp.labels)}
+    predicted = np.array([index[label] for label in order])
+    scores = metrics.score_labels(loaded.test.labels, predicted, cfg.competition.metric)
+    stamp = tracker.now()
+    tracker_row(
+        cfg.competition.slug,
+        path,
+        record,
+        sha,
+        status="scored",
+        message=message,
+        local_score=scores["score"],
+        public_score=scores["score"],
+        submitted=stamp,
+        scored=stamp,
+    )
+    where = "the embedded sample's" if loaded.embedded else "the"
+    print(
+        f"scored locally on {where} test labels "
+        f"({cfg.competition.slug} has no Kaggle leaderboard): "
+        f"accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f}"
+    )
+    print(f"  tracked in {tracker.db_path(cfg.competition.slug)}")
+    return 0
+
+
+def check_limits(limits: dict[str, Any] | None, competition: str) -> None:
+    """Refuse before uploading when Kaggle allows no submission now. All counts zero is what
+    Kaggle answers to someone with no team yet, whose upload would be refused (403) anyway."""
+    if not limits:
+        return
+    if limits["allowed_now"] > 0:
+        print(f"  {limits['allowed_now']} submission(s) left today")
+        return
+    if limits["by_total"]:
+        why = "the competition's lifetime cap is reached"
+    elif limits["today"] > 0:
+        why = f"today's limit is reached ({limits['today']} made today; a new day starts 00:00 UTC)"
+    else:
+        why = (
+            "Kaggle allows none now; if you have not joined, accept the rules at "
+            f"{WEBSITE}/competitions/{competition}/rules"
+        )
+    raise KitError(f"{competition}: no submissions left: {why}; nothing was uploaded")
+
+
+def submit_to_kaggle(cfg: Config, path: Path, record, sha: str, message: str, timeout: float) -> int:
+    """Check the limit, upload once (tracked `uploading` first, so a crash leaves a trace),
+    settle an unclear answer from Kaggle's list, then follow the score."""
+    slug, competition = cfg.competition.slug, cfg.competition.kaggle
+    client = api()
+    check_limits(endpoints.submission_limits(client, competition), competition)
+    known = {row["kaggle_ref"] for row in tracker.submissions(slug) if row["kaggle_ref"]}
+    started = time.time()
+    row = tracker_row(
+        slug,
+        path,
+        record,
+        sha,
+        status="uploading",
+        message=message,
+        submitted=tracker.now(),
+        error=None,
+    )
+    try:
+        ref = endpoints.upload_submission(client, competition, path, message)
+    except AmbiguousSubmission as unclear:
+        ref = reconcile(client, cfg, row, path, message, (known, started), unclear)
+    except KitError as error:
+        tracker.update_submission(slug, row, status="failed", error=str(error))
+        raise
+    except KeyboardInterrupt:
+        print(
+            f"interrupted during the upload: `make leaderboard COMP={slug}` finds out whether it counted",
+            file=sys.stderr,
+        )
+        return 130
+    tracker.update_submission(slug, row, kaggle_ref=ref, status="pending")
+    print(f"submitted {path.name} to {competition}: ref {ref}; waiting for the score ...")
+    return follow(client, cfg, row, ref, timeout)
+
+
+def reconcile(client, cfg: Config, row: int, path: Path, message: str, seen: tuple, unclear) -> int:
+    """CreateSubmission had no clear answer: look in Kaggle's list instead of sending it again.
+    `seen` is (refs the tracker already holds, when the upload began)."""
+    slug, competition = cfg.competition.slug, cfg.competition.kaggle
+    error = unclear.args[0]
+    try:
+        found = endpoints.find_submission(endpoints.list_submissions(client, competition), path.name, message, *seen)
+    except KitError as listing:
+        tracker.update_submission(slug, row, error=f"{error}; {listing}")  # stays 'uploading'
+        raise KitError(
+            f"{error}; and Kaggle's list is unavailable ({listing}): `make leaderboard "
+            f"COMP={slug}` finds out later whether the upload counted"
+        ) from None
+    if found is None:
+        tracker.update_submission(slug, row, status="failed", error=str(error))
+        raise KitError(
+            f"{error}; Kaggle lists no submission of {path.name}: nothing was submitted, try again later"
+        ) from None
+    print(
+        f"note: {error}; but Kaggle lists the submission (ref {found['ref']}): recorded",
+        file=sys.stderr,
+    )
+    return found["ref"]
+
+
+def follow(client, cfg: Config, row: int, ref: int, timeout: float) -> int:
+    """Poll until scored; Ctrl-C or a timeout leaves it pending for `make leaderboard`."""
+    slug = cfg.competition.slug
+    later = f"`make leaderboard COMP={slug}` picks up its score"
+    try:
+        state = endpoints.poll_submission(client, cfg.competition.kaggle, ref, timeout, poll_first())
+    except KeyboardInterrupt:
+        print(f"stopped waiting: submission {ref} is made and tracked; {later}", file=sys.stderr)
+        return 130
+    except KitError as error:
+        print(f"warning: could not follow submission {ref} ({error}); {later}", file=sys.stderr)
+        return 1
+    if not state or state["status"] not in ("complete", "error"):
+        print(f"not scored after {timeout:.0f} s: {later}")
+        return 0
+    stamp = tracker.now()
+    tracker.update_submission(
+        slug,
+        row,
+        status=state["status"],
+        public_score=state["public_score"],
+        private_score=state["private_score"],
+        error=state["error"],
+        scored=stamp,
+    )
+    if state["status"] == "error":
+        raise KitError(f"Kaggle could not score submission {ref}: {state['error'] or 'no reason given'}")
+    print(
+        f"public score {state['public_score']}"
+        f"{'' if state['private_score'] is None else ', private ' + str(state['private_score'])}"
+    )
+    print(f"  tracked in {tracker.db_path(slug)}")
+    return 0

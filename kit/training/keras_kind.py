@@ -1,0 +1,255 @@
+"""The Keras model kind: fit a network on one fold, load its checkpoint, predict with TTA.
+
+A fold folder holds `best.keras` (the best epoch by the competition's metric), `history.csv`
+and `backup/` (Keras BackupAndRestore: weights, optimizer state and epoch, so `--resume`
+continues an interrupted run where it stopped). The training step reads top to bottom in `fit`:
+resampled rows in, seeded model built and compiled, one or two stages (kit.training.fine_tune),
+best checkpoint scored on the validation rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from kit import metrics, models
+from kit.augment import ColourJitter, FixedAffine, RandomAffine, augmentation_enabled, tta_views
+from kit.config import Config
+from kit.data.batches import Batches, reader_threads
+from kit.data.pixels import Images
+from kit.data.stream import is_streamed
+from kit.errors import KitError, TrainingDiverged
+from kit.training.fine_tune import factory_options, fit_stages
+from kit.training.resample import class_weights
+from kit.training.results import FoldResult
+
+CHECKPOINT = "best.keras"
+
+
+def build_model(cfg: Config) -> keras.Model:
+    """Input scaling + augmentation (active in training only) + the registered network."""
+    spec = models.get(cfg.train.model)
+    if spec.kind != "keras":
+        raise KitError(f"model '{cfg.train.model}' is a {spec.kind} model; `make train` fits Keras networks")
+    network = spec.factory(
+        cfg.image_shape,
+        cfg.num_classes,
+        width=cfg.train.width,
+        dropout=cfg.train.dropout,
+        **factory_options(spec.factory, cfg),
+    )
+    inputs = keras.Input(cfg.image_shape, name="pixels")
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    if augmentation_enabled(cfg.augment):
+        x = RandomAffine(cfg.augment, seed=cfg.train.seed, name="augment")(x)
+    if cfg.augment.colour_jitter:  # in the compiled step too, after the geometry
+        x = ColourJitter(cfg.augment.colour_jitter, seed=cfg.train.seed, name="colour_jitter")(x)
+    return keras.Model(inputs, network(x), name=f"{cfg.train.model}_classifier")
+
+
+def compile_model(model: keras.Model, cfg: Config, steps_per_epoch: int = 1) -> None:
+    jit = {"auto": "auto", "on": True, "off": False}[cfg.train.jit_compile]  # Literal-checked on resolve
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate(cfg, steps_per_epoch)),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.train.label_smoothing),
+        metrics=["accuracy", keras.metrics.F1Score(average="macro", name="macro_f1")],
+        jit_compile=jit,
+        steps_per_execution=cfg.train.steps_per_execution,
+    )
+
+
+def learning_rate(cfg: Config, steps_per_epoch: int):
+    """A float for `plateau` (ReduceLROnPlateau adjusts it), a schedule for `onecycle`."""
+    if cfg.train.schedule == "plateau":
+        return cfg.train.learning_rate
+    total = max(1, steps_per_epoch * cfg.train.epochs)
+    warmup = max(1, total // 5)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=cfg.train.learning_rate / 10,
+        decay_steps=total - warmup,
+        alpha=0.0,
+        warmup_target=cfg.train.learning_rate,
+        warmup_steps=warmup,
+    )
+
+
+def distribution_scope(cfg: Config):
+    """Build and compile inside this: data parallelism over every local device when asked."""
+    if cfg.train.distribute == "off":
+        return contextlib.nullcontext()
+    backend = keras.backend.backend()
+    if backend == "jax":
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+        return contextlib.nullcontext()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy().scope()
+    raise KitError(f"train.distribute=data_parallel is not supported on the {backend} backend")
+
+
+def set_precision(mode: str) -> str:
+    """`auto` uses mixed_float16 on a GPU and float32 elsewhere (CPUs gain nothing from it)."""
+    policy = {"off": "float32", "auto": "mixed_float16" if has_gpu() else "float32"}.get(mode, mode)
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
+
+
+def has_gpu() -> bool:
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend() == "gpu"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    return False
+
+
+def callbacks_for(cfg: Config, fold_dir: Path, resume: bool) -> list[keras.callbacks.Callback]:
+    monitor = f"val_{cfg.competition.metric}"
+    chosen = [
+        # restores weights, optimizer state and epoch when the run is resumed
+        keras.callbacks.BackupAndRestore(str(fold_dir / "backup")),
+        keras.callbacks.ModelCheckpoint(str(fold_dir / CHECKPOINT), monitor=monitor, mode="max", save_best_only=True),
+        keras.callbacks.CSVLogger(str(fold_dir / "history.csv"), append=resume),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    if cfg.train.schedule == "plateau":  # a one-cycle schedule owns the learning rate itself
+        chosen.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss",
+                factor=cfg.train.reduce_lr_factor,
+                patience=cfg.train.reduce_lr_patience,
+                min_lr=cfg.train.min_lr,
+                verbose=1,
+            )
+        )
+    if cfg.train.early_stopping_patience:
+        chosen.append(
+            keras.callbacks.EarlyStopping(
+                monitor=monitor,
+                mode="max",
+                patience=cfg.train.early_stopping_patience,
+                restore_best_weights=True,
+            )
+        )
+    return chosen
+
+
+def fit(
+    cfg: Config,
+    images: Images,
+    train_index: np.ndarray,
+    val_index: np.ndarray,
+    fold_dir: Path,
+    resume: bool = False,
+    extra_callbacks: tuple = (),
+    verbose: int | str = "auto",
+) -> FoldResult:
+    """Train one network on `train_index` (already resampled), validate on `val_index`; the best
+    epoch is kept as `fold_dir/best.keras`."""
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(cfg.train.seed)
+    set_precision(cfg.train.mixed_precision)
+    steps_per_epoch = -(-len(train_index) // cfg.train.batch_size)
+    compile_for_data = functools.partial(compile_model, steps_per_epoch=steps_per_epoch)
+    with distribution_scope(cfg):
+        model = build_model(cfg)
+        compile_for_data(model, cfg)
+    # labels one-hot: needed for label smoothing and the macro-F1 metric
+    onehot = keras.utils.to_categorical(images.labels, cfg.num_classes).astype("float32")
+    x, y, validation = training_data(cfg, images, onehot, train_index, val_index)
+    started = time.perf_counter()
+    # one stage, or two for a pretrained base (kit.training.fine_tune: frozen, then its top fine-tuned)
+    history = fit_stages(
+        model,
+        cfg,
+        compile_for_data,
+        x,
+        y,
+        class_weight=class_weights(cfg, images.labels[train_index]),
+        validation_data=validation,
+        epochs=cfg.train.epochs,
+        batch_size=cfg.train.batch_size,  # ignored by Keras for streamed Batches, which are batched
+        callbacks=callbacks_for(cfg, fold_dir, resume) + list(extra_callbacks),
+        verbose=progress_style() if verbose == "auto" else verbose,
+    )
+    seconds = time.perf_counter() - started
+    if history.history.get("loss") and not np.isfinite(history.history["loss"][-1]):
+        raise TrainingDiverged(f"training diverged (loss {history.history['loss'][-1]}): lower train.learning_rate")
+    best = load(fold_dir / CHECKPOINT)
+    probabilities = predict_images(best, images.images, val_index, cfg.predict.batch_size, cfg.data.workers)
+    scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
+    return FoldResult(fold_dir / CHECKPOINT, val_index, probabilities, scores, len(history.epoch), seconds)
+
+
+def training_data(cfg: Config, images: Images, onehot, train_index, val_index):
+    """(x, y, validation_data) for `model.fit`: arrays in memory (the fast path for data that
+    fits), or for memory-mapped images (kit.data.stream) shuffled `Batches` read from disk."""
+    if not is_streamed(images.images):
+        return images.images[train_index], onehot[train_index], (images.images[val_index], onehot[val_index])
+    threads = reader_threads(cfg.data.workers)
+    print(f"streaming {len(train_index)} training rows from the memory-mapped cache ({threads} reader threads)")
+    batches = Batches(
+        images.images, train_index, cfg.train.batch_size, onehot, shuffle=True, seed=cfg.train.seed, workers=threads
+    )
+    return batches, None, Batches(images.images, val_index, cfg.predict.batch_size, onehot, workers=threads)
+
+
+def predict_images(model: keras.Model, images, index, batch_size: int, workers: int = 0) -> np.ndarray:
+    """`model.predict(images[index])`, batch by batch from disk when the images are streamed."""
+    if not is_streamed(images):
+        return model.predict(images[index], batch_size=batch_size, verbose=0)
+    return model.predict(Batches(images, index, batch_size, workers=reader_threads(workers)), verbose=0)
+
+
+def progress_style() -> int:
+    """Keras progress bars on a terminal, one line per epoch in logs and CI."""
+    return 1 if sys.stdout.isatty() else 2
+
+
+def load(path: Path) -> keras.Model:
+    """A fold's saved network (compiled for nothing: it only predicts)."""
+    if not path.exists():
+        raise KitError(f"{path}: checkpoint not found (was the run interrupted before its first epoch?)")
+    return keras.saving.load_model(path, compile=False)
+
+
+def predict(model: keras.Model, cfg: Config, images) -> np.ndarray:
+    """Class probabilities for every image, averaged over `cfg.predict.tta` deterministic views."""
+    return predict_images(
+        with_tta(model, cfg), images, np.arange(len(images)), cfg.predict.batch_size, cfg.data.workers
+    )
+
+
+def with_tta(model: keras.Model, cfg: Config) -> keras.Model:
+    """`model` wrapped so that one call averages its softmax over `cfg.predict.tta` views."""
+    views = tta_views(cfg.predict.tta, cfg.augment)
+    if len(views) == 1:
+        return model
+    inputs = keras.Input(model.input_shape[1:], name="pixels")
+    pixels = keras.layers.Activation("linear", dtype="float32")(inputs)  # views resample floats
+    outputs = [
+        model(FixedAffine(asdict(view), fill_mode=cfg.augment.fill_mode, cval=cfg.augment.cval * 255)(pixels))
+        for view in views
+    ]
+    return keras.Model(inputs, keras.layers.Average()(outputs), name=f"{model.name}_tta{len(views)}")
+
+
+def fitted_index(cfg: Config, labels: np.ndarray, train_index: np.ndarray) -> np.ndarray:
+    """The rows `fit` trains on: all of them (a network's cost grows only linearly)."""
+    return train_index
+
+
+def parameter_count(model: keras.Model) -> int:
+    return int(model.count_params())

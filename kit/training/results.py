@@ -1,0 +1,62 @@
+"""What training returns, and the interface every model kind implements.
+
+A model kind (`kit.training.keras_kind`, `kit.training.sklearn_kind`) is a module with the
+functions of `ModelKind`; `kit.training.kinds` picks one from the registry's `kind` or from a
+checkpoint's file name. Nothing else in the kit branches on the kind of a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+
+@dataclass
+class FoldResult:
+    checkpoint: Path
+    val_index: np.ndarray
+    val_probabilities: np.ndarray
+    scores: dict[str, float]
+    epochs: int
+    seconds: float
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    folds: list[FoldResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        """Mean validation score over folds (the CV score recorded with submissions)."""
+        return float(np.mean([fold.scores["score"] for fold in self.folds]))
+
+
+class ModelKind(Protocol):
+    """fit, load, predict and count parameters for one kind of model (`fitted_index`: the rows
+    `fit` really trains on, as some kinds subsample)."""
+
+    CHECKPOINT: str  # the file name of a fold's saved model: best.keras, best.joblib
+
+    def fit(
+        self,
+        cfg,
+        images,
+        train_index,
+        val_index,
+        fold_dir: Path,
+        resume: bool = False,
+        extra_callbacks: tuple = (),
+        verbose: int | str = "auto",
+    ) -> FoldResult: ...
+
+    def fitted_index(self, cfg, labels: np.ndarray, train_index: np.ndarray) -> np.ndarray: ...
+
+    def load(self, path: Path) -> Any: ...
+
+    def predict(self, model: Any, cfg, images: np.ndarray) -> np.ndarray: ...
+
+    def parameter_count(self, model: Any) -> int | None: ...

@@ -1,0 +1,210 @@
+"""The scikit-learn model kind (registry kind "sklearn"): fit, load, predict, count parameters.
+
+These models share the runs, splits, reports, prediction and submission path of the networks
+(`kit.training.kinds` picks this module for them): a fold folder holds `best.joblib` (the fitted
+pipeline) and a one-row `history.csv` (train and validation scores, the shape of a Keras history).
+TTA does not apply: the views would need one fit per view.
+
+Models whose cost explodes with the data fit on a stratified, seeded subsample (see
+`train.max_train_rows` and `kit.models.classical.ROW_CAPS`), and say so with a warning.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from scipy.special import softmax
+from sklearn.metrics import log_loss
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
+from kit import metrics, models
+from kit.config import Config
+from kit.data.pixels import Images
+from kit.errors import KitError
+from kit.models.classical import ROW_CAPS
+from kit.training.results import FoldResult
+
+CHECKPOINT = "best.joblib"
+
+
+def flat(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, C) uint8 -> (N, H*W*C): scikit-learn wants one row per image."""
+    return images.reshape(len(images), -1)
+
+
+def row_cap(cfg: Config) -> int:
+    """The most training rows the configured model fits on (0 = no cap)."""
+    if cfg.train.max_train_rows < -1:
+        raise KitError(f"train.max_train_rows={cfg.train.max_train_rows}: use -1 (all), 0 (model default) or N")
+    if cfg.train.max_train_rows == -1:
+        return 0
+    return cfg.train.max_train_rows or ROW_CAPS.get(cfg.train.model, 0)
+
+
+def subsample_index(labels: np.ndarray, index: np.ndarray, rows: int, seed: int) -> np.ndarray:
+    """At most `rows` of `index`, stratified by label and seeded (sorted; all of it if it fits)."""
+    if not rows or len(index) <= rows:
+        return index
+    counts = np.bincount(labels[index])
+    classes = int((counts > 0).sum())
+    # scikit-learn stratifies only when every class has 2 rows and both parts can hold every class
+    stratifiable = counts[counts > 0].min() >= 2 and min(rows, len(index) - rows) >= classes
+    stratify = labels[index] if stratifiable else None
+    chosen, _ = train_test_split(index, train_size=rows, stratify=stratify, random_state=seed)
+    return np.sort(chosen)
+
+
+def fitted_index(cfg: Config, labels: np.ndarray, train_index: np.ndarray) -> np.ndarray:
+    """The rows `fit` actually trains on: `train_index`, capped by `row_cap`."""
+    return subsample_index(labels, train_index, row_cap(cfg), cfg.train.seed)
+
+
+def build(cfg: Config):
+    """The registered estimator, seeded with train.seed wherever it has a random_state."""
+    spec = models.get(cfg.train.model)
+    estimator = spec.factory(cfg.image_shape, cfg.num_classes, width=cfg.train.width, dropout=cfg.train.dropout)
+    seeds = {key: cfg.train.seed for key in estimator.get_params() if key.endswith("random_state")}
+    return estimator.set_params(**seeds)
+
+
+def fit(
+    cfg: Config,
+    images: Images,
+    train_index: np.ndarray,
+    val_index: np.ndarray,
+    fold_dir: Path,
+    resume: bool = False,
+    extra_callbacks: tuple = (),
+    verbose: int | str = "auto",
+) -> FoldResult:
+    """Fit on the (capped) training rows, save `best.joblib`, score the validation rows.
+
+    One "epoch"; `seconds` is the fit time. `resume`, `extra_callbacks` and `verbose` belong to
+    epoch-wise training and mean nothing to a single fit.
+    """
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    rows = fitted_index(cfg, images.labels, train_index)
+    if len(rows) < len(train_index):
+        warn_subsample(cfg.train.model, len(rows), len(train_index))
+    estimator = build(cfg)
+    started = time.perf_counter()
+    fit_estimator(estimator, flat(images.images[rows]), images.labels[rows])
+    seconds = time.perf_counter() - started
+    checkpoint = fold_dir / CHECKPOINT
+    joblib.dump(estimator, checkpoint)
+    probabilities = predict_proba(estimator, images.images[val_index], cfg.num_classes)
+    scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
+    write_history(cfg, estimator, images, rows, val_index, probabilities, fold_dir / "history.csv")
+    print(
+        f"{cfg.train.model}: fitted on {len(rows)} rows in {seconds:.1f} s, "
+        f"validation accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f}",
+        flush=True,
+    )
+    return FoldResult(checkpoint, val_index, probabilities, scores, 1, seconds)
+
+
+def fit_estimator(estimator, pixels: np.ndarray, labels: np.ndarray):
+    """`estimator.fit` with PCA clamped to the data and BLAS on one thread.
+
+    One BLAS thread: on a shared 2-core machine OpenBLAS' threads spin against other processes
+    (measured: logistic regression on 450 rows, 30 s with 2 threads under load, 2.5 s with 1);
+    the costly models parallelise with n_jobs / OpenMP instead, or not at all (libsvm).
+    """
+    limit = min(pixels.shape)  # PCA keeps at most min(rows, pixels) components
+    clamp = {
+        key: min(value, limit)
+        for key, value in estimator.get_params().items()
+        if key.endswith("n_components") and isinstance(value, int)
+    }
+    estimator.set_params(**clamp)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return estimator.fit(pixels, labels)
+
+
+def warn_subsample(model: str, rows: int, total: int) -> None:
+    """One line in the log (and the comparison table's `subsampled` column says it too)."""
+    print(
+        f"warning: {model}: fitting on a stratified subsample of {rows} of {total} training rows "
+        f"(its cost explodes with the data); train.max_train_rows=-1 uses every row",
+        flush=True,
+    )
+
+
+def write_history(cfg: Config, estimator, images: Images, rows, val_index, val_probabilities, target: Path) -> None:
+    """One row in Keras' history.csv columns, so the run reports plot it like a network's."""
+    seen = subsample_index(images.labels, rows, cfg.compare.train_score_rows, cfg.train.seed)
+    train_probabilities = predict_proba(estimator, images.images[seen], cfg.num_classes)
+    classes = list(range(cfg.num_classes))
+    row = {
+        "epoch": 0,
+        "accuracy": float((train_probabilities.argmax(1) == images.labels[seen]).mean()),
+        "loss": log_loss(images.labels[seen], train_probabilities, labels=classes),
+        "val_accuracy": float((val_probabilities.argmax(1) == images.labels[val_index]).mean()),
+        "val_loss": log_loss(images.labels[val_index], val_probabilities, labels=classes),
+    }
+    pd.DataFrame([row]).to_csv(target, index=False)
+
+
+def predict_proba(estimator, images: np.ndarray, num_classes: int | None = None) -> np.ndarray:
+    """Class probabilities (N, classes) on flattened pixels.
+
+    Estimators without `predict_proba` (an SVC without Platt scaling) get a softmax of their
+    decision function: the same argmax, probabilities good enough to average in an ensemble.
+    """
+    pixels = flat(images)
+    with threadpool_limits(limits=1, user_api="blas"):  # see fit_estimator
+        if hasattr(estimator, "predict_proba"):
+            return align_classes(estimator, estimator.predict_proba(pixels).astype(np.float32), num_classes)
+        decision = estimator.decision_function(pixels)
+    if decision.ndim == 1:  # two classes: one margin, positive for classes_[1]
+        decision = np.column_stack([-decision, decision])
+    return align_classes(estimator, softmax(decision, axis=1).astype(np.float32), num_classes)
+
+
+def align_classes(estimator, probabilities: np.ndarray, num_classes: int | None) -> np.ndarray:
+    """Columns for every class 0..num_classes-1, even those missing from a (sub)sample."""
+    classes = np.asarray(estimator.classes_)
+    width = num_classes or int(classes.max()) + 1
+    if len(classes) == width and (classes == np.arange(width)).all():
+        return probabilities
+    full = np.zeros((len(probabilities), width), dtype=np.float32)
+    full[:, classes] = probabilities
+    return full
+
+
+def load(path: Path):
+    """A fitted estimator saved by `fit`."""
+    if not path.exists():
+        raise KitError(f"{path}: model file not found")
+    return joblib.load(path)
+
+
+def predict(estimator, cfg: Config, images: np.ndarray) -> np.ndarray:
+    """Class probabilities for every image (no TTA: see the module's docstring)."""
+    return predict_proba(estimator, images, cfg.num_classes)
+
+
+def parameter_count(estimator) -> int | None:
+    """Numbers the fitted model stores: weights, support vectors, kept training rows or tree
+    nodes (one per node). None for an estimator this function does not know."""
+    steps = [step for _, step in estimator.steps] if hasattr(estimator, "steps") else [estimator]
+    total = 0
+    for step in steps:
+        if hasattr(step, "components_"):  # PCA
+            total += step.components_.size + step.mean_.size
+        elif hasattr(step, "support_vectors_"):  # SVC
+            total += step.support_vectors_.size + step.dual_coef_.size + step.intercept_.size
+        elif hasattr(step, "coef_"):  # linear models
+            total += step.coef_.size + step.intercept_.size
+        elif hasattr(step, "_fit_X"):  # KNN keeps its training rows
+            total += step._fit_X.size
+        elif hasattr(step, "estimators_"):  # forests
+            total += sum(tree.tree_.node_count for tree in step.estimators_)
+        elif hasattr(step, "predict"):  # a model this function does not know
+            return None
+    return total

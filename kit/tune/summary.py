@@ -1,0 +1,100 @@
+"""What a finished study leaves: a table of the best trials, PNG reports, best_params.toml."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from kit import fileio
+from kit.config import Config
+from kit.config.params import best_params_path
+from kit.tune.objective import format_value
+from kit.tune.space import load_space, sample_sections
+from kit.tune.storage import first_line, show_storage, study_dir
+
+
+def print_summary(cfg: Config, study, trials) -> None:
+    """The counts by state, then the top trials by value as a table."""
+    import pandas as pd
+
+    metric = cfg.competition.metric
+    counts = pd.Series([t.state.name.lower() for t in trials]).value_counts()
+    states = ", ".join(f"{n} {s}" for s, n in counts.items())
+    print(f"study '{study.study_name}': {len(trials)} trials ({states})")
+    rows = [
+        {
+            "trial": t.number,
+            "state": t.state.name.lower(),
+            metric: t.value,
+            "seconds": round(t.duration.total_seconds()) if t.duration else None,
+            **{k: format_value(v) for k, v in t.params.items()},
+        }
+        for t in trials
+    ]
+    if not rows:
+        return
+    table = pd.DataFrame(rows).sort_values(metric, ascending=False, na_position="last")
+    print(table.head(cfg.tune.top).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+def write_reports(study, folder: Path) -> list[Path]:
+    """Optimisation history, parameter importances, parallel coordinates (PNG, matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import optuna
+    from optuna.visualization import matplotlib as plots
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    n_params = len({name for trial in study.get_trials(deepcopy=False) for name in trial.params})
+    for name, plot in (
+        ("history", plots.plot_optimization_history),
+        ("importances", plots.plot_param_importances),
+        ("parallel_coordinate", plots.plot_parallel_coordinate),
+    ):
+        with warnings.catch_warnings():
+            # experimental-API notes, axes of a parameter that did not vary: not the user's concern
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            try:
+                axes = plot(study)
+            except (ValueError, RuntimeError, ZeroDivisionError) as exc:  # too few trials for it
+                print(f"  no {name} plot yet: {first_line(exc)}")
+                continue
+        figure = np.ravel(axes)[0].figure
+        # Optuna's default size squeezes a dozen parameter axes into unreadable labels
+        width = max(8.0, 1.1 * (n_params + 2)) if name != "history" else 8.0
+        figure.set_size_inches(width, 6.0 if name != "importances" else width / 2)
+        figure.savefig(folder / f"{name}.png", dpi=120, bbox_inches="tight")
+        plt.close(figure)
+        written.append(folder / f"{name}.png")
+    return written
+
+
+def write_best_params(cfg: Config, study_name: str, best, storage_spec: str) -> Path:
+    """best_params.toml beside the study and for the competition (what PARAMS=best reads)."""
+    import tomli_w
+
+    sections = best.user_attrs.get("config")
+    if sections is None:  # a trial added by other means: replay the space on its parameters
+        import optuna
+
+        sections = sample_sections(load_space(cfg), optuna.trial.FixedTrial(best.params))
+    header = {
+        "study": study_name,
+        "trial": best.number,
+        "value": best.value,
+        "metric": cfg.competition.metric,
+        "storage": show_storage(storage_spec),
+        "tuned_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    text = "# written by `make tune`; `make train PARAMS=best` applies the tables below\n" + tomli_w.dumps(
+        {**header, **sections}
+    )
+    fileio.atomic_write(study_dir(cfg, study_name) / "best_params.toml", text.encode())
+    return fileio.atomic_write(best_params_path(cfg.competition.slug), text.encode())
