@@ -401,8 +401,8 @@ def test_data_falls_back_to_the_kaggle_package_without_kagglehub(server, digits_
     server.state.data_zip = zip_folder({name: (digits_folder / name).read_bytes() for name in names})
     dest = workdir / "data" / "digit-recognizer"
     code = (
-        "import sys; from pathlib import Path; sys.modules['kagglehub'] = None; from kit import kaggle; "
-        f"print(len(kaggle.download_competition('digit-recognizer', Path({str(dest)!r}))))"
+        "import sys; from pathlib import Path; sys.modules['kagglehub'] = None; from kit.kaggle import download; "
+        f"print(len(download.download_competition('digit-recognizer', Path({str(dest)!r}))))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
