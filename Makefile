@@ -15,6 +15,7 @@ MSG    ?=
 FORCE  ?=
 GPU    ?=
 INTERNET ?=
+METRIC ?=
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
@@ -25,12 +26,12 @@ ARGS   := --comp $(COMP) $(if $(PRESET),--preset $(PRESET)) $(if $(DATA),--data 
           $(if $(SET)$(MODEL),--set $(if $(MODEL),train.model=$(MODEL)) $(SET))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test data audit train predict models lint bench clean compare learning-curve
+.PHONY: help setup new run test data audit train predict models lint bench clean compare learning-curve
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
 	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run> MODEL=<model> MODELS=\"a b\""
-	@echo "  kaggle: FILE=<csv> MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel)"
+	@echo "  kaggle: FILE=<csv> MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel); new: METRIC=<name> FORCE=1"
 
 setup: $(STAMP) ## create .venv and install the kit (fast when nothing changed)
 
@@ -39,6 +40,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -e '.[jax,dev]'
 	touch $(STAMP)
+
+new: setup ## set up COMP from its files (DATA=<folder>, else data/COMP or a download); METRIC=, SET=, FORCE=1
+	$(KIT) new --comp $(COMP) $(if $(DATA),--data $(DATA)) $(if $(METRIC),--metric $(METRIC)) \
+	  $(if $(SET),--set $(SET)) $(if $(FORCE),--force)
 
 run: setup ## the whole pipeline on COMP (default: the embedded Fashion-MNIST sample)
 	$(KIT) run $(ARGS)

@@ -15,6 +15,7 @@ from kit.errors import KitError
 # verb -> ("module:function", help line): the one table of where each verb lives. Modules are
 # imported only when their verb runs, so --help and config errors stay instant.
 VERBS = {
+    "new": ("kit.config.scaffold:cmd_new", "set up a competition from its files: competitions/NAME/competition.toml"),
     "run": ("kit.commands:cmd_run", "audit, train, predict with TTA and write a scored submission"),
     "data": ("kit.commands:cmd_data", "check the competition's files and say where they are read from"),
     "audit": ("kit.commands:cmd_audit", "duplicates, blank images, class balance, example grid"),
@@ -32,6 +33,9 @@ VERBS = {
     "kernel-status": ("kit.kaggle.kernel:cmd_kernel_status", "status of the pushed kernel's latest run"),
     "kernel-output": ("kit.kaggle.kernel:cmd_kernel_output", "fetch the kernel's submission and log; track it"),
 }
+
+
+NO_CONFIG_VERBS = {"new"}
 
 
 def verb_function(verb: str):
@@ -87,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN",
         help="runs to ensemble (default: predict.runs, else the newest run)",
     )
+    sub["new"].add_argument("--metric", default="", help="the competition's metric (default: inferred)")
+    sub["new"].add_argument("--force", action="store_true", help="replace an existing competition.toml")
     add_tune_arguments(sub["tune"], sub["dashboard"])
     add_kaggle_arguments(sub)
     return parser
@@ -152,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from kit.config import competitions
 
+        if args.verb in NO_CONFIG_VERBS:  # the competition's config is what they make
+            return verb_function(args.verb)(args, None)
         args.preset = args.preset or verb_preset(args.verb, args.comp)
         cfg = competitions.load_config(args.comp, args.preset, args.set, args.data, args.params)
         return verb_function(args.verb)(args, cfg)

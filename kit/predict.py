@@ -48,19 +48,20 @@ def predict_submission(cfg: Config, loaded, run_names: list[str]) -> tuple[Path,
     slug = cfg.competition.slug
     run_dirs = [find_run(slug, name) for name in run_names] or [find_run(slug)]
     probabilities = ensemble(run_dirs, loaded.test.images, tta=cfg.predict.tta)
-    predicted = probabilities.argmax(axis=1)
     if loaded.faults is not None and (loaded.faults.split == "test").any():
-        # an unreadable test image was predicted from a blank placeholder: the most frequent
-        # training class is the better blind guess (it costs the small classes no precision)
+        # an unreadable test image was predicted from a blank placeholder: the training classes'
+        # frequencies are the better blind guess (its argmax, the most frequent class, costs the
+        # small classes no precision; as probabilities it is the best guess for log-loss)
         rows = loaded.faults.loc[loaded.faults.split == "test", "row"].to_numpy() - 1
-        predicted[rows] = np.bincount(loaded.train.labels).argmax()
-        print(f"{len(rows)} unreadable test images given the most frequent class")
+        prior = np.bincount(loaded.train.labels, minlength=cfg.num_classes) / len(loaded.train.labels)
+        probabilities[rows] = prior
+        print(f"{len(rows)} unreadable test images given the training classes' frequencies")
     exp = submission.expected(cfg, loaded.test.ids, loaded.sample_submission)
     record = submission.record_for(cfg, loaded, run_dirs)
     if loaded.test.labels is not None:  # offline competition: score it here
-        record["local_score"] = metrics.score_labels(loaded.test.labels, predicted, cfg.competition.metric)
+        record["local_score"] = metrics.score(loaded.test.labels, probabilities, cfg.competition.metric)
     name = run_dirs[0].name if len(run_dirs) == 1 else f"ensemble{len(run_dirs)}"
-    path, record = submission.write(submission.build(exp, predicted), exp, slug, name, record)
+    path, record = submission.write(submission.build(exp, probabilities), exp, slug, name, record)
     np.save(path.with_suffix(".probabilities.npy"), probabilities.astype(np.float32))
     tracker.record_written(slug, path, record, runs=tracker.run_entries(run_dirs, record.get("git_commit", "")))
     return path, record

@@ -55,10 +55,8 @@ def data_folder(cfg: Config) -> tuple[Path, bool]:
 def load(cfg: Config, with_test: bool = True) -> CompetitionData:
     """Read and validate train, test and sample submission from the competition's data folder."""
     folder, embedded = data_folder(cfg)
-    if cfg.data.format == "images":
+    if cfg.data.format in ("images", "class_folders"):
         return load_images(cfg, folder, embedded, with_test)
-    if cfg.data.format != "pixels":
-        raise KitError(f"data.format '{cfg.data.format}' is not supported (known: pixels, images)")
     train = read_split(cfg, folder, cfg.data.train_file, labelled=True)
     if cfg.data.limit:
         train = train.take(slice(0, cfg.data.limit))

@@ -58,6 +58,8 @@ def read_pixel_csv(
 ) -> Images:
     """Read and validate one pixel CSV. `label_column=None` reads an unlabelled (test) file."""
     frame = read_frame(path)
+    if label_column and id_column not in frame.columns:
+        id_column = ""  # Kannada-MNIST: the test file has an id column, the training file none
     pixel_columns = check_columns(path, list(frame.columns), shape, label_column, id_column)
     pixels = numeric_block(path, frame, pixel_columns, "pixel")
     check_pixel_values(path, pixels, pixel_columns)

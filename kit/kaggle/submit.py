@@ -61,9 +61,7 @@ def config_only_expected(cfg: Config, path: Path):
         file=sys.stderr,
     )
     ids = np.arange(cfg.submission.id_start, cfg.submission.id_start + rows)
-    return submission.Expected(
-        (cfg.submission.id_column, cfg.submission.label_column), ids, tuple(range(cfg.num_classes))
-    )
+    return submission.expected(cfg, ids, None)
 
 
 def with_recorded_data(cfg: Config, record: dict[str, Any]) -> Config:
@@ -167,15 +165,10 @@ def tracker_row(slug: str, path: Path, record: dict[str, Any], sha: str, **field
 
 def score_offline(cfg: Config, path: Path, frame, exp, record, sha: str, message: str, loaded) -> int:
     """An offline competition: score the file against the test labels and track the score."""
-    import numpy as np
+    from kit import metrics, submission
 
-    from kit import metrics
-
-    id_column, label_column = exp.columns
-    order = frame.set_index(id_column).loc[loaded.test.ids, label_column].to_numpy()
-    index = {label: i for i, label in enumerate(exp.labels)}
-    predicted = np.array([index[label] for label in order])
-    scores = metrics.score_labels(loaded.test.labels, predicted, cfg.competition.metric)
+    predicted, probabilities = submission.predictions_of(frame, exp, loaded.test.ids, cfg.num_classes)
+    scores = metrics.score_labels(loaded.test.labels, predicted, cfg.competition.metric, probabilities)
     stamp = tracker.now()
     tracker_row(
         cfg.competition.slug,
@@ -193,7 +186,8 @@ def score_offline(cfg: Config, path: Path, frame, exp, record, sha: str, message
     print(
         f"scored locally on {where} test labels "
         f"({cfg.competition.slug} has no Kaggle leaderboard): "
-        f"accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f}"
+        f"{cfg.competition.metric} {scores['score']:.4f} "
+        f"(accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f})"
     )
     print(f"  tracked in {tracker.db_path(cfg.competition.slug)}")
     return 0

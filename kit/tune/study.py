@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kit import config
+from kit import config, metrics
 from kit.config import Config
 from kit.errors import KitError
 from kit.tune.objective import Objective, TrialPrinter
@@ -132,7 +132,7 @@ def open_study(cfg: Config, storage, storage_spec: str, worker: int):
     study = optuna.create_study(
         study_name=name,
         storage=storage,
-        direction="maximize",
+        direction=metrics.direction(cfg.competition.metric),
         load_if_exists=True,
         sampler=make_sampler(cfg.tune, seed),
         pruner=make_pruner(cfg),

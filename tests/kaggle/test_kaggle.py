@@ -401,8 +401,8 @@ def test_data_falls_back_to_the_kaggle_package_without_kagglehub(server, digits_
     server.state.data_zip = zip_folder({name: (digits_folder / name).read_bytes() for name in names})
     dest = workdir / "data" / "digit-recognizer"
     code = (
-        "import sys; from pathlib import Path; sys.modules['kagglehub'] = None; from kit import kaggle; "
-        f"print(len(kaggle.download_competition('digit-recognizer', Path({str(dest)!r}))))"
+        "import sys; from pathlib import Path; sys.modules['kagglehub'] = None; from kit.kaggle import download; "
+        f"print(len(download.download_competition('digit-recognizer', Path({str(dest)!r}))))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -529,17 +529,31 @@ def test_kernel_bundle_runs_offline_on_a_kaggle_like_folder(tmp_path, workdir, d
     assert written["Label"].between(0, 9).all()
     record = json.loads((working / "submission.json").read_text())
     assert record["config"]["train"]["epochs"] == 1 and record["config"]["data"]["limit"] == 600
+    # the run is kept in the output, and comes back as a run that predicts beside local ones
+    assert np.load(working / "submission.probabilities.npy").shape == (len(sample), 10)
+    (packed,) = working.glob("run-*.zip")
+    with zipfile.ZipFile(packed) as archive:
+        names = archive.namelist()
+    assert {"config.json", "run.json", "fold0/best.keras", "fold0/history.csv"} <= set(names)
+    assert any(n.startswith("reports/") for n in names) and not any("backup" in n for n in names)
+    from kit.training.runs import unpack_run
+
+    unpacked = unpack_run(packed, "digit-recognizer", "kaggle-run")
+    predicted = run_kit("predict", "--comp", "digits", "--data", str(kaggle_input), "--runs", unpacked.name)
+    assert predicted.returncode == 0, predicted.stderr
 
 
 def test_predict_records_the_written_submission_and_its_runs(workdir, digits_folder):
-    from kit import commands, tracker
+    from kit import tracker
 
     path = write_submission(digits_folder)
     run_dir = workdir / "artifacts" / "digit-recognizer" / "runs" / "r1"
     run_dir.mkdir(parents=True)
     (run_dir / "run.json").write_text(json.dumps({"score": 0.97, "model": "cnn"}))
     (run_dir / "config.json").write_text(json.dumps({"train": {"model": "cnn"}}))
-    commands.track_written("digit-recognizer", path, [run_dir])
+    record = json.loads(path.with_suffix(".json").read_text())  # what kit.predict tracks as it writes
+    runs = tracker.run_entries([run_dir], record.get("git_commit", ""))
+    tracker.record_written("digit-recognizer", path, record, runs=runs)
     row = tracker_rows("digit-recognizer")[-1]
     assert (row["file"], row["status"], row["cv_score"]) == (path.name, "written", 0.9812)
     assert json.loads(row["config"])["data"]["dir"] == str(digits_folder)
@@ -550,7 +564,7 @@ def test_predict_records_the_written_submission_and_its_runs(workdir, digits_fol
     trained.mkdir()
     (trained / "run.json").write_text(json.dumps({"score": 0.95, "model": "dense"}))
     (trained / "config.json").write_text(json.dumps({"train": {"model": "dense"}}))
-    commands.track_runs("digit-recognizer", [trained])
+    tracker.record_trained("digit-recognizer", [trained])
     runs = tracker.query("digit-recognizer", "SELECT run, model, config FROM runs ORDER BY run")
     assert [(r["run"], r["model"], json.loads(r["config"])["train"]["model"]) for r in runs] == [
         ("r1", "cnn", "cnn"),
@@ -575,7 +589,14 @@ def test_kernel_push_status_and_output(server, workdir, digits_folder):
     assert status.returncode == 1 and "error - out of memory" in status.stdout
 
     sample = pd.read_csv(digits_folder / "sample_submission.csv")
-    server.state.kernel_files = {"submission.csv": sample.assign(Label=7).to_csv(index=False).encode()}
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("config.json", "{}")
+        archive.writestr("../escape.txt", "a zip entry may not leave the run folder")
+    server.state.kernel_files = {
+        "submission.csv": sample.assign(Label=7).to_csv(index=False).encode(),
+        "run-20260101-cnn.zip": packed.getvalue(),
+    }
     server.state.kernel_log = "epoch 1/1 ..."
     output = run_kit("kernel-output", "--comp", "digits", "--data", str(digits_folder), timeout=120)
     assert output.returncode == 0, output.stderr
@@ -583,3 +604,5 @@ def test_kernel_push_status_and_output(server, workdir, digits_folder):
     assert len(written) == 1 and pd.read_csv(written[0])["Label"].eq(7).all()
     assert any(p.name.endswith(".log") for p in (workdir / "build" / "digit-recognizer").rglob("*"))
     assert tracker_rows("digit-recognizer")[-1]["source"] == "kernel"
+    runs = workdir / "artifacts" / "digit-recognizer" / "runs"
+    assert (runs / "kaggle-v1-20260101-cnn" / "config.json").exists() and not (runs / "escape.txt").exists()
