@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from kit import config, metrics, submission, tracker
 from kit.config import Config
@@ -42,6 +43,15 @@ def ensemble(run_dirs: list[Path], images: np.ndarray, tta: int | None = None) -
     return np.mean([predict_run(run_dir, images, tta) for run_dir in run_dirs], axis=0)
 
 
+def in_sample_order(probabilities: np.ndarray, test_ids: np.ndarray, sample_ids: np.ndarray) -> np.ndarray:
+    """Rows reordered to the sample submission's ids when the test file names its own ids in
+    another order (a test.csv with an id column); unchanged when they are not the same ids."""
+    position = pd.Index(pd.Series(test_ids)).get_indexer(pd.Series(sample_ids))
+    if (position < 0).any() or len(position) != len(probabilities):
+        return probabilities
+    return probabilities[position]
+
+
 def predict_submission(cfg: Config, loaded, run_names: list[str]) -> tuple[Path, dict]:
     """Ensemble the runs on the test set; write a validated submission, its record and its
     probabilities (for later ensembling), and track it. Returns the file and its record."""
@@ -57,6 +67,7 @@ def predict_submission(cfg: Config, loaded, run_names: list[str]) -> tuple[Path,
         probabilities[rows] = prior
         print(f"{len(rows)} unreadable test images given the training classes' frequencies")
     exp = submission.expected(cfg, loaded.test.ids, loaded.sample_submission)
+    probabilities = in_sample_order(probabilities, loaded.test.ids, exp.ids)
     record = submission.record_for(cfg, loaded, run_dirs)
     if loaded.test.labels is not None:  # offline competition: score it here
         record["local_score"] = metrics.score(loaded.test.labels, probabilities, cfg.competition.metric)
