@@ -306,42 +306,6 @@ def test_best_params_file_is_a_config_layer(workdir):
     assert tuned_cfg.augment.horizontal_flip is False
 
 
-def test_make_tune_passes_every_variable():
-    result = subprocess.run(
-        [
-            "make",
-            "-n",
-            "--no-print-directory",  # under `make test` a nested make prints Entering/Leaving lines
-            "tune",
-            "COMP=digits",
-            "N_TRIALS=4",
-            "TIMEOUT=60",
-            "WORKERS=2",
-            "STUDY=s1",
-            "SAMPLER=random",
-            "PRUNER=hyperband",
-            "STORAGE=postgresql://kit@db/kit?sslmode=disable&x=1",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    command = result.stdout.strip().splitlines()[-1].split()
-    assert command[:5] == [".venv/bin/python", "-m", "kit", "tune", "--comp"]
-    joined = " ".join(command)
-    for part in (
-        '--storage "postgresql://kit@db/kit?sslmode=disable&x=1"',
-        '--study "s1"',
-        "--n-trials 4",
-        "--timeout 60",
-        "--workers 2",
-        "--sampler random",
-        "--pruner hyperband",
-    ):
-        assert part in joined
-
-
 # ---------------------------------------------------------------- bad inputs: one line, at once
 
 
