@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kit import config, fileio, paths
-from kit.data.pixels import plain
+from kit.data.pixels import UNREADABLE, plain, unreadable
 from kit.errors import KitError
 
 
@@ -82,6 +82,8 @@ def read_and_validate(path: Path, exp: Expected) -> pd.DataFrame:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise KitError(f"{path}: not a readable CSV ({exc})") from None
+    except UNREADABLE as exc:
+        raise unreadable(path, exc) from None
     validate(frame, exp, str(path))
     return frame
 

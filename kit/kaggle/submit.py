@@ -53,8 +53,14 @@ def config_only_expected(cfg: Config, path: Path):
     import pandas as pd
 
     from kit import submission
+    from kit.data.pixels import UNREADABLE, unreadable
 
-    rows = len(pd.read_csv(path, usecols=[0])) if path.is_file() else 0
+    try:
+        rows = len(pd.read_csv(path, usecols=[0])) if path.is_file() else 0
+    except (pd.errors.ParserError, pd.errors.EmptyDataError):
+        rows = 0  # read_and_validate names the defect
+    except UNREADABLE as exc:
+        raise unreadable(path, exc) from None
     print(
         f"note: no local data for {cfg.competition.slug}: {path.name} is checked against the "
         f"config only (ids {cfg.submission.id_start}..): `make data` enables the full check",
