@@ -54,6 +54,9 @@ CREATE TABLE IF NOT EXISTS kernels (
 
 # Statuses meaning "Kaggle (or the local scorer) has this file": a second upload needs FORCE=1.
 MADE = ("pending", "complete", "error", "scored")
+# An upload under way, or one whose outcome is unknown: Kaggle may have it, so a second upload
+# needs FORCE=1 too (`make leaderboard` settles them).
+UNSETTLED = ("uploading",)
 SUBMISSION_FIELDS = (
     "file",
     "sha256",
@@ -105,24 +108,36 @@ def query(slug: str, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]
         return [dict(row) for row in db.execute(sql, params)]
 
 
-def add_submission(slug: str, **fields: Any) -> int:
-    """Insert a submission row; returns its id."""
+def check_fields(fields: dict[str, Any]) -> None:
     unknown = set(fields) - set(SUBMISSION_FIELDS)
     if unknown:
         raise ValueError(f"unknown submission fields {sorted(unknown)}")
+
+
+def insert_row(db: sqlite3.Connection, fields: dict[str, Any]) -> int:
+    check_fields(fields)
     fields = {"created": now(), **fields, "updated": now()}
     names = ", ".join(fields)
     marks = ", ".join(f":{name}" for name in fields)
-    return execute(slug, f"INSERT INTO submissions ({names}) VALUES ({marks})", fields).lastrowid
+    return db.execute(f"INSERT INTO submissions ({names}) VALUES ({marks})", fields).lastrowid
+
+
+def update_row(db: sqlite3.Connection, row_id: int, fields: dict[str, Any]) -> None:
+    check_fields(fields)
+    fields = {**fields, "updated": now()}
+    sets = ", ".join(f"{name} = :{name}" for name in fields)
+    db.execute(f"UPDATE submissions SET {sets} WHERE id = :id", {**fields, "id": row_id})
+
+
+def add_submission(slug: str, **fields: Any) -> int:
+    """Insert a submission row; returns its id."""
+    with closing(connect(slug)) as db, db:
+        return insert_row(db, fields)
 
 
 def update_submission(slug: str, row_id: int, **fields: Any) -> None:
-    unknown = set(fields) - set(SUBMISSION_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown submission fields {sorted(unknown)}")
-    fields["updated"] = now()
-    sets = ", ".join(f"{name} = :{name}" for name in fields)
-    execute(slug, f"UPDATE submissions SET {sets} WHERE id = :id", {**fields, "id": row_id})
+    with closing(connect(slug)) as db, db:
+        update_row(db, row_id, fields)
 
 
 def get_submission(slug: str, row_id: int) -> dict[str, Any] | None:
@@ -143,6 +158,56 @@ def already_made(slug: str, sha256: str) -> list[dict[str, Any]]:
         f"SELECT * FROM submissions WHERE sha256 = ? AND (kaggle_ref IS NOT NULL OR status IN ({marks}))",
         (sha256, *MADE),
     )
+
+
+def blocking(db: sqlite3.Connection, sha256: str) -> list[dict[str, Any]]:
+    """Rows that make another upload of this content a waste: made, or maybe made."""
+    marks = ", ".join("?" for _ in MADE + UNSETTLED)
+    return [
+        dict(row)
+        for row in db.execute(
+            f"SELECT * FROM submissions WHERE sha256 = ? AND (kaggle_ref IS NOT NULL OR status IN ({marks})) "
+            "ORDER BY id",
+            (sha256, *MADE, *UNSETTLED),
+        )
+    ]
+
+
+def blocking_rows(slug: str, sha256: str) -> list[dict[str, Any]]:
+    with closing(connect(slug)) as db:
+        return blocking(db, sha256)
+
+
+def claim_upload(
+    slug: str, file: str, sha256: str, new_row: dict[str, Any], fields: dict[str, Any], force: bool = False
+) -> tuple[int | None, list[dict[str, Any]]]:
+    """Check that this content is not made or being made, and mark it `uploading`, in one write
+    transaction: two `make submit` of one file at once cannot both pass the check (the second
+    waits for the first's BEGIN IMMEDIATE, then sees its mark). Returns (row id, []) when claimed:
+    the file's written row, else a new one from `new_row`; (None, the rows in the way) when not.
+    `force` (FORCE=1) skips the check, not the mark."""
+    with closing(connect(slug)) as db:
+        db.isolation_level = None  # explicit transactions: the check and the mark in one
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            found = [] if force else blocking(db, sha256)
+            row = None
+            if not found:
+                reusable = db.execute(
+                    "SELECT id FROM submissions WHERE file = ? AND sha256 = ? AND kaggle_ref IS NULL "
+                    "AND status IN ('written', 'failed') ORDER BY id DESC",
+                    (file, sha256),
+                ).fetchone()
+                if reusable:
+                    row = reusable["id"]
+                    update_row(db, row, fields)
+                else:
+                    row = insert_row(db, {**new_row, **fields})
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return row, found
 
 
 def record_fields(record: dict[str, Any]) -> dict[str, Any]:

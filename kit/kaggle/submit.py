@@ -95,25 +95,31 @@ def read_record(path: Path) -> dict[str, Any]:
 
 
 def refuse_duplicates(slug: str, sha: str, force: bool) -> None:
-    """A file already submitted (by content) is refused unless FORCE=1; so is one whose earlier
-    upload has no known outcome (it may have counted)."""
-    if force:
-        return
-    made = tracker.already_made(slug, sha)
+    """A file already submitted (by content) is refused unless FORCE=1; so is one whose upload is
+    under way or has no known outcome (it may have counted)."""
+    if not force:
+        rows = tracker.blocking_rows(slug, sha)
+        if rows:
+            raise refusal(slug, rows)
+
+
+def refusal(slug: str, rows: list[dict[str, Any]]) -> KitError:
+    """Why this content is not uploaded again, from the tracker rows in the way."""
+    made = [row for row in rows if row["kaggle_ref"] or row["status"] in tracker.MADE]
     if made:
         row = made[-1]
         score = f", score {row['public_score']:.5f}" if row["public_score"] is not None else ""
-        raise KitError(
+        return KitError(
             f"this file was already submitted ({row['file']}, {row['submitted'] or row['created']}"
             f"{', ref ' + str(row['kaggle_ref']) if row['kaggle_ref'] else ''}{score}): "
             "FORCE=1 submits it again"
         )
-    unsure = tracker.query(slug, "SELECT id FROM submissions WHERE sha256 = ? AND status = 'uploading'", (sha,))
-    if unsure:
-        raise KitError(
-            f"an earlier upload of this file ended without an answer: run `make leaderboard "
-            f"COMP={slug}` to see whether Kaggle has it, or FORCE=1 to submit anyway"
-        )
+    row = rows[-1]
+    return KitError(
+        f"an upload of this file began at {row['submitted'] or row['created']} and has no known outcome "
+        "(another `make submit` may be uploading it, or its answer was lost): run `make leaderboard "
+        f"COMP={slug}` to see whether Kaggle has it, or FORCE=1 to submit anyway"
+    )
 
 
 def default_message(path: Path, record: dict[str, Any], sha: str) -> str:
@@ -148,12 +154,13 @@ def cmd_submit(args, cfg: Config) -> int:
             f"{path.name} was made from the embedded sample, not the competition's data: "
             f"run `make data COMP={slug}` and predict again"
         )
-    refuse_duplicates(slug, sha, args.force)
+    refuse_duplicates(slug, sha, args.force)  # early, to say so before any work; claimed below
     message = args.message or default_message(path, record, sha)
     print(f"{path} valid: {len(frame)} rows, sha256 {sha[:12]}")
     if not cfg.competition.kaggle:
         return score_offline(cfg, path, frame, exp, record, sha, message, loaded)
-    return submit_to_kaggle(cfg, path, record, sha, message, getattr(args, "timeout", POLL_TIMEOUT))
+    timeout = getattr(args, "timeout", POLL_TIMEOUT)
+    return submit_to_kaggle(cfg, path, record, sha, message, timeout, args.force)
 
 
 def tracker_row(slug: str, path: Path, record: dict[str, Any], sha: str, **fields: Any) -> int:
@@ -225,24 +232,30 @@ def check_limits(limits: dict[str, Any] | None, competition: str) -> None:
     raise KitError(f"{competition}: no submissions left: {why}; nothing was uploaded")
 
 
-def submit_to_kaggle(cfg: Config, path: Path, record, sha: str, message: str, timeout: float) -> int:
-    """Check the limit, upload once (tracked `uploading` first, so a crash leaves a trace),
-    settle an unclear answer from Kaggle's list, then follow the score."""
+def claim(slug: str, path: Path, record, sha: str, message: str, force: bool) -> int:
+    """Check and mark `uploading` in one step, before any network call: of two `make submit` of
+    one file at once, one uploads and the other is refused (a crash leaves the mark as a trace)."""
+    base = tracker.record_fields({**record, "file": path.name, "sha256": sha})
+    fields = {"status": "uploading", "message": message, "submitted": tracker.now(), "error": None}
+    row, in_the_way = tracker.claim_upload(slug, path.name, sha, base, fields, force)
+    if row is None:
+        raise refusal(slug, in_the_way)
+    return row
+
+
+def submit_to_kaggle(cfg: Config, path: Path, record, sha: str, message: str, timeout: float, force: bool) -> int:
+    """Claim the file, check the limit, upload once, settle an unclear answer from Kaggle's list,
+    then follow the score."""
     slug, competition = cfg.competition.slug, cfg.competition.kaggle
-    client = api()
-    check_limits(endpoints.submission_limits(client, competition), competition)
     known = {row["kaggle_ref"] for row in tracker.submissions(slug) if row["kaggle_ref"]}
     started = time.time()
-    row = tracker_row(
-        slug,
-        path,
-        record,
-        sha,
-        status="uploading",
-        message=message,
-        submitted=tracker.now(),
-        error=None,
-    )
+    row = claim(slug, path, record, sha, message, force)
+    try:
+        client = api()
+        check_limits(endpoints.submission_limits(client, competition), competition)
+    except BaseException as error:  # nothing was sent: the file is free again
+        tracker.update_submission(slug, row, status="failed", error=f"not uploaded: {error}")
+        raise
     try:
         ref = endpoints.upload_submission(client, competition, path, message)
     except AmbiguousSubmission as unclear:

@@ -6,7 +6,8 @@ reaches it through `HTTP_PROXY`, so request lines carry absolute URIs (`http://l
 Only 127.0.0.1 is ever bound.
 
 The server records every request and takes injectable faults: `fail("Method", 429, times=1,
-retry_after=1)`, `fail("CreateSubmission", 500)`, `limits = {...}`, `bad_auth = True`, ...
+retry_after=1)`, `fail("CreateSubmission", 500)`, `hang("Method", 3)` (no answer, then 504),
+`slow("Method", 2)` (the usual answer, late), `limits = {...}`, `bad_auth = True`, ...
 
 >>> with KaggleServer() as server:
 ...     server.port > 0
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 
 USER, KEY = "kit-tester", "0123456789abcdef0123456789abcdef"
 HANG = 504  # a fault that first keeps the client waiting
+SLOW = 0  # not a fault: the call is answered as usual, only late
 
 
 def now() -> str:
@@ -100,6 +102,10 @@ class KaggleServer:
     def hang(self, call: str, seconds: float) -> None:
         """The next `call` gets no answer for `seconds` (then a 504)."""
         self.state.faults.setdefault(call, []).append((HANG, {"seconds": str(seconds)}))
+
+    def slow(self, call: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `call` are answered as usual, after `seconds`."""
+        self.state.faults.setdefault(call, []).extend([(SLOW, {"seconds": str(seconds)})] * times)
 
     def fail(self, call: str, status: int, times: int = 1, retry_after: float | None = None) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
@@ -183,6 +189,9 @@ class Handler(BaseHTTPRequestHandler):
             if not queue:
                 return False
             status, headers = queue.pop(0)
+        if status == SLOW:
+            time.sleep(float(headers["seconds"]))
+            return False
         if status == HANG:
             time.sleep(float(headers.pop("seconds")))  # the client gives up first; then answer late
         self.error(status, f"injected {status}", headers)

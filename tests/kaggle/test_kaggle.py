@@ -125,6 +125,26 @@ def test_submit_uploads_exact_bytes_polls_score_and_refuses_resubmission(server,
     assert len([r for r in tracker_rows("digit-recognizer") if r["kaggle_ref"]]) == 2
 
 
+def test_two_submits_of_one_file_at_once_upload_it_once(server, digits_folder):
+    """Both commands start together; the daily-limit check (slow here) no longer sits between
+    the duplicate check and the `uploading` mark, so the second is refused in one line."""
+    write_submission(digits_folder)
+    server.slow("GetSubmissionLimits", seconds=2, times=2)
+    command = [sys.executable, "-m", "kit", "submit", "--comp", "digits", "--data", str(digits_folder)]
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=180) for process in processes]
+    assert len(server.puts()) == 1 and len(server.calls("CreateSubmission")) == 1
+    assert sorted(process.returncode for process in processes) == [0, 2], outputs
+    refused = next(err for process, (_, err) in zip(processes, outputs, strict=True) if process.returncode == 2)
+    assert refused.count("\n") == 1 and refused.startswith("error: ") and "FORCE=1" in refused, refused
+    rows = tracker_rows("digit-recognizer")
+    assert [row["status"] for row in rows if row["kaggle_ref"]] == ["complete"]
+
+
 def test_429_is_retried_with_retry_after(server, digits_folder):
     write_submission(digits_folder)
     server.fail("StartSubmissionUpload", 429, retry_after=1)
