@@ -131,5 +131,5 @@ lint: setup ## ruff: lint rules and formatting (`ruff format` fixes the layout)
 	$(VENV)/bin/ruff check kit tests competitions bench
 	$(VENV)/bin/ruff format --check kit tests competitions bench
 
-clean: ## remove artifacts/, build/ (keeps submissions/ and data/)
-	rm -rf artifacts build
+clean: ## remove artifacts/, build/ (keeps submissions/ and data/; under KIT_WORKDIR when set)
+	rm -rf "$${KIT_WORKDIR:-.}/artifacts" "$${KIT_WORKDIR:-.}/build"

@@ -281,16 +281,19 @@ def record_trained(slug: str, run_dirs: list[Path]) -> None:
         print(f"warning: tracker {db_path(slug)} not updated: {error}", file=sys.stderr)
 
 
-def sync_remote(slug: str, remote: list[dict[str, Any]]) -> int:
+def sync_remote(slug: str, remote: list[dict[str, Any]], sha256: str | None = None) -> int:
     """Merge Kaggle's list of our submissions into the tracker; returns rows changed.
 
     A known ref gets its status and scores refreshed; an upload interrupted before its ref was
     stored (status `uploading`) is matched by file name and message; anything else (made on the
-    website, or from another machine) is added with source `kaggle`.
+    website, or from another machine) is added with source `kaggle`. `sha256`: the content of
+    every item, when the caller knows it (found by the hash in its message).
     """
     changed = 0
     for item in remote:
         fields = {key: item[key] for key in ("status", "public_score", "private_score", "error")}
+        if sha256:
+            fields["sha256"] = sha256
         rows = query(slug, "SELECT id FROM submissions WHERE kaggle_ref = ?", (item["ref"],))
         if not rows:
             rows = query(

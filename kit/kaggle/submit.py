@@ -122,10 +122,20 @@ def refusal(slug: str, rows: list[dict[str, Any]]) -> KitError:
     )
 
 
+def hash_tag(sha: str) -> str:
+    return f"sha256:{sha[:12]}"
+
+
 def default_message(path: Path, record: dict[str, Any], sha: str) -> str:
     cv = record.get("cv_score")
     cv_text = f" CV {cv:.5f}" if isinstance(cv, int | float) else ""
-    return f"{path.stem}{cv_text} sha256:{sha[:12]}"
+    return f"{path.stem}{cv_text} {hash_tag(sha)}"
+
+
+def tagged(message: str, sha: str) -> str:
+    """Every message carries the content's hash: Kaggle's own list then says which files were
+    submitted, on any machine and after `make clean` removed the tracker."""
+    return message if hash_tag(sha) in message else f"{message} {hash_tag(sha)}"
 
 
 def cmd_submit(args, cfg: Config) -> int:
@@ -155,7 +165,7 @@ def cmd_submit(args, cfg: Config) -> int:
             f"run `make data COMP={slug}` and predict again"
         )
     refuse_duplicates(slug, sha, args.force)  # early, to say so before any work; claimed below
-    message = args.message or default_message(path, record, sha)
+    message = tagged(args.message, sha) if args.message else default_message(path, record, sha)
     print(f"{path} valid: {len(frame)} rows, sha256 {sha[:12]}")
     if not cfg.competition.kaggle:
         return score_offline(cfg, path, frame, exp, record, sha, message, loaded)
@@ -243,6 +253,13 @@ def claim(slug: str, path: Path, record, sha: str, message: str, force: bool) ->
     return row
 
 
+def on_kaggle(client, competition: str, sha: str) -> dict[str, Any] | None:
+    """Our newest submission on Kaggle whose message carries this content's hash, if any: the
+    record that survives `make clean` and holds on every machine."""
+    tag = hash_tag(sha)
+    return next((item for item in endpoints.list_submissions(client, competition) if tag in item["message"]), None)
+
+
 def submit_to_kaggle(cfg: Config, path: Path, record, sha: str, message: str, timeout: float, force: bool) -> int:
     """Claim the file, check the limit, upload once, settle an unclear answer from Kaggle's list,
     then follow the score."""
@@ -252,10 +269,19 @@ def submit_to_kaggle(cfg: Config, path: Path, record, sha: str, message: str, ti
     row = claim(slug, path, record, sha, message, force)
     try:
         client = api()
-        check_limits(endpoints.submission_limits(client, competition), competition)
+        found = None if force else on_kaggle(client, competition, sha)
+        if not found:
+            check_limits(endpoints.submission_limits(client, competition), competition)
     except BaseException as error:  # nothing was sent: the file is free again
         tracker.update_submission(slug, row, status="failed", error=f"not uploaded: {error}")
         raise
+    if found:
+        tracker.update_submission(slug, row, status="failed", error=f"not uploaded: Kaggle has it (ref {found['ref']})")
+        tracker.sync_remote(slug, [found], sha256=sha)  # the tracker knows it from now on
+        raise KitError(
+            f"Kaggle already has this file (ref {found['ref']}, {found['date']}, '{found['message']}'): "
+            "FORCE=1 submits it again"
+        )
     try:
         ref = endpoints.upload_submission(client, competition, path, message)
     except AmbiguousSubmission as unclear:

@@ -106,14 +106,16 @@ def test_submit_uploads_exact_bytes_polls_score_and_refuses_resubmission(server,
     assert len(puts) == 1 and puts[0].body == path.read_bytes()
     start = server.calls("StartSubmissionUpload")[0].json
     assert start["fileName"] == path.name and start["contentLength"] == path.stat().st_size
-    assert server.calls("CreateSubmission")[0].json["submissionDescription"] == "first try"
+    sha = json.loads(path.with_suffix(".json").read_text())["sha256"]
+    message = f"first try sha256:{sha[:12]}"  # the hash goes into every message: Kaggle's list knows it
+    assert server.calls("CreateSubmission")[0].json["submissionDescription"] == message
     assert len(server.calls("GetSubmissionLimits")) == 1
     assert len(server.calls("ListSubmissions")) >= 2  # PENDING, then COMPLETE
     assert "public score 0.98765" in result.stdout
     row = tracker_rows("digit-recognizer")[-1]
     assert (row["status"], row["public_score"], row["kaggle_ref"]) == ("complete", 0.98765, 5000)
     assert row["sha256"] == json.loads(path.with_suffix(".json").read_text())["sha256"]
-    assert row["message"] == "first try" and row["cv_score"] == pytest.approx(0.9812)
+    assert row["message"] == message and row["cv_score"] == pytest.approx(0.9812)
 
     again = submit(digits_folder)
     assert_clean_failure(again, "already submitted", "FORCE=1")
@@ -143,6 +145,32 @@ def test_two_submits_of_one_file_at_once_upload_it_once(server, digits_folder):
     assert refused.count("\n") == 1 and refused.startswith("error: ") and "FORCE=1" in refused, refused
     rows = tracker_rows("digit-recognizer")
     assert [row["status"] for row in rows if row["kaggle_ref"]] == ["complete"]
+
+
+def test_a_file_kaggle_has_is_refused_after_make_clean_and_on_another_machine(server, digits_folder, workdir):
+    """The tracker goes with `make clean`; Kaggle's list, which carries each file's hash in its
+    message, still says the file was submitted, so it is not uploaded (nor counted) twice."""
+    path = write_submission(digits_folder)
+    assert submit(digits_folder, "--message", "my words").returncode == 0
+    clean = subprocess.run(["make", "--no-print-directory", "clean"], cwd=ROOT, capture_output=True, text=True)
+    assert clean.returncode == 0 and not (workdir / "artifacts").exists(), clean.stderr
+    again = submit(digits_folder)
+    assert_clean_failure(again, "Kaggle already has this file (ref 5000", "my words", "FORCE=1")
+    assert len(server.puts()) == 1 and len(server.state.submissions) == 1
+    sha = json.loads(path.with_suffix(".json").read_text())["sha256"]
+    assert [(r["kaggle_ref"], r["sha256"]) for r in tracker_rows("digit-recognizer") if r["kaggle_ref"]] == [
+        (5000, sha)
+    ]
+    assert_clean_failure(submit(digits_folder), "already submitted", "ref 5000")  # the tracker knows now
+
+    other = write_submission(digits_folder, seed=1)  # submitted from another machine
+    other_sha = json.loads(other.with_suffix(".json").read_text())["sha256"]
+    server.add_submission(ref=77, description=f"from my laptop sha256:{other_sha[:12]}")
+    assert_clean_failure(submit(digits_folder, "--file", str(other)), "Kaggle already has this file (ref 77")
+    assert len(server.puts()) == 1
+    forced = submit(digits_folder, "--file", str(other), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert len(server.puts()) == 2
 
 
 def test_429_is_retried_with_retry_after(server, digits_folder):
@@ -192,7 +220,7 @@ def test_500_on_create_submission_records_no_submission(server, digits_folder):
     result = submit(digits_folder, "--message", "same words")
     assert_clean_failure(result, "500", "nothing was submitted")
     assert len(server.calls("CreateSubmission")) == 1  # never sent twice after an unclear answer
-    assert len(server.calls("ListSubmissions")) == 1  # looked in Kaggle's list instead
+    assert len(server.calls("ListSubmissions")) == 2  # checked before uploading; looked again after
     assert [item["ref"] for item in server.state.submissions] == [9]
     rows = tracker_rows("digit-recognizer")
     assert all(row["kaggle_ref"] is None and row["status"] not in ("pending", "complete") for row in rows)
