@@ -7,7 +7,8 @@ Only 127.0.0.1 is ever bound.
 
 The server records every request and takes injectable faults: `fail("Method", 429, times=1,
 retry_after=1)`, `fail("CreateSubmission", 500)`, `hang("Method", 3)` (no answer, then 504),
-`slow("Method", 2)` (the usual answer, late), `limits = {...}`, `bad_auth = True`, ...
+`slow("Method", 2)` (the usual answer, late), `state.put_stall = 60` (uploads unanswered),
+`limits = {...}`, `bad_auth = True`, ...
 
 >>> with KaggleServer() as server:
 ...     server.port > 0
@@ -64,6 +65,8 @@ class State:
     kernel_files: dict[str, bytes] = field(default_factory=dict)
     kernel_log: str = ""
     saved_kernels: list[dict] = field(default_factory=list)
+    put_stall: float = 0.0  # seconds a PUT waits, its bytes received, before it is answered
+    stop: threading.Event = field(default_factory=threading.Event)  # ends every stall at shutdown
     bad_auth: bool = False
     forbidden: bool = False  # 403 on competition calls: rules not accepted
     known_competitions: tuple[str, ...] = ("digit-recognizer",)
@@ -85,6 +88,7 @@ class KaggleServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.state.stop.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -205,6 +209,8 @@ class Handler(BaseHTTPRequestHandler):
         token = urlsplit(self.path).path.rsplit("/", 1)[-1]
         with self.lock:
             self.server_state.uploads[token] = body
+        if self.server_state.put_stall:
+            self.server_state.stop.wait(self.server_state.put_stall)
         self.send(200, {})
 
     def do_GET(self) -> None:

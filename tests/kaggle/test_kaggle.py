@@ -212,6 +212,26 @@ def test_a_server_that_stops_answering_is_timed_out_and_retried(server, digits_f
     assert len(server.calls("StartSubmissionUpload")) == 2 and len(server.state.submissions) == 1
 
 
+def test_an_upload_that_is_never_answered_ends_in_one_line(server, digits_folder, monkeypatch):
+    """The PUT of the file's bytes used to go without a timeout: a stalled one hung for ever."""
+    import time
+
+    write_submission(digits_folder)
+    monkeypatch.setenv("KIT_KAGGLE_TIMEOUT", "1")
+    server.state.put_stall = 600
+    started = time.monotonic()
+    result = submit(digits_folder)
+    assert time.monotonic() - started < 60
+    assert_clean_failure(result, "got no answer in 1 s", "nothing was submitted")
+    assert result.stderr.count("\n") == 1 and len(server.puts()) == 1
+    assert server.calls("CreateSubmission") == []
+    assert tracker_rows("digit-recognizer")[-1]["status"] == "failed"  # not made: free to try again
+    server.state.put_stall = 0
+    again = submit(digits_folder)
+    assert again.returncode == 0, again.stderr
+    assert len(server.state.submissions) == 1
+
+
 def test_500_on_create_submission_records_no_submission(server, digits_folder):
     write_submission(digits_folder)
     # an old submission with the same message (from the website) is not taken for this one
