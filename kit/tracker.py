@@ -7,7 +7,9 @@ so `make clean` of one competition never touches another's history). Tables:
 - `submissions`: one row per written file and per upload of it: file name, content hash,
   message, CV, local / public / private score, status, Kaggle's ref, config, commit, times.
   Status moves `written` -> `uploading` -> `pending` -> `complete` | `error`, or `failed`
-  (the upload did not create a submission); offline competitions go `written` -> `scored`.
+  (the upload did not create a submission), or `unknown` (Kaggle's answer was lost and its list
+  did not show the submission in time; `make leaderboard` settles it); offline competitions go
+  `written` -> `scored`.
 - `leaderboard`: the newest public leaderboard snapshot; `standings`: our rank over time.
 - `kernels`: pushed kernel versions and their last known status.
 
@@ -56,7 +58,7 @@ CREATE TABLE IF NOT EXISTS kernels (
 MADE = ("pending", "complete", "error", "scored")
 # An upload under way, or one whose outcome is unknown: Kaggle may have it, so a second upload
 # needs FORCE=1 too (`make leaderboard` settles them).
-UNSETTLED = ("uploading",)
+UNSETTLED = ("uploading", "unknown")
 SUBMISSION_FIELDS = (
     "file",
     "sha256",
@@ -298,9 +300,8 @@ def sync_remote(slug: str, remote: list[dict[str, Any]], sha256: str | None = No
         if not rows:
             rows = query(
                 slug,
-                "SELECT id FROM submissions WHERE kaggle_ref IS NULL AND status = "
-                "'uploading' AND file = ? AND message = ?",
-                (item["file"], item["message"]),
+                "SELECT id FROM submissions WHERE kaggle_ref IS NULL AND status IN (?, ?) AND file = ? AND message = ?",
+                (*UNSETTLED, item["file"], item["message"]),
             )
         if rows:
             update_submission(slug, rows[0]["id"], kaggle_ref=item["ref"], **fields)
@@ -319,19 +320,17 @@ def sync_remote(slug: str, remote: list[dict[str, Any]], sha256: str | None = No
 
 
 def settle_uploads(slug: str, older_than: float = 600.0) -> int:
-    """Uploads still `uploading` after a full sync are not on Kaggle: mark them `failed`.
-
-    Only those begun more than `older_than` seconds ago, so an upload in progress in another
-    process is left alone. Returns how many rows changed.
+    """Uploads still `uploading` or `unknown` after a full sync are not on Kaggle: mark them
+    `failed`. Only those begun more than `older_than` seconds ago, so an upload in progress in
+    another process, or one Kaggle may still list, is left alone. Returns how many rows changed.
     """
     cutoff = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - older_than)) + "Z"
     return execute(
         slug,
         "UPDATE submissions SET status = 'failed', updated = ?, "
         "error = COALESCE(error || '; ', '') || 'not on Kaggle after the upload: it did not count' "
-        "WHERE status = 'uploading' "
-        "AND kaggle_ref IS NULL AND submitted < ?",
-        (now(), cutoff),
+        "WHERE status IN (?, ?) AND kaggle_ref IS NULL AND submitted < ?",
+        (now(), *UNSETTLED, cutoff),
     ).rowcount
 
 

@@ -22,6 +22,13 @@ from kit.kaggle import endpoints
 from kit.kaggle.client import WEBSITE, AmbiguousSubmission, api
 
 POLL_TIMEOUT = 600.0  # seconds `make submit` waits for the score before leaving it to `leaderboard`
+GRACE = 120.0  # seconds Kaggle's list is watched for a submission whose creation had no clear answer
+
+
+def grace_seconds() -> float:
+    """How long Kaggle's list is watched after an unclear CreateSubmission answer
+    (KIT_KAGGLE_GRACE_SECONDS; tests make it short)."""
+    return float(os.environ.get("KIT_KAGGLE_GRACE_SECONDS", GRACE))
 
 
 def poll_first() -> float:
@@ -301,28 +308,44 @@ def submit_to_kaggle(cfg: Config, path: Path, record, sha: str, message: str, ti
 
 
 def reconcile(client, cfg: Config, row: int, path: Path, message: str, seen: tuple, unclear) -> int:
-    """CreateSubmission had no clear answer: look in Kaggle's list instead of sending it again.
+    """CreateSubmission had no clear answer: look in Kaggle's list instead of sending it again,
+    for a grace period, since Kaggle may make it a moment later. Not found by then, the outcome is
+    `unknown`: the file is refused without FORCE=1 until `make leaderboard` settles it.
     `seen` is (refs the tracker already holds, when the upload began)."""
     slug, competition = cfg.competition.slug, cfg.competition.kaggle
-    error = unclear.args[0]
+    error, grace = unclear.args[0], grace_seconds()
     try:
-        found = endpoints.find_submission(endpoints.list_submissions(client, competition), path.name, message, *seen)
-    except KitError as listing:
-        tracker.update_submission(slug, row, error=f"{error}; {listing}")  # stays 'uploading'
-        raise KitError(
-            f"{error}; and Kaggle's list is unavailable ({listing}): `make leaderboard "
-            f"COMP={slug}` finds out later whether the upload counted"
-        ) from None
+        found, listing = look_for(client, competition, path, message, seen, grace)
+        why = f"Kaggle's list is unavailable ({listing})" if listing else f"Kaggle has not listed it in {grace:.0f} s"
+    except KeyboardInterrupt:
+        found, why = None, "stopped looking in Kaggle's list (Ctrl-C)"
     if found is None:
-        tracker.update_submission(slug, row, status="failed", error=str(error))
+        tracker.update_submission(slug, row, status="unknown", error=f"{error}; {why}")
         raise KitError(
-            f"{error}; Kaggle lists no submission of {path.name}: nothing was submitted, try again later"
-        ) from None
-    print(
-        f"note: {error}; but Kaggle lists the submission (ref {found['ref']}): recorded",
-        file=sys.stderr,
-    )
+            f"{error}; {why}: the submission of {path.name} may still appear, so the file is not "
+            f"uploaded again: `make leaderboard COMP={slug}` settles it (10 minutes after the upload), "
+            "FORCE=1 submits anyway"
+        )
+    print(f"note: {error}; but Kaggle lists the submission (ref {found['ref']}): recorded", file=sys.stderr)
     return found["ref"]
+
+
+def look_for(client, competition: str, path: Path, message: str, seen: tuple, grace: float):
+    """(the new submission in Kaggle's list or None, the KitError of the last listing or None),
+    looking again with growing waits until `grace` seconds have passed."""
+    deadline = time.monotonic() + grace
+    delay = poll_first()
+    while True:
+        try:
+            remote = endpoints.list_submissions(client, competition)
+            found, listing = endpoints.find_submission(remote, path.name, message, *seen), None
+        except KitError as error:
+            found, listing = None, error
+        if found or time.monotonic() + delay > deadline:
+            return found, listing
+        print(f"  not in Kaggle's list yet; looking again in {delay:.1f} s (for up to {grace:.0f} s)")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 15.0)
 
 
 def follow(client, cfg: Config, row: int, ref: int, timeout: float) -> int:

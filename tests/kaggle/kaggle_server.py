@@ -8,7 +8,7 @@ Only 127.0.0.1 is ever bound.
 The server records every request and takes injectable faults: `fail("Method", 429, times=1,
 retry_after=1)`, `fail("CreateSubmission", 500)`, `hang("Method", 3)` (no answer, then 504),
 `slow("Method", 2)` (the usual answer, late), `state.put_stall = 60` (uploads unanswered),
-`limits = {...}`, `bad_auth = True`, ...
+`create_late(2, 500)` (a 500, and the submission made 2 s later), `limits = {...}`, `bad_auth = True`, ...
 
 >>> with KaggleServer() as server:
 ...     server.port > 0
@@ -66,6 +66,7 @@ class State:
     kernel_log: str = ""
     saved_kernels: list[dict] = field(default_factory=list)
     put_stall: float = 0.0  # seconds a PUT waits, its bytes received, before it is answered
+    late_creates: list[tuple[float, int, float]] = field(default_factory=list)  # (delay, status, hang)
     stop: threading.Event = field(default_factory=threading.Event)  # ends every stall at shutdown
     bad_auth: bool = False
     forbidden: bool = False  # 403 on competition calls: rules not accepted
@@ -110,6 +111,11 @@ class KaggleServer:
     def slow(self, call: str, seconds: float, times: int = 1) -> None:
         """The next `times` calls of `call` are answered as usual, after `seconds`."""
         self.state.faults.setdefault(call, []).extend([(SLOW, {"seconds": str(seconds)})] * times)
+
+    def create_late(self, delay: float, status: int = 500, hang: float = 0.0) -> None:
+        """The next CreateSubmission gets no answer for `hang` seconds, then `status`; the
+        submission itself appears in the list `delay` seconds after the request came."""
+        self.state.late_creates.append((delay, status, hang))
 
     def fail(self, call: str, status: int, times: int = 1, retry_after: float | None = None) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
@@ -263,6 +269,18 @@ class Handler(BaseHTTPRequestHandler):
         if token not in state.uploads:
             return self.error(400, f"unknown blob token {token}")
         with self.lock:
+            late = state.late_creates.pop(0) if state.late_creates else None
+        if late:
+            delay, status, hang = late
+            threading.Timer(delay, self.create, (body, token)).start()
+            state.stop.wait(hang)
+            return self.error(status, f"injected {status}")
+        item = self.create(body, token)
+        return self.send(200, {"message": "Successfully submitted", "ref": item["ref"]})
+
+    def create(self, body: dict, token: str) -> dict:
+        state = self.server_state
+        with self.lock:
             item = {
                 "ref": 5000 + len(state.submissions),
                 "date": now(),
@@ -275,7 +293,7 @@ class Handler(BaseHTTPRequestHandler):
                 "bytes": state.uploads[token],
             }
             state.submissions.append(item)
-        return self.send(200, {"message": "Successfully submitted", "ref": item["ref"]})
+        return item
 
     def api_ListSubmissions(self, body: dict) -> None:
         state = self.server_state
