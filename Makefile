@@ -80,7 +80,12 @@ audit: setup ## duplicates, blank images, class balance chart, examples per clas
 train: setup ## train COMP's model; RESUME=1 continues the newest interrupted run
 	$(KIT) train $(ARGS) $(if $(RESUME),--resume $(if $(RUN),$(call q,RUN)))
 
-STUDY_ARGS := $(if $(STORAGE),--storage $(call q,STORAGE)) $(if $(STUDY),--study $(call q,STUDY))
+# STORAGE goes by the environment (KIT_STORAGE), never a command line: a database password
+# there would be visible to every user of the machine (ps)
+ifneq ($(STORAGE),)
+export KIT_STORAGE := $(STORAGE)
+endif
+STUDY_ARGS := $(if $(STUDY),--study $(call q,STUDY))
 TUNE_ARGS  := $(STUDY_ARGS) $(if $(N_TRIALS),--n-trials $(call q,N_TRIALS)) $(if $(TIMEOUT),--timeout $(call q,TIMEOUT)) \
               $(if $(WORKERS),--workers $(call q,WORKERS)) $(if $(SAMPLER),--sampler $(call q,SAMPLER)) \
               $(if $(PRUNER),--pruner $(call q,PRUNER))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from kit.errors import KitError
@@ -107,8 +108,10 @@ def add_tune_arguments(tune: argparse.ArgumentParser, dashboard: argparse.Argume
     for parser in (tune, dashboard):
         parser.add_argument(
             "--storage",
-            help="database URL or journal file (default: SQLite under "
-            "artifacts/<slug>/tune; a journal file with --workers > 1)",
+            default=os.environ.get("KIT_STORAGE") or None,  # how make and spawned workers pass it
+            help="database URL or journal file (default: $KIT_STORAGE, which keeps a password "
+            "off the command line, else SQLite under artifacts/<slug>/tune; a journal file with "
+            "--workers > 1)",
         )
         parser.add_argument("--study", help="study name (default: the competition's slug)")
     tune.add_argument("--n-trials", type=int, help="trials to add, shared by the workers")

@@ -122,7 +122,7 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
     cv_scores = [run["score"] for run in runs if "score" in run]
     return {
         "competition": cfg.competition.slug,
-        "config": config.to_dict(cfg),
+        "config": config.public_dict(cfg),
         "runs": [run["run"] for run in runs],
         "models": sorted({run.get("model", "?") for run in runs}),
         "cv_score": float(np.mean(cv_scores)) if cv_scores else None,

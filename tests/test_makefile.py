@@ -24,7 +24,7 @@ if args[:1] == ["-c"]:  # the Makefile's split_words: run it, and let it exec th
     sys.argv, sys.executable = ["-c", *args[2:]], __file__
     exec(args[1])
 with open(os.environ["ARGV_LOG"], "a") as log:
-    log.write(json.dumps(args) + "\\n")
+    log.write(json.dumps({{"argv": args, "KIT_STORAGE": os.environ.get("KIT_STORAGE")}}) + "\\n")
 """
 
 
@@ -37,6 +37,7 @@ def make(tmp_path):
     log = tmp_path / "argv.jsonl"
 
     def run(*words: str) -> list[list[str]]:
+        """The command lines; `run.storage`: KIT_STORAGE as the last one saw it."""
         log.unlink(missing_ok=True)
         done = subprocess.run(
             # -o: the stand-in needs no virtualenv, so `setup` must not try to make one
@@ -48,7 +49,9 @@ def make(tmp_path):
             timeout=60,
         )
         assert done.returncode == 0, done.stdout + done.stderr
-        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        run.storage = calls[-1]["KIT_STORAGE"] if calls else None
+        return [call["argv"] for call in calls]
 
     return run
 
@@ -73,7 +76,7 @@ def test_shell_and_make_text_in_variables_is_never_run(make, tmp_path):
     assert not list(tmp_path.glob("ran*")), "a command in a variable ran"
 
 
-def test_every_variable_reaches_the_kit(make):
+def test_every_variable_reaches_the_kit(make, monkeypatch):
     (argv,) = make("train", "COMP=digits", "PRESET=quick", "SET=train.epochs=2 data.limit=300", "MODEL=svm")
     args = kit_args(argv)
     assert (args.verb, args.comp, args.preset, args.resume) == ("train", "digits", "quick", None)
@@ -88,13 +91,19 @@ def test_every_variable_reaches_the_kit(make):
     assert (args.file, args.message, args.force, args.comp) == ("a b.csv", "cnn 5 folds", True, "fashion-mnist")
     args = kit_args(make("kernel", "GPU=1", "INTERNET=1")[0])
     assert args.gpu and args.internet
-    storage = "postgresql://kit@db/kit?sslmode=disable&x=1"
+    storage = "postgresql://kit:pw@db/kit?sslmode=disable&x=1"
     tune = ("N_TRIALS=4", "TIMEOUT=60", "WORKERS=2", "STUDY=s 1", "SAMPLER=random", "PRUNER=hyperband")
-    args = kit_args(make("tune", "COMP=digits", f"STORAGE={storage}", *tune)[0])
+    (argv,) = make("tune", "COMP=digits", f"STORAGE={storage}", *tune)
+    # the storage goes by the environment: a password on a command line is visible in ps
+    assert "--storage" not in argv and not any("pw" in word for word in argv)
+    assert make.storage == storage
+    monkeypatch.setenv("KIT_STORAGE", storage)
+    args = kit_args(argv)
     assert (args.storage, args.study, args.n_trials, args.timeout) == (storage, "s 1", 4, 60.0)
     assert (args.workers, args.sampler, args.pruner) == (2, "random", "hyperband")
+    monkeypatch.delenv("KIT_STORAGE")
     args = kit_args(make("dashboard", "PORT=9000", "STUDY=s1")[0])
-    assert (args.port, args.study) == (9000, "s1")
+    assert (args.port, args.study, args.storage, make.storage) == (9000, "s1", None, None)
     pytest_args = make("test", "PYTEST_ARGS=-k 'config and not slow' -x")
     assert pytest_args == [["-m", "pytest", "-k", "config and not slow", "-x"]]
     assert make("bench", "BENCH_ARGS=--budget 300")[-1] == ["bench/bench.py", "--budget", "300"]
