@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from kit.errors import KitError
@@ -80,7 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--fractions",
         nargs="*",
         default=[],
-        type=float,
         metavar="F",
         help="fractions of the training split (default: compare.fractions)",
     )
@@ -114,8 +114,10 @@ def add_tune_arguments(tune: argparse.ArgumentParser, dashboard: argparse.Argume
     for parser in (tune, dashboard):
         parser.add_argument(
             "--storage",
-            help="database URL or journal file (default: SQLite under "
-            "artifacts/<slug>/tune; a journal file with --workers > 1)",
+            default=os.environ.get("KIT_STORAGE") or None,  # how make and spawned workers pass it
+            help="database URL or journal file (default: $KIT_STORAGE, which keeps a password "
+            "off the command line, else SQLite under artifacts/<slug>/tune; a journal file with "
+            "--workers > 1)",
         )
         parser.add_argument("--study", help="study name (default: the competition's slug)")
     tune.add_argument("--n-trials", type=int, help="trials to add, shared by the workers")
@@ -127,9 +129,28 @@ def add_tune_arguments(tune: argparse.ArgumentParser, dashboard: argparse.Argume
     dashboard.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1")
 
 
-def split_overrides(values: list[str]) -> list[str]:
-    """--set accepts 'a=1 b=2' as one argument (the Makefile's SET) or as several."""
+def split_words(values: list[str]) -> list[str]:
+    """--set, --runs, --models and --fractions accept 'a b' as one argument (the Makefile passes
+    SET="a=1 b=2", RUN, MODELS and FRACTIONS as one word each) or as several."""
     return [item for value in values for item in value.split()]
+
+
+def as_fractions(values: list[str]) -> list[float]:
+    try:
+        return [float(value) for value in values]
+    except ValueError:
+        raise KitError(f"FRACTIONS: expected numbers like 0.1 0.5 1, got {' '.join(values)!r}") from None
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line as the verbs see it: list flags split into words, fractions as floats."""
+    args = build_parser().parse_args(argv)
+    for name in ("set", "runs", "models", "fractions"):
+        if hasattr(args, name):
+            setattr(args, name, split_words(getattr(args, name)))
+    if hasattr(args, "fractions"):
+        args.fractions = as_fractions(args.fractions)
+    return args
 
 
 # verbs that use a competition's preset of this name unless --preset names another: a
@@ -153,9 +174,8 @@ def verb_preset(verb: str, comp: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    args.set = split_overrides(args.set)
     try:
+        args = parse(argv)
         from kit.config import competitions
 
         if args.verb in NO_CONFIG_VERBS:  # the competition's config is what they make

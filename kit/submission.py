@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from kit import config, fileio, paths
-from kit.data.pixels import plain
+from kit.data.pixels import UNREADABLE, plain, unreadable
 from kit.errors import KitError
 
 Form = Literal["label", "probabilities", "probability"]
@@ -184,6 +184,8 @@ def read_and_validate(path: Path, exp: Expected) -> pd.DataFrame:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise KitError(f"{path}: not a readable CSV ({exc})") from None
+    except UNREADABLE as exc:
+        raise unreadable(path, exc) from None
     validate(frame, exp, str(path))
     return frame
 
@@ -222,7 +224,7 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
     cv_scores = [run["score"] for run in runs if "score" in run]
     return {
         "competition": cfg.competition.slug,
-        "config": config.to_dict(cfg),
+        "config": config.public_dict(cfg),
         "runs": [run["run"] for run in runs],
         "models": sorted({run.get("model", "?") for run in runs}),
         "cv_score": float(np.mean(cv_scores)) if cv_scores else None,

@@ -15,7 +15,7 @@ import pandas as pd
 
 from kit import paths
 from kit.config import Config
-from kit.data.pixels import Images, find_file, read_pixel_csv
+from kit.data.pixels import UNREADABLE, Images, find_file, read_pixel_csv, unreadable
 from kit.errors import KitError
 
 
@@ -90,6 +90,8 @@ def read_sample_submission(cfg: Config, folder: Path) -> pd.DataFrame | None:
         return pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise KitError(f"{path}: unreadable sample submission ({exc})") from None
+    except UNREADABLE as exc:
+        raise unreadable(path, exc) from None
 
 
 def load_images(cfg: Config, folder: Path, embedded: bool, with_test: bool) -> CompetitionData:
