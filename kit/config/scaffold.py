@@ -8,6 +8,7 @@ overwritten without FORCE=1 (its old file is kept as `competition.toml.bak`).
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -122,5 +123,5 @@ def print_summary(slug: str, target: Path, found: Inferred, folder: str = "") ->
     shape = f"{data.get('height')}x{data.get('width')}x{data.get('channels')}"
     print(f"  images {shape}, model {found.sections['train']['model']}")
     print(f"  submission: {submission.get('form', 'label')}, metric {found.sections['competition']['metric']}")
-    print(f"  next: make run COMP={slug}" + (f" DATA={folder}" if folder else ""))
+    print(f"  next: make run COMP={slug}" + (f" DATA={shlex.quote(folder)}" if folder else ""))
     sys.stdout.flush()
