@@ -15,46 +15,8 @@ MSG    ?=
 FORCE  ?=
 GPU    ?=
 INTERNET ?=
-
-VENV   := .venv
-PYTHON := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
-KIT    := $(PYTHON) -m kit
-ARGS   := --comp $(COMP) $(if $(PRESET),--preset $(PRESET)) $(if $(DATA),--data $(DATA)) \
-          $(if $(PARAMS),--params $(PARAMS)) \
-          $(if $(SET)$(MODEL),--set $(if $(MODEL),train.model=$(MODEL)) $(SET))
-
-.DEFAULT_GOAL := help
-.PHONY: help setup run test data audit train predict models lint bench clean compare learning-curve
-
-help: ## list the targets
-	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
-	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run> MODEL=<model> MODELS=\"a b\""
-	@echo "  kaggle: FILE=<csv> MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel)"
-
-setup: $(STAMP) ## create .venv and install the kit (fast when nothing changed)
-
-$(STAMP): pyproject.toml
-	test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e '.[jax,dev]'
-	touch $(STAMP)
-
-run: setup ## the whole pipeline on COMP (default: the embedded Fashion-MNIST sample)
-	$(KIT) run $(ARGS)
-
-test: setup ## run the test suite
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
-
-data: setup ## check (and with a Kaggle account, download) the competition's files
-	$(KIT) data $(ARGS)
-
-audit: setup ## duplicates, blank images, class balance chart, examples per class
-	$(KIT) audit $(ARGS)
-
-train: setup ## train COMP's model; RESUME=1 continues the newest interrupted run
-	$(KIT) train $(ARGS) $(if $(RESUME),--resume $(RUN))
-
+METRIC ?=
+RESUME ?=
 # tuning (kit/tune/); each variable overrides its key of the [tune] config section
 N_TRIALS ?=
 TIMEOUT  ?=
@@ -64,33 +26,97 @@ STUDY    ?=
 SAMPLER  ?=
 PRUNER   ?=
 PORT     ?= 8080
-STUDY_ARGS := $(if $(STORAGE),--storage "$(STORAGE)") $(if $(STUDY),--study "$(STUDY)")
-TUNE_ARGS  := $(STUDY_ARGS) $(if $(N_TRIALS),--n-trials $(N_TRIALS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
-              $(if $(WORKERS),--workers $(WORKERS)) $(if $(SAMPLER),--sampler $(SAMPLER)) \
-              $(if $(PRUNER),--pruner $(PRUNER))
+BENCH_ARGS  ?=
+PYTEST_ARGS ?=
+
+# What a user sets is data, never make or shell code (MSG='try `rm -rf ~`', DATA="my data"):
+# every variable is taken verbatim (make expands nothing in it), exported as KIT_MAKE_<NAME>,
+# and recipes pass it as "$KIT_MAKE_<NAME>" ($(call q,NAME)), which the shell substitutes as
+# one word without running anything in it. The kit splits SET, RUN, MODELS and FRACTIONS into
+# words; $(call split_words,NAME) splits PYTEST_ARGS and BENCH_ARGS like a shell (quotes honoured).
+USER_VARS := COMP PRESET SET DATA PARAMS RUN MODEL MODELS FRACTIONS FILE MSG FORCE GPU INTERNET METRIC \
+             RESUME N_TRIALS TIMEOUT STORAGE WORKERS STUDY SAMPLER PRUNER PORT BENCH_ARGS PYTEST_ARGS
+$(foreach name,$(USER_VARS),$(eval override $(name) := $$(value $(name))))
+$(foreach name,$(USER_VARS),$(eval export KIT_MAKE_$(name) := $$($(name))))
+q = "$$KIT_MAKE_$(1)"
+
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+KIT    := $(PYTHON) -m kit
+split_words = $(PYTHON) -c 'import os, shlex, sys; \
+          os.execv(sys.executable, [sys.executable, *sys.argv[1:], *shlex.split(os.environ["KIT_MAKE_$(1)"])])'
+ARGS   := --comp $(call q,COMP) $(if $(PRESET),--preset $(call q,PRESET)) $(if $(DATA),--data $(call q,DATA)) \
+          $(if $(PARAMS),--params $(call q,PARAMS)) \
+          $(if $(SET)$(MODEL),--set $(if $(MODEL),"train.model=$$KIT_MAKE_MODEL") $(if $(SET),$(call q,SET)))
+
+.DEFAULT_GOAL := help
+.PHONY: help setup new run test data audit train predict models lint bench clean compare learning-curve
+
+help: ## list the targets
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run> MODEL=<model> MODELS=\"a b\""
+	@echo "  kaggle: FILE=<csv> MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel); new: METRIC=<name> FORCE=1"
+
+setup: $(STAMP) ## create .venv and install the kit (fast when nothing changed)
+
+$(STAMP): pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[jax,dev]'
+	touch $(STAMP)
+
+new: setup ## set up COMP from its files (DATA=<folder>, else data/COMP or a download); METRIC=, SET=, FORCE=1
+	$(KIT) new --comp $(call q,COMP) $(if $(DATA),--data $(call q,DATA)) $(if $(METRIC),--metric $(call q,METRIC)) \
+	  $(if $(SET),--set $(call q,SET)) $(if $(FORCE),--force)
+
+run: setup ## the whole pipeline on COMP (default: the embedded Fashion-MNIST sample)
+	$(KIT) run $(ARGS)
+
+test: setup ## run the test suite
+	$(call split_words,PYTEST_ARGS) -m pytest
+
+data: setup ## check (and with a Kaggle account, download) the competition's files
+	$(KIT) data $(ARGS)
+
+audit: setup ## duplicates, blank images, class balance chart, examples per class
+	$(KIT) audit $(ARGS)
+
+train: setup ## train COMP's model; RESUME=1 continues the newest interrupted run
+	$(KIT) train $(ARGS) $(if $(RESUME),--resume $(if $(RUN),$(call q,RUN)))
+
+# STORAGE goes by the environment (KIT_STORAGE), never a command line: a database password
+# there would be visible to every user of the machine (ps)
+ifneq ($(STORAGE),)
+export KIT_STORAGE := $(STORAGE)
+endif
+STUDY_ARGS := $(if $(STUDY),--study $(call q,STUDY))
+TUNE_ARGS  := $(STUDY_ARGS) $(if $(N_TRIALS),--n-trials $(call q,N_TRIALS)) $(if $(TIMEOUT),--timeout $(call q,TIMEOUT)) \
+              $(if $(WORKERS),--workers $(call q,WORKERS)) $(if $(SAMPLER),--sampler $(call q,SAMPLER)) \
+              $(if $(PRUNER),--pruner $(call q,PRUNER))
 .PHONY: tune dashboard
 
 tune: setup ## Optuna study on COMP's space.py (N_TRIALS TIMEOUT STORAGE WORKERS STUDY SAMPLER PRUNER)
 	$(KIT) tune $(ARGS) $(TUNE_ARGS)
 
 dashboard: setup ## optuna-dashboard on COMP's study at http://127.0.0.1:8080 (STORAGE=, STUDY=, PORT=)
-	$(KIT) dashboard $(ARGS) $(STUDY_ARGS) --port $(PORT)
+	$(KIT) dashboard $(ARGS) $(STUDY_ARGS) --port $(call q,PORT)
 
 predict: setup ## predict the test set (TTA, ensemble RUN="a b") and write a submission
-	$(KIT) predict $(ARGS) $(if $(RUN),--runs $(RUN))
+	$(KIT) predict $(ARGS) $(if $(RUN),--runs $(call q,RUN))
 
 compare: setup ## train MODELS="a b" (default: compare.models) on one split; table + chart
-	$(KIT) compare $(ARGS) $(if $(MODELS),--models $(MODELS))
+	$(KIT) compare $(ARGS) $(if $(MODELS),--models $(call q,MODELS))
 
 learning-curve: setup ## MODEL on growing fractions (FRACTIONS="0.1 0.5 1"); train vs validation
-	$(KIT) learning-curve $(ARGS) $(if $(FRACTIONS),--fractions $(FRACTIONS))
+	$(KIT) learning-curve $(ARGS) $(if $(FRACTIONS),--fractions $(call q,FRACTIONS))
 
 models: setup ## list the registered models
 	$(KIT) models $(ARGS)
 
 .PHONY: submit leaderboard kernel kernel-push kernel-status kernel-output
 submit: setup ## validate, upload once and poll FILE (default: newest); MSG="..."; FORCE=1 resubmits
-	$(KIT) submit $(ARGS) $(if $(FILE),--file "$(FILE)") $(if $(MSG),--message "$(MSG)") $(if $(FORCE),--force)
+	$(KIT) submit $(ARGS) $(if $(FILE),--file $(call q,FILE)) $(if $(MSG),--message $(call q,MSG)) $(if $(FORCE),--force)
 
 leaderboard: setup ## sync submissions and the public leaderboard; best score, rank, table, plot
 	$(KIT) leaderboard $(ARGS)
@@ -109,11 +135,11 @@ kernel-output: setup ## fetch the kernel's submission.csv and log; track the sub
 
 bench: setup ## benchmarks (never part of test): image input pipeline; throughput vs ImageDataGenerator, time to accuracy, TTA
 	$(PYTHON) bench/input_pipeline.py
-	$(PYTHON) bench/bench.py $(BENCH_ARGS)
+	$(call split_words,BENCH_ARGS) bench/bench.py
 
 lint: setup ## ruff: lint rules and formatting (`ruff format` fixes the layout)
 	$(VENV)/bin/ruff check kit tests competitions bench
 	$(VENV)/bin/ruff format --check kit tests competitions bench
 
-clean: ## remove artifacts/, build/ (keeps submissions/ and data/)
-	rm -rf artifacts build
+clean: ## remove artifacts/, build/ (keeps submissions/ and data/; under KIT_WORKDIR when set)
+	rm -rf "$${KIT_WORKDIR:-.}/artifacts" "$${KIT_WORKDIR:-.}/build"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from kit.errors import KitError
@@ -15,6 +16,7 @@ from kit.errors import KitError
 # verb -> ("module:function", help line): the one table of where each verb lives. Modules are
 # imported only when their verb runs, so --help and config errors stay instant.
 VERBS = {
+    "new": ("kit.config.scaffold:cmd_new", "set up a competition from its files: competitions/NAME/competition.toml"),
     "run": ("kit.commands:cmd_run", "audit, train, predict with TTA and write a scored submission"),
     "data": ("kit.commands:cmd_data", "check the competition's files and say where they are read from"),
     "audit": ("kit.commands:cmd_audit", "duplicates, blank images, class balance, example grid"),
@@ -32,6 +34,9 @@ VERBS = {
     "kernel-status": ("kit.kaggle.kernel:cmd_kernel_status", "status of the pushed kernel's latest run"),
     "kernel-output": ("kit.kaggle.kernel:cmd_kernel_output", "fetch the kernel's submission and log; track it"),
 }
+
+
+NO_CONFIG_VERBS = {"new"}
 
 
 def verb_function(verb: str):
@@ -76,7 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--fractions",
         nargs="*",
         default=[],
-        type=float,
         metavar="F",
         help="fractions of the training split (default: compare.fractions)",
     )
@@ -87,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN",
         help="runs to ensemble (default: predict.runs, else the newest run)",
     )
+    sub["new"].add_argument("--metric", default="", help="the competition's metric (default: inferred)")
+    sub["new"].add_argument("--force", action="store_true", help="replace an existing competition.toml")
     add_tune_arguments(sub["tune"], sub["dashboard"])
     add_kaggle_arguments(sub)
     return parser
@@ -108,8 +114,10 @@ def add_tune_arguments(tune: argparse.ArgumentParser, dashboard: argparse.Argume
     for parser in (tune, dashboard):
         parser.add_argument(
             "--storage",
-            help="database URL or journal file (default: SQLite under "
-            "artifacts/<slug>/tune; a journal file with --workers > 1)",
+            default=os.environ.get("KIT_STORAGE") or None,  # how make and spawned workers pass it
+            help="database URL or journal file (default: $KIT_STORAGE, which keeps a password "
+            "off the command line, else SQLite under artifacts/<slug>/tune; a journal file with "
+            "--workers > 1)",
         )
         parser.add_argument("--study", help="study name (default: the competition's slug)")
     tune.add_argument("--n-trials", type=int, help="trials to add, shared by the workers")
@@ -121,9 +129,28 @@ def add_tune_arguments(tune: argparse.ArgumentParser, dashboard: argparse.Argume
     dashboard.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1")
 
 
-def split_overrides(values: list[str]) -> list[str]:
-    """--set accepts 'a=1 b=2' as one argument (the Makefile's SET) or as several."""
+def split_words(values: list[str]) -> list[str]:
+    """--set, --runs, --models and --fractions accept 'a b' as one argument (the Makefile passes
+    SET="a=1 b=2", RUN, MODELS and FRACTIONS as one word each) or as several."""
     return [item for value in values for item in value.split()]
+
+
+def as_fractions(values: list[str]) -> list[float]:
+    try:
+        return [float(value) for value in values]
+    except ValueError:
+        raise KitError(f"FRACTIONS: expected numbers like 0.1 0.5 1, got {' '.join(values)!r}") from None
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line as the verbs see it: list flags split into words, fractions as floats."""
+    args = build_parser().parse_args(argv)
+    for name in ("set", "runs", "models", "fractions"):
+        if hasattr(args, name):
+            setattr(args, name, split_words(getattr(args, name)))
+    if hasattr(args, "fractions"):
+        args.fractions = as_fractions(args.fractions)
+    return args
 
 
 # verbs that use a competition's preset of this name unless --preset names another: a
@@ -147,11 +174,12 @@ def verb_preset(verb: str, comp: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    args.set = split_overrides(args.set)
     try:
+        args = parse(argv)
         from kit.config import competitions
 
+        if args.verb in NO_CONFIG_VERBS:  # the competition's config is what they make
+            return verb_function(args.verb)(args, None)
         args.preset = args.preset or verb_preset(args.verb, args.comp)
         cfg = competitions.load_config(args.comp, args.preset, args.set, args.data, args.params)
         return verb_function(args.verb)(args, cfg)

@@ -105,7 +105,8 @@ def print_submission(path: Path, record: dict) -> None:
         print(f"  CV {record['metric']}: {record['cv_score']:.4f}")
     if "local_score" in record:
         score = record["local_score"]
-        print(f"  test accuracy {score['accuracy']:.4f}, macro-F1 {score['macro_f1']:.4f} (scored locally)")
+        own = "" if record["metric"] in ("accuracy", "macro_f1") else f"{record['metric']} {score['score']:.4f}, "
+        print(f"  test {own}accuracy {score['accuracy']:.4f}, macro-F1 {score['macro_f1']:.4f} (scored locally)")
     if record.get("embedded_sample"):
         print("  made from the embedded sample: for trying the kit, not for the leaderboard")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from kit import config, metrics, submission, tracker
 from kit.config import Config
@@ -42,25 +43,36 @@ def ensemble(run_dirs: list[Path], images: np.ndarray, tta: int | None = None) -
     return np.mean([predict_run(run_dir, images, tta) for run_dir in run_dirs], axis=0)
 
 
+def in_sample_order(probabilities: np.ndarray, test_ids: np.ndarray, sample_ids: np.ndarray) -> np.ndarray:
+    """Rows reordered to the sample submission's ids when the test file names its own ids in
+    another order (a test.csv with an id column); unchanged when they are not the same ids."""
+    position = pd.Index(pd.Series(test_ids)).get_indexer(pd.Series(sample_ids))
+    if (position < 0).any() or len(position) != len(probabilities):
+        return probabilities
+    return probabilities[position]
+
+
 def predict_submission(cfg: Config, loaded, run_names: list[str]) -> tuple[Path, dict]:
     """Ensemble the runs on the test set; write a validated submission, its record and its
     probabilities (for later ensembling), and track it. Returns the file and its record."""
     slug = cfg.competition.slug
     run_dirs = [find_run(slug, name) for name in run_names] or [find_run(slug)]
     probabilities = ensemble(run_dirs, loaded.test.images, tta=cfg.predict.tta)
-    predicted = probabilities.argmax(axis=1)
     if loaded.faults is not None and (loaded.faults.split == "test").any():
-        # an unreadable test image was predicted from a blank placeholder: the most frequent
-        # training class is the better blind guess (it costs the small classes no precision)
+        # an unreadable test image was predicted from a blank placeholder: the training classes'
+        # frequencies are the better blind guess (its argmax, the most frequent class, costs the
+        # small classes no precision; as probabilities it is the best guess for log-loss)
         rows = loaded.faults.loc[loaded.faults.split == "test", "row"].to_numpy() - 1
-        predicted[rows] = np.bincount(loaded.train.labels).argmax()
-        print(f"{len(rows)} unreadable test images given the most frequent class")
+        prior = np.bincount(loaded.train.labels, minlength=cfg.num_classes) / len(loaded.train.labels)
+        probabilities[rows] = prior
+        print(f"{len(rows)} unreadable test images given the training classes' frequencies")
     exp = submission.expected(cfg, loaded.test.ids, loaded.sample_submission)
+    probabilities = in_sample_order(probabilities, loaded.test.ids, exp.ids)
     record = submission.record_for(cfg, loaded, run_dirs)
     if loaded.test.labels is not None:  # offline competition: score it here
-        record["local_score"] = metrics.score_labels(loaded.test.labels, predicted, cfg.competition.metric)
+        record["local_score"] = metrics.score(loaded.test.labels, probabilities, cfg.competition.metric)
     name = run_dirs[0].name if len(run_dirs) == 1 else f"ensemble{len(run_dirs)}"
-    path, record = submission.write(submission.build(exp, predicted), exp, slug, name, record)
+    path, record = submission.write(submission.build(exp, probabilities), exp, slug, name, record)
     np.save(path.with_suffix(".probabilities.npy"), probabilities.astype(np.float32))
     tracker.record_written(slug, path, record, runs=tracker.run_entries(run_dirs, record.get("git_commit", "")))
     return path, record

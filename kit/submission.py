@@ -9,52 +9,125 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from kit import config, fileio, paths
-from kit.data.pixels import plain
+from kit.data.pixels import UNREADABLE, plain, unreadable
 from kit.errors import KitError
+
+Form = Literal["label", "probabilities", "probability"]
 
 
 @dataclass(frozen=True)
 class Expected:
-    """What a valid submission looks like: column names, the ids in order, the label domain."""
+    """What a valid submission looks like: column names (the id first), the ids in order, and
+    its form: one label per image (`labels` is the allowed domain: class indices or names), one
+    probability column per class (`columns[1:]` are the class names, in the sample's order), or
+    for two classes the positive class's probability alone."""
 
-    columns: tuple[str, str]
+    columns: tuple[str, ...]
     ids: np.ndarray
-    labels: tuple  # the allowed label values
+    labels: tuple  # the allowed label values (form "label")
+    form: Form = "label"
+    classes: tuple[int, ...] = ()  # the class index of each probability column
+    clip: float = 0.0  # probabilities written in [clip, 1 - clip] (log-loss: a mistake costs less)
 
 
-def expected(cfg: config.Config, test_ids: np.ndarray, sample: pd.DataFrame | None) -> Expected:
+def expected(cfg: config.Config, test_ids: np.ndarray | None, sample: pd.DataFrame | None) -> Expected:
     """From the sample submission when the competition has one, else from the config."""
-    labels = tuple(range(cfg.num_classes))
     if sample is None:
-        return Expected((cfg.submission.id_column, cfg.submission.label_column), np.asarray(test_ids), labels)
-    if sample.shape[1] != 2:
-        raise KitError(f"sample submission has columns {list(sample.columns)}; the kit expects id,label")
-    id_column, label_column = sample.columns
-    if sample[label_column].dtype == object:
-        labels = tuple(cfg.competition.class_names)  # labels written as class names
-    return Expected((id_column, label_column), sample[id_column].to_numpy(), labels)
+        columns = (cfg.submission.id_column, cfg.submission.label_column)
+        return form_of(cfg, columns, np.asarray(test_ids), None)
+    if sample.shape[1] < 2:
+        raise KitError(f"sample submission has columns {list(sample.columns)}; it needs an id and a prediction")
+    columns = tuple(str(c) for c in sample.columns)
+    return form_of(cfg, columns, sample.iloc[:, 0].to_numpy(), sample.iloc[:, 1])
 
 
-def build(exp: Expected, predicted: np.ndarray) -> pd.DataFrame:
-    """The submission frame for class indices `predicted`, in the expected id order."""
-    if len(predicted) != len(exp.ids):
-        raise KitError(f"{len(predicted)} predictions for {len(exp.ids)} test ids")
-    values = np.asarray(exp.labels, dtype=object)[predicted] if isinstance(exp.labels[0], str) else predicted
-    return pd.DataFrame({exp.columns[0]: exp.ids, exp.columns[1]: values})
+def form_of(cfg: config.Config, columns: tuple[str, ...], ids: np.ndarray, values: pd.Series | None) -> Expected:
+    """Label, probabilities or probability: `submission.form`, else read off the sample."""
+    names = tuple(cfg.competition.class_names)
+    clip = cfg.submission.clip if cfg.competition.metric == "log_loss" else 0.0
+    form = cfg.submission.form if cfg.submission.form != "auto" else guess_form(cfg, columns, values)
+    if form == "probabilities":
+        missing = [name for name in names if name not in columns[1:]]
+        if missing or len(columns) - 1 != len(names):
+            raise KitError(
+                f"the sample submission's columns {list(columns[1:])} are not the class names "
+                f"{list(names)}: set competition.class_names in the sample's order"
+            )
+        return Expected(columns, ids, (), "probabilities", tuple(names.index(c) for c in columns[1:]), clip)
+    if form == "probability":
+        if len(names) != 2:
+            raise KitError(f"one probability per image needs two classes, not {len(names)}: set submission.form")
+        return Expected(columns[:2], ids, (), "probability", (1,), clip)
+    text = values is not None and is_text(values)
+    labels = names if text else tuple(range(len(names)))
+    return Expected(columns[:2], ids, labels, "label")
+
+
+def guess_form(cfg: config.Config, columns: tuple[str, ...], values: pd.Series | None) -> Form:
+    if len(columns) > 2:
+        return "probabilities"
+    if values is None:
+        return "label"
+    binary_probability = cfg.num_classes == 2 and cfg.competition.metric in ("roc_auc", "log_loss")
+    fractional = pd.api.types.is_float_dtype(values) and not (values == values.round()).all()
+    return "probability" if binary_probability or fractional else "label"
+
+
+def is_text(values: pd.Series) -> bool:
+    """Labels written as class names: str dtype (pandas 3) or object dtype holding strings."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    return pd.api.types.is_string_dtype(values) or pd.api.types.infer_dtype(values, skipna=True) == "string"
+
+
+def build(exp: Expected, predictions: np.ndarray) -> pd.DataFrame:
+    """The submission frame, in the expected id order, from class probabilities (N, classes) or,
+    for a label submission, from class indices (N,)."""
+    predictions = np.asarray(predictions)
+    if len(predictions) != len(exp.ids):
+        raise KitError(f"{len(predictions)} predictions for {len(exp.ids)} test ids")
+    frame = pd.DataFrame({exp.columns[0]: exp.ids})
+    if exp.form == "label":
+        predicted = predictions if predictions.ndim == 1 else predictions.argmax(axis=1)
+        frame[exp.columns[1]] = np.asarray(exp.labels, dtype=object)[predicted] if is_names(exp) else predicted
+        return frame
+    if predictions.ndim != 2:
+        raise KitError(f"a {exp.form} submission needs class probabilities, not labels")
+    chosen = predictions[:, list(exp.classes)].astype(np.float64)
+    if exp.clip:
+        chosen = np.clip(chosen, exp.clip, 1 - exp.clip)
+        if exp.form == "probabilities":
+            chosen /= chosen.sum(axis=1, keepdims=True)
+    for position, column in enumerate(exp.columns[1:]):
+        frame[column] = chosen[:, position]
+    return frame
+
+
+def is_names(exp: Expected) -> bool:
+    return bool(exp.labels) and isinstance(exp.labels[0], str)
 
 
 def validate(frame: pd.DataFrame, exp: Expected, name: str = "submission") -> None:
-    """Columns, row count, complete and unique ids, labels in the class domain; else KitError."""
-    if tuple(frame.columns) != exp.columns:
+    """Columns, row count, complete and unique ids, predictions in their domain; else KitError."""
+    if tuple(str(c) for c in frame.columns) != exp.columns:
         raise KitError(f"{name}: columns {list(frame.columns)}, expected {list(exp.columns)}")
     if len(frame) != len(exp.ids):
         raise KitError(f"{name}: {len(frame)} rows, expected {len(exp.ids)} (one per test image)")
-    id_column, label_column = exp.columns
+    check_ids(frame, exp, name)
+    if exp.form == "label":
+        check_labels(frame, exp, name)
+    else:
+        check_probabilities(frame, exp, name)
+
+
+def check_ids(frame: pd.DataFrame, exp: Expected, name: str) -> None:
+    id_column = exp.columns[0]
     ids = frame[id_column]
     duplicated = ids.duplicated().to_numpy()
     if duplicated.any():
@@ -64,14 +137,43 @@ def validate(frame: pd.DataFrame, exp: Expected, name: str = "submission") -> No
     if missing:
         shown = sorted(missing, key=str)[:5]
         raise KitError(f"{name}: {len(missing)} test ids missing from column '{id_column}', e.g. {shown}")
+
+
+def check_labels(frame: pd.DataFrame, exp: Expected, name: str) -> None:
+    label_column = exp.columns[1]
     allowed = set(exp.labels)
     labels = frame[label_column]
     bad = ~labels.isin(allowed).to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        domain = f"0..{len(allowed) - 1}" if isinstance(exp.labels[0], int) else ", ".join(exp.labels)
+        domain = f"0..{len(allowed) - 1}" if not is_names(exp) else ", ".join(exp.labels)
         value = plain(labels.iat[row])
         raise KitError(f"{name}: row {row + 1}, column '{label_column}': label {value!r} is not in {domain}")
+
+
+def check_probabilities(frame: pd.DataFrame, exp: Expected, name: str) -> None:
+    for column in exp.columns[1:]:
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~(np.isfinite(values) & (values >= 0) & (values <= 1))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            value = plain(frame[column].iat[row])
+            raise KitError(f"{name}: row {row + 1}, column '{column}': {value!r} is not a probability in 0..1")
+
+
+def predictions_of(frame: pd.DataFrame, exp: Expected, ids: np.ndarray, num_classes: int) -> tuple:
+    """(labels, probabilities or None) of a validated submission, rows in the order of `ids`:
+    what an offline competition scores against its test labels."""
+    rows = frame.set_index(exp.columns[0]).loc[ids]
+    if exp.form == "label":
+        index = {label: i for i, label in enumerate(exp.labels)}
+        return np.array([index[v] for v in rows[exp.columns[1]]]), None
+    probabilities = np.zeros((len(ids), num_classes))
+    for column, klass in zip(exp.columns[1:], exp.classes, strict=True):
+        probabilities[:, klass] = rows[column].to_numpy(dtype=np.float64)
+    if exp.form == "probability":
+        probabilities[:, 0] = 1 - probabilities[:, 1]
+    return probabilities.argmax(axis=1), probabilities
 
 
 def read_and_validate(path: Path, exp: Expected) -> pd.DataFrame:
@@ -82,6 +184,8 @@ def read_and_validate(path: Path, exp: Expected) -> pd.DataFrame:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise KitError(f"{path}: not a readable CSV ({exc})") from None
+    except UNREADABLE as exc:
+        raise unreadable(path, exc) from None
     validate(frame, exp, str(path))
     return frame
 
@@ -120,7 +224,7 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
     cv_scores = [run["score"] for run in runs if "score" in run]
     return {
         "competition": cfg.competition.slug,
-        "config": config.to_dict(cfg),
+        "config": config.public_dict(cfg),
         "runs": [run["run"] for run in runs],
         "models": sorted({run.get("model", "?") for run in runs}),
         "cv_score": float(np.mean(cv_scores)) if cv_scores else None,

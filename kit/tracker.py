@@ -7,7 +7,9 @@ so `make clean` of one competition never touches another's history). Tables:
 - `submissions`: one row per written file and per upload of it: file name, content hash,
   message, CV, local / public / private score, status, Kaggle's ref, config, commit, times.
   Status moves `written` -> `uploading` -> `pending` -> `complete` | `error`, or `failed`
-  (the upload did not create a submission); offline competitions go `written` -> `scored`.
+  (the upload did not create a submission), or `unknown` (Kaggle's answer was lost and its list
+  did not show the submission in time; `make leaderboard` settles it); offline competitions go
+  `written` -> `scored`.
 - `leaderboard`: the newest public leaderboard snapshot; `standings`: our rank over time.
 - `kernels`: pushed kernel versions and their last known status.
 
@@ -54,6 +56,9 @@ CREATE TABLE IF NOT EXISTS kernels (
 
 # Statuses meaning "Kaggle (or the local scorer) has this file": a second upload needs FORCE=1.
 MADE = ("pending", "complete", "error", "scored")
+# An upload under way, or one whose outcome is unknown: Kaggle may have it, so a second upload
+# needs FORCE=1 too (`make leaderboard` settles them).
+UNSETTLED = ("uploading", "unknown")
 SUBMISSION_FIELDS = (
     "file",
     "sha256",
@@ -105,24 +110,36 @@ def query(slug: str, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]
         return [dict(row) for row in db.execute(sql, params)]
 
 
-def add_submission(slug: str, **fields: Any) -> int:
-    """Insert a submission row; returns its id."""
+def check_fields(fields: dict[str, Any]) -> None:
     unknown = set(fields) - set(SUBMISSION_FIELDS)
     if unknown:
         raise ValueError(f"unknown submission fields {sorted(unknown)}")
+
+
+def insert_row(db: sqlite3.Connection, fields: dict[str, Any]) -> int:
+    check_fields(fields)
     fields = {"created": now(), **fields, "updated": now()}
     names = ", ".join(fields)
     marks = ", ".join(f":{name}" for name in fields)
-    return execute(slug, f"INSERT INTO submissions ({names}) VALUES ({marks})", fields).lastrowid
+    return db.execute(f"INSERT INTO submissions ({names}) VALUES ({marks})", fields).lastrowid
+
+
+def update_row(db: sqlite3.Connection, row_id: int, fields: dict[str, Any]) -> None:
+    check_fields(fields)
+    fields = {**fields, "updated": now()}
+    sets = ", ".join(f"{name} = :{name}" for name in fields)
+    db.execute(f"UPDATE submissions SET {sets} WHERE id = :id", {**fields, "id": row_id})
+
+
+def add_submission(slug: str, **fields: Any) -> int:
+    """Insert a submission row; returns its id."""
+    with closing(connect(slug)) as db, db:
+        return insert_row(db, fields)
 
 
 def update_submission(slug: str, row_id: int, **fields: Any) -> None:
-    unknown = set(fields) - set(SUBMISSION_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown submission fields {sorted(unknown)}")
-    fields["updated"] = now()
-    sets = ", ".join(f"{name} = :{name}" for name in fields)
-    execute(slug, f"UPDATE submissions SET {sets} WHERE id = :id", {**fields, "id": row_id})
+    with closing(connect(slug)) as db, db:
+        update_row(db, row_id, fields)
 
 
 def get_submission(slug: str, row_id: int) -> dict[str, Any] | None:
@@ -143,6 +160,56 @@ def already_made(slug: str, sha256: str) -> list[dict[str, Any]]:
         f"SELECT * FROM submissions WHERE sha256 = ? AND (kaggle_ref IS NOT NULL OR status IN ({marks}))",
         (sha256, *MADE),
     )
+
+
+def blocking(db: sqlite3.Connection, sha256: str) -> list[dict[str, Any]]:
+    """Rows that make another upload of this content a waste: made, or maybe made."""
+    marks = ", ".join("?" for _ in MADE + UNSETTLED)
+    return [
+        dict(row)
+        for row in db.execute(
+            f"SELECT * FROM submissions WHERE sha256 = ? AND (kaggle_ref IS NOT NULL OR status IN ({marks})) "
+            "ORDER BY id",
+            (sha256, *MADE, *UNSETTLED),
+        )
+    ]
+
+
+def blocking_rows(slug: str, sha256: str) -> list[dict[str, Any]]:
+    with closing(connect(slug)) as db:
+        return blocking(db, sha256)
+
+
+def claim_upload(
+    slug: str, file: str, sha256: str, new_row: dict[str, Any], fields: dict[str, Any], force: bool = False
+) -> tuple[int | None, list[dict[str, Any]]]:
+    """Check that this content is not made or being made, and mark it `uploading`, in one write
+    transaction: two `make submit` of one file at once cannot both pass the check (the second
+    waits for the first's BEGIN IMMEDIATE, then sees its mark). Returns (row id, []) when claimed:
+    the file's written row, else a new one from `new_row`; (None, the rows in the way) when not.
+    `force` (FORCE=1) skips the check, not the mark."""
+    with closing(connect(slug)) as db:
+        db.isolation_level = None  # explicit transactions: the check and the mark in one
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            found = [] if force else blocking(db, sha256)
+            row = None
+            if not found:
+                reusable = db.execute(
+                    "SELECT id FROM submissions WHERE file = ? AND sha256 = ? AND kaggle_ref IS NULL "
+                    "AND status IN ('written', 'failed') ORDER BY id DESC",
+                    (file, sha256),
+                ).fetchone()
+                if reusable:
+                    row = reusable["id"]
+                    update_row(db, row, fields)
+                else:
+                    row = insert_row(db, {**new_row, **fields})
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return row, found
 
 
 def record_fields(record: dict[str, Any]) -> dict[str, Any]:
@@ -216,23 +283,25 @@ def record_trained(slug: str, run_dirs: list[Path]) -> None:
         print(f"warning: tracker {db_path(slug)} not updated: {error}", file=sys.stderr)
 
 
-def sync_remote(slug: str, remote: list[dict[str, Any]]) -> int:
+def sync_remote(slug: str, remote: list[dict[str, Any]], sha256: str | None = None) -> int:
     """Merge Kaggle's list of our submissions into the tracker; returns rows changed.
 
     A known ref gets its status and scores refreshed; an upload interrupted before its ref was
     stored (status `uploading`) is matched by file name and message; anything else (made on the
-    website, or from another machine) is added with source `kaggle`.
+    website, or from another machine) is added with source `kaggle`. `sha256`: the content of
+    every item, when the caller knows it (found by the hash in its message).
     """
     changed = 0
     for item in remote:
         fields = {key: item[key] for key in ("status", "public_score", "private_score", "error")}
+        if sha256:
+            fields["sha256"] = sha256
         rows = query(slug, "SELECT id FROM submissions WHERE kaggle_ref = ?", (item["ref"],))
         if not rows:
             rows = query(
                 slug,
-                "SELECT id FROM submissions WHERE kaggle_ref IS NULL AND status = "
-                "'uploading' AND file = ? AND message = ?",
-                (item["file"], item["message"]),
+                "SELECT id FROM submissions WHERE kaggle_ref IS NULL AND status IN (?, ?) AND file = ? AND message = ?",
+                (*UNSETTLED, item["file"], item["message"]),
             )
         if rows:
             update_submission(slug, rows[0]["id"], kaggle_ref=item["ref"], **fields)
@@ -251,19 +320,17 @@ def sync_remote(slug: str, remote: list[dict[str, Any]]) -> int:
 
 
 def settle_uploads(slug: str, older_than: float = 600.0) -> int:
-    """Uploads still `uploading` after a full sync are not on Kaggle: mark them `failed`.
-
-    Only those begun more than `older_than` seconds ago, so an upload in progress in another
-    process is left alone. Returns how many rows changed.
+    """Uploads still `uploading` or `unknown` after a full sync are not on Kaggle: mark them
+    `failed`. Only those begun more than `older_than` seconds ago, so an upload in progress in
+    another process, or one Kaggle may still list, is left alone. Returns how many rows changed.
     """
     cutoff = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - older_than)) + "Z"
     return execute(
         slug,
         "UPDATE submissions SET status = 'failed', updated = ?, "
         "error = COALESCE(error || '; ', '') || 'not on Kaggle after the upload: it did not count' "
-        "WHERE status = 'uploading' "
-        "AND kaggle_ref IS NULL AND submitted < ?",
-        (now(), cutoff),
+        "WHERE status IN (?, ?) AND kaggle_ref IS NULL AND submitted < ?",
+        (now(), *UNSETTLED, cutoff),
     ).rowcount
 
 

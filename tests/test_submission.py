@@ -87,3 +87,52 @@ def test_unreadable_or_missing_submission(exp, tmp_path):
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(KitError, match="not a readable CSV"):
         submission.read_and_validate(tmp_path / "empty.csv", exp)
+
+
+def names_cfg(metric: str, names: list[str]):
+    from kit import config
+
+    return config.resolve({"competition": {"class_names": names, "metric": metric}})
+
+
+def test_text_labels_are_written_back_as_text_whatever_the_dtype():
+    cfg = names_cfg("accuracy", ["Black-grass", "Maize"])
+    for dtype in ("object", "string", "str"):  # pandas 2 object, the string extension, pandas 3 str
+        try:
+            values = pd.Series(["Maize", "Maize"], dtype=dtype)
+        except TypeError:  # "str" is pandas 3 only
+            continue
+        exp = submission.expected(cfg, None, pd.DataFrame({"file": ["a.png", "b.png"], "species": values}))
+        assert submission.build(exp, np.array([[0.9, 0.1], [0.2, 0.8]]))["species"].tolist() == ["Black-grass", "Maize"]
+
+
+def test_one_probability_column_per_class_in_the_samples_order_clipped_for_log_loss():
+    cfg = names_cfg("log_loss", ["beagle", "collie", "dingo"])
+    sample = pd.DataFrame({"id": ["x", "y"], "dingo": 1 / 3, "beagle": 1 / 3, "collie": 1 / 3})
+    exp = submission.expected(cfg, None, sample)
+    assert (exp.form, exp.columns, exp.classes) == ("probabilities", ("id", "dingo", "beagle", "collie"), (2, 0, 1))
+    frame = submission.build(exp, np.array([[1.0, 0.0, 0.0], [0.2, 0.3, 0.5]]))
+    assert frame["beagle"].iat[0] < 1 and frame["dingo"].iat[0] == pytest.approx(cfg.submission.clip, rel=0.01)
+    np.testing.assert_allclose(frame[["dingo", "beagle", "collie"]].sum(axis=1), 1.0)
+    submission.validate(frame, exp)
+    frame.loc[1, "collie"] = 1.5
+    with pytest.raises(KitError, match="row 2, column 'collie': 1.5 is not a probability in 0..1"):
+        submission.validate(frame, exp)
+    labels, probabilities = submission.predictions_of(frame.drop(index=1), exp, np.array(["x"]), 3)
+    assert labels.tolist() == [0] and probabilities.shape == (1, 3)
+
+
+def test_a_binary_task_writes_the_positive_class_probability():
+    cfg = names_cfg("roc_auc", ["0", "1"])
+    exp = submission.expected(cfg, None, pd.DataFrame({"id": ["a.jpg", "b.jpg"], "has_cactus": 0.5}))
+    assert exp.form == "probability"
+    frame = submission.build(exp, np.array([[0.9, 0.1], [0.3, 0.7]]))
+    assert frame["has_cactus"].tolist() == pytest.approx([0.1, 0.7])
+    with pytest.raises(KitError, match="needs class probabilities, not labels"):
+        submission.build(exp, np.array([0, 1]))
+
+
+def test_probability_columns_that_are_not_the_class_names_are_refused():
+    cfg = names_cfg("log_loss", ["a", "b", "c"])
+    with pytest.raises(KitError, match="are not the class names"):
+        submission.expected(cfg, None, pd.DataFrame({"id": [1], "a": 0.3, "b": 0.3, "zz": 0.4}))

@@ -21,6 +21,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from kit.config.redact import hide_passwords
 from kit.config.schema import Config
 from kit.errors import KitError
 
@@ -129,9 +130,17 @@ def to_dict(cfg: Config) -> dict[str, Any]:
     return dataclasses.asdict(cfg)
 
 
+def public_dict(cfg: Config) -> dict[str, Any]:
+    """`to_dict` for what is written or shown (config.json files, submission records, the
+    tracker): a database password in tune.storage as ***."""
+    data = to_dict(cfg)
+    data["tune"]["storage"] = hide_passwords(data["tune"]["storage"])
+    return data
+
+
 def save(cfg: Config, path: Path) -> None:
-    """Write the resolved config as JSON (beside checkpoints and submissions)."""
-    path.write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
+    """Write the resolved config as JSON (beside checkpoints and submissions), no password."""
+    path.write_text(json.dumps(public_dict(cfg), indent=2) + "\n")
 
 
 def load_saved(path: Path) -> Config:

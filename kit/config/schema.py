@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Metric = Literal["accuracy", "macro_f1"]
+Metric = Literal["accuracy", "macro_f1", "micro_f1", "log_loss", "roc_auc", "qwk"]  # kit.metrics
 FillMode = Literal["nearest", "constant", "reflect", "wrap"]
 
 
@@ -27,7 +27,9 @@ class CompetitionSection:
 
 @dataclass(frozen=True)
 class DataSection:
-    format: Literal["pixels", "images"] = "pixels"  # label,pixel0.. CSVs | CSV of paths + folders
+    # pixels: label,pixel0.. CSVs | images: a CSV of image paths or ids + image folders |
+    # class_folders: train/<class name>/<image> (the folder names the class) + a test folder
+    format: Literal["pixels", "images", "class_folders"] = "pixels"
     dir: str = ""  # a folder in the Kaggle layout; "" = data/<slug> if present, else embedded
     embedded: str = ""  # the committed sample, relative to the competition folder
     train_file: str = "train.csv"
@@ -126,6 +128,12 @@ class SubmissionSection:
     id_column: str = "ImageId"  # used when the competition ships no sample submission
     label_column: str = "Label"
     id_start: int = 1  # Kaggle's digit-recognizer counts ImageId from 1
+    # label: one class per image | probabilities: one column per class (named as class_names) |
+    # probability: the positive class's probability (two classes) | auto: read off the sample
+    form: Literal["auto", "label", "probabilities", "probability"] = "auto"
+    # log-loss only: probabilities written in [clip, 1 - clip], so one confident mistake costs at
+    # most ln(1 / clip) (6.9 at 1e-3) instead of Kaggle's 34.5 at its own 1e-15 clipping
+    clip: float = 1e-3
 
 
 @dataclass(frozen=True)

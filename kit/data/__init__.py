@@ -15,7 +15,7 @@ import pandas as pd
 
 from kit import paths
 from kit.config import Config
-from kit.data.pixels import Images, find_file, read_pixel_csv
+from kit.data.pixels import UNREADABLE, Images, find_file, read_pixel_csv, unreadable
 from kit.errors import KitError
 
 
@@ -55,10 +55,8 @@ def data_folder(cfg: Config) -> tuple[Path, bool]:
 def load(cfg: Config, with_test: bool = True) -> CompetitionData:
     """Read and validate train, test and sample submission from the competition's data folder."""
     folder, embedded = data_folder(cfg)
-    if cfg.data.format == "images":
+    if cfg.data.format in ("images", "class_folders"):
         return load_images(cfg, folder, embedded, with_test)
-    if cfg.data.format != "pixels":
-        raise KitError(f"data.format '{cfg.data.format}' is not supported (known: pixels, images)")
     train = read_split(cfg, folder, cfg.data.train_file, labelled=True)
     if cfg.data.limit:
         train = train.take(slice(0, cfg.data.limit))
@@ -92,6 +90,8 @@ def read_sample_submission(cfg: Config, folder: Path) -> pd.DataFrame | None:
         return pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise KitError(f"{path}: unreadable sample submission ({exc})") from None
+    except UNREADABLE as exc:
+        raise unreadable(path, exc) from None
 
 
 def load_images(cfg: Config, folder: Path, embedded: bool, with_test: bool) -> CompetitionData:

@@ -59,7 +59,7 @@ class Decoded:
 
 def load_folders(cfg: Config, folder: Path, sample: pd.DataFrame | None, with_test: bool = True):
     """(train Images, test Images or None, faults DataFrame) for an image-folder competition."""
-    tables = read_label_tables(cfg, folder)
+    tables = class_folder_table(cfg, folder) if cfg.data.format == "class_folders" else read_label_tables(cfg, folder)
     finder = FileFinder(folder, tables[0][2] or tables[0][0].stem)
     image_column, label_column = choose_columns(cfg, tables[0][1], tables[0][0], sample, finder)
     train, faults = read_labelled(cfg, folder, tables, image_column, label_column)
@@ -78,6 +78,22 @@ def read_label_tables(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFram
     elif cfg.data.val_file:  # some releases ship one labelled table: train on it alone
         print(f"note: no {cfg.data.val_file} in {folder}; using {cfg.data.train_file} alone")
     return [(path, read_frame(path), subdir) for path, subdir in tables]
+
+
+def class_folder_table(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFrame, str]]:
+    """A label table made from `train/<class name>/<image>` folders (Plant Seedlings' layout):
+    one row per image file, its path relative to the data folder and its folder's name."""
+    root = folder / (cfg.data.train_dir or "train")
+    if not root.is_dir():
+        raise KitError(f"{root}: no such folder (data.train_dir names the folder of class folders)")
+    rows = [
+        (path.relative_to(folder).as_posix(), path.parent.name)
+        for path in sorted(root.glob("*/*"))
+        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+    ]
+    if not rows:
+        raise KitError(f"{root}: no images in class folders (expected {root.name}/<class>/<image>)")
+    return [(root, pd.DataFrame(rows, columns=["image", "label"]), "")]
 
 
 def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample, finder) -> tuple[str, str]:

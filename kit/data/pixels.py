@@ -8,6 +8,9 @@ duplicated ids.
 
 from __future__ import annotations
 
+import lzma
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +21,12 @@ from kit.data.stream import take_rows
 from kit.errors import KitError
 
 COMPRESSED = (".gz", ".bz2", ".xz", ".zip")  # pandas reads these transparently
+# what pandas lets through from a damaged compressed file: a corrupt stream (zlib.error from gzip
+# and zip, LZMAError, OSError from bz2 and gzip headers, BadZipFile) or a truncated one (EOFError)
+DAMAGED = (zlib.error, lzma.LZMAError, zipfile.BadZipFile, EOFError, OSError)
+# and from a file it cannot read otherwise: an encrypted or exotic zip member (RuntimeError), a
+# zip of several files (ValueError), text in no known encoding
+UNREADABLE = (*DAMAGED, RuntimeError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,8 @@ def read_pixel_csv(
 ) -> Images:
     """Read and validate one pixel CSV. `label_column=None` reads an unlabelled (test) file."""
     frame = read_frame(path)
+    if label_column and id_column not in frame.columns:
+        id_column = ""  # Kannada-MNIST: the test file has an id column, the training file none
     pixel_columns = check_columns(path, list(frame.columns), shape, label_column, id_column)
     pixels = numeric_block(path, frame, pixel_columns, "pixel")
     check_pixel_values(path, pixels, pixel_columns)
@@ -84,8 +95,8 @@ def read_frame(path: Path) -> pd.DataFrame:
         raise KitError(f"{path}: file is empty (no header row)") from None
     except pd.errors.ParserError as exc:
         raise KitError(f"{path}: malformed CSV: {describe_parser_error(exc)}") from None
-    except (UnicodeDecodeError, OSError, EOFError) as exc:
-        raise KitError(f"{path}: not a readable CSV file ({exc.__class__.__name__}: {exc})") from None
+    except UNREADABLE as exc:
+        raise unreadable(path, exc) from None
     if frame.empty:
         raise KitError(f"{path}: has a header but no data rows")
     return frame
@@ -112,6 +123,29 @@ def sniff(path: Path) -> dict:
         if separator:
             options["sep"] = separator
     return options
+
+
+def compression_of(path: Path) -> str | None:
+    """'gzip', 'bz2', 'xz' or 'zip' by the file's first bytes (else its suffix), or None."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        head = b""
+    kind = next((name for magic, name in MAGIC.items() if head.startswith(magic)), None)
+    by_suffix = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}.get(path.suffix.lower())
+    return kind or by_suffix
+
+
+def unreadable(path: Path, exc: BaseException) -> KitError:
+    """One line for a file that cannot be read at all: a damaged archive says so."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = "zlib.error" if isinstance(exc, zlib.error) else type(exc).__name__
+    reason = f"{name}: {text}" if text else name
+    kind = compression_of(path)
+    if kind and isinstance(exc, DAMAGED):
+        return KitError(f"{path}: damaged {kind} file, truncated or corrupt ({reason})")
+    return KitError(f"{path}: not a readable CSV file ({reason})")
 
 
 def describe_parser_error(exc: Exception) -> str:

@@ -38,6 +38,7 @@ BACKOFF_FIRST = 2.0  # seconds before the second attempt; doubles, capped below
 BACKOFF_CAP = 60.0
 RETRY_AFTER_CAP = 300.0  # a Retry-After longer than this is cut: the user is waiting
 READ_TIMEOUT = 120.0  # seconds to wait for an API answer (KIT_KAGGLE_TIMEOUT overrides)
+CONNECT_TIMEOUT = 15.0
 NO_CREDENTIALS = (
     "no Kaggle credentials: create an API token at https://www.kaggle.com/settings/api and set "
     "KAGGLE_API_TOKEN (or KAGGLE_USERNAME and KAGGLE_KEY), or save kaggle.json in ~/.kaggle/ "
@@ -162,8 +163,15 @@ def with_timeout(sdk) -> None:
     http._init_session()
     session = http._session
     send = session.send
-    timeout = (15.0, float(os.environ.get("KIT_KAGGLE_TIMEOUT", READ_TIMEOUT)))
+    timeout = timeouts()
     session.send = lambda request, **kwargs: send(request, **{"timeout": timeout, **kwargs})
+
+
+def timeouts() -> tuple[float, float]:
+    """(connect, read) seconds for every request the kit sends: KIT_KAGGLE_TIMEOUT sets the
+    read timeout (120 s), which also bounds each send of an upload."""
+    read = float(os.environ.get("KIT_KAGGLE_TIMEOUT", READ_TIMEOUT))
+    return min(CONNECT_TIMEOUT, read), read
 
 
 # ---------------------------------------------------------------- errors and retries

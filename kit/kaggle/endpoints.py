@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
-from kit.kaggle.client import AmbiguousSubmission, call
+from kit.kaggle.client import AmbiguousSubmission, call, timeouts
 
 # ---------------------------------------------------------------- submissions
 
@@ -104,7 +104,6 @@ def upload_submission(client, competition: str, path: Path, message: str) -> int
     upload is retried safely and an ambiguous CreateSubmission raises AmbiguousSubmission
     instead of being repeated into a second submission.
     """
-    from kaggle.models.kaggle_models_extended import ResumableUploadResult
     from kagglesdk.competitions.types.competition_api_service import (
         ApiCreateSubmissionRequest,
         ApiStartSubmissionUploadRequest,
@@ -118,10 +117,7 @@ def upload_submission(client, competition: str, path: Path, message: str) -> int
         start.content_length = path.stat().st_size
         start.last_modified_epoch_seconds = int(path.stat().st_mtime)
         upload = call(lambda: service.start_submission_upload(start), "submit (start upload)", competition)
-        with contextlib.redirect_stdout(io.StringIO()):  # its progress bar and error prints
-            result = client.upload_complete(str(path), upload.create_url, quiet=True)
-        if result != ResumableUploadResult.COMPLETE:
-            raise KitError(f"submit: the upload of {path.name} failed; no submission was made")
+        put_file(path, upload.create_url, competition)
         create = ApiCreateSubmissionRequest()
         create.competition_name = competition
         create.blob_file_tokens = upload.token
@@ -130,6 +126,34 @@ def upload_submission(client, competition: str, path: Path, message: str) -> int
     if not response.ref:
         raise AmbiguousSubmission(KitError(f"submit: Kaggle answered '{response.message}' without a ref"))
     return int(response.ref)
+
+
+def put_file(path: Path, url: str, competition: str) -> None:
+    """PUT the file's bytes to the upload URL, with the kit's timeouts: the `kaggle` package's
+    upload_complete sends without one, so an upload that is never answered hung `make submit`
+    for ever. Refusals and lost connections are retried (nothing exists before CreateSubmission);
+    no answer in time is an error at once, after which nothing was submitted."""
+    import requests
+
+    connect, read = timeouts()
+
+    def put() -> None:
+        with open(path, "rb") as body:
+            try:
+                response = requests.put(url, data=body, timeout=(connect, read))
+            except requests.Timeout:
+                raise KitError(
+                    f"submit: the upload of {path.name} got no answer in {read:g} s (KIT_KAGGLE_TIMEOUT); "
+                    "nothing was submitted, try again later"
+                ) from None
+        if response.status_code >= 400:
+            response.raise_for_status()  # call() retries 429 / 5xx, explains the rest
+        if response.status_code not in (200, 201):
+            raise KitError(
+                f"submit: the upload of {path.name} was answered {response.status_code}; nothing was submitted"
+            )
+
+    call(put, "submit (upload)", competition)
 
 
 def find_submission(

@@ -17,6 +17,7 @@ import base64
 import io
 import json
 import re
+import shutil
 import sys
 import time
 import zipfile
@@ -237,6 +238,14 @@ def cmd_kernel_output(args, cfg: Config) -> int:
     record = {**read_record(produced), "kernel": ref, "kernel_version": version}
     record.pop("sha256", None)
     path, record = submission.write(frame, exp, slug, f"kernel-v{version}", record)
+    if (dest / "submission.probabilities.npy").is_file():  # for ensembling with local submissions
+        shutil.copyfile(dest / "submission.probabilities.npy", path.with_suffix(".probabilities.npy"))
     tracker.record_written(slug, path, record, source="kernel")
     print(f"kernel submission: {path} (submit it with `make submit COMP={slug}`)")
+    from kit.training.runs import unpack_run
+
+    for packed in sorted(dest.glob("run-*.zip")):
+        name = f"kaggle-v{version}-{packed.stem.removeprefix('run-')}"
+        run_dir = unpack_run(packed, slug, name)
+        print(f'kernel run: {run_dir} (ensemble it: make predict COMP={slug} RUN="<a local run> {run_dir.name}")')
     return 0

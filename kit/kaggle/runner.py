@@ -10,6 +10,7 @@ override the two folders for a local run.
 import argparse
 import base64
 import io
+import json
 import os
 import shutil
 import sys
@@ -74,7 +75,20 @@ def main():
     working.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(written, working / "submission.csv")
     shutil.copyfile(written.with_suffix(".json"), working / "submission.json")
+    shutil.copyfile(written.with_suffix(".probabilities.npy"), working / "submission.probabilities.npy")
+    keep_runs(working, json.loads(written.with_suffix(".json").read_text())["runs"])
     print(f"wrote {working / 'submission.csv'}")
+
+
+def keep_runs(working, names):
+    """Each run behind the submission as run-<name>.zip: `make kernel-output` brings it back as a
+    run that ensembles with local ones (the temporary folder it trained in vanishes)."""
+    from kit import paths
+    from kit.training.runs import pack_run
+
+    for name in names:
+        packed = pack_run(paths.runs_dir(SLUG) / name, working / f"run-{name}.zip")
+        print(f"kept the run: {packed} ({packed.stat().st_size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,13 @@ from kit.kaggle import endpoints
 from kit.kaggle.client import WEBSITE, AmbiguousSubmission, api
 
 POLL_TIMEOUT = 600.0  # seconds `make submit` waits for the score before leaving it to `leaderboard`
+GRACE = 120.0  # seconds Kaggle's list is watched for a submission whose creation had no clear answer
+
+
+def grace_seconds() -> float:
+    """How long Kaggle's list is watched after an unclear CreateSubmission answer
+    (KIT_KAGGLE_GRACE_SECONDS; tests make it short)."""
+    return float(os.environ.get("KIT_KAGGLE_GRACE_SECONDS", GRACE))
 
 
 def poll_first() -> float:
@@ -53,17 +60,21 @@ def config_only_expected(cfg: Config, path: Path):
     import pandas as pd
 
     from kit import submission
+    from kit.data.pixels import UNREADABLE, unreadable
 
-    rows = len(pd.read_csv(path, usecols=[0])) if path.is_file() else 0
+    try:
+        rows = len(pd.read_csv(path, usecols=[0])) if path.is_file() else 0
+    except (pd.errors.ParserError, pd.errors.EmptyDataError):
+        rows = 0  # read_and_validate names the defect
+    except UNREADABLE as exc:
+        raise unreadable(path, exc) from None
     print(
         f"note: no local data for {cfg.competition.slug}: {path.name} is checked against the "
         f"config only (ids {cfg.submission.id_start}..): `make data` enables the full check",
         file=sys.stderr,
     )
     ids = np.arange(cfg.submission.id_start, cfg.submission.id_start + rows)
-    return submission.Expected(
-        (cfg.submission.id_column, cfg.submission.label_column), ids, tuple(range(cfg.num_classes))
-    )
+    return submission.expected(cfg, ids, None)
 
 
 def with_recorded_data(cfg: Config, record: dict[str, Any]) -> Config:
@@ -89,31 +100,47 @@ def read_record(path: Path) -> dict[str, Any]:
 
 
 def refuse_duplicates(slug: str, sha: str, force: bool) -> None:
-    """A file already submitted (by content) is refused unless FORCE=1; so is one whose earlier
-    upload has no known outcome (it may have counted)."""
-    if force:
-        return
-    made = tracker.already_made(slug, sha)
+    """A file already submitted (by content) is refused unless FORCE=1; so is one whose upload is
+    under way or has no known outcome (it may have counted)."""
+    if not force:
+        rows = tracker.blocking_rows(slug, sha)
+        if rows:
+            raise refusal(slug, rows)
+
+
+def refusal(slug: str, rows: list[dict[str, Any]]) -> KitError:
+    """Why this content is not uploaded again, from the tracker rows in the way."""
+    made = [row for row in rows if row["kaggle_ref"] or row["status"] in tracker.MADE]
     if made:
         row = made[-1]
         score = f", score {row['public_score']:.5f}" if row["public_score"] is not None else ""
-        raise KitError(
+        return KitError(
             f"this file was already submitted ({row['file']}, {row['submitted'] or row['created']}"
             f"{', ref ' + str(row['kaggle_ref']) if row['kaggle_ref'] else ''}{score}): "
             "FORCE=1 submits it again"
         )
-    unsure = tracker.query(slug, "SELECT id FROM submissions WHERE sha256 = ? AND status = 'uploading'", (sha,))
-    if unsure:
-        raise KitError(
-            f"an earlier upload of this file ended without an answer: run `make leaderboard "
-            f"COMP={slug}` to see whether Kaggle has it, or FORCE=1 to submit anyway"
-        )
+    row = rows[-1]
+    return KitError(
+        f"an upload of this file began at {row['submitted'] or row['created']} and has no known outcome "
+        "(another `make submit` may be uploading it, or its answer was lost): run `make leaderboard "
+        f"COMP={slug}` to see whether Kaggle has it, or FORCE=1 to submit anyway"
+    )
+
+
+def hash_tag(sha: str) -> str:
+    return f"sha256:{sha[:12]}"
 
 
 def default_message(path: Path, record: dict[str, Any], sha: str) -> str:
     cv = record.get("cv_score")
     cv_text = f" CV {cv:.5f}" if isinstance(cv, int | float) else ""
-    return f"{path.stem}{cv_text} sha256:{sha[:12]}"
+    return f"{path.stem}{cv_text} {hash_tag(sha)}"
+
+
+def tagged(message: str, sha: str) -> str:
+    """Every message carries the content's hash: Kaggle's own list then says which files were
+    submitted, on any machine and after `make clean` removed the tracker."""
+    return message if hash_tag(sha) in message else f"{message} {hash_tag(sha)}"
 
 
 def cmd_submit(args, cfg: Config) -> int:
@@ -142,12 +169,13 @@ def cmd_submit(args, cfg: Config) -> int:
             f"{path.name} was made from the embedded sample, not the competition's data: "
             f"run `make data COMP={slug}` and predict again"
         )
-    refuse_duplicates(slug, sha, args.force)
-    message = args.message or default_message(path, record, sha)
+    refuse_duplicates(slug, sha, args.force)  # early, to say so before any work; claimed below
+    message = tagged(args.message, sha) if args.message else default_message(path, record, sha)
     print(f"{path} valid: {len(frame)} rows, sha256 {sha[:12]}")
     if not cfg.competition.kaggle:
         return score_offline(cfg, path, frame, exp, record, sha, message, loaded)
-    return submit_to_kaggle(cfg, path, record, sha, message, getattr(args, "timeout", POLL_TIMEOUT))
+    timeout = getattr(args, "timeout", POLL_TIMEOUT)
+    return submit_to_kaggle(cfg, path, record, sha, message, timeout, args.force)
 
 
 def tracker_row(slug: str, path: Path, record: dict[str, Any], sha: str, **fields: Any) -> int:
@@ -167,15 +195,10 @@ def tracker_row(slug: str, path: Path, record: dict[str, Any], sha: str, **field
 
 def score_offline(cfg: Config, path: Path, frame, exp, record, sha: str, message: str, loaded) -> int:
     """An offline competition: score the file against the test labels and track the score."""
-    import numpy as np
+    from kit import metrics, submission
 
-    from kit import metrics
-
-    id_column, label_column = exp.columns
-    order = frame.set_index(id_column).loc[loaded.test.ids, label_column].to_numpy()
-    index = {label: i for i, label in enumerate(exp.labels)}
-    predicted = np.array([index[label] for label in order])
-    scores = metrics.score_labels(loaded.test.labels, predicted, cfg.competition.metric)
+    predicted, probabilities = submission.predictions_of(frame, exp, loaded.test.ids, cfg.num_classes)
+    scores = metrics.score_labels(loaded.test.labels, predicted, cfg.competition.metric, probabilities)
     stamp = tracker.now()
     tracker_row(
         cfg.competition.slug,
@@ -193,7 +216,8 @@ def score_offline(cfg: Config, path: Path, frame, exp, record, sha: str, message
     print(
         f"scored locally on {where} test labels "
         f"({cfg.competition.slug} has no Kaggle leaderboard): "
-        f"accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f}"
+        f"{cfg.competition.metric} {scores['score']:.4f} "
+        f"(accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f})"
     )
     print(f"  tracked in {tracker.db_path(cfg.competition.slug)}")
     return 0
@@ -219,24 +243,46 @@ def check_limits(limits: dict[str, Any] | None, competition: str) -> None:
     raise KitError(f"{competition}: no submissions left: {why}; nothing was uploaded")
 
 
-def submit_to_kaggle(cfg: Config, path: Path, record, sha: str, message: str, timeout: float) -> int:
-    """Check the limit, upload once (tracked `uploading` first, so a crash leaves a trace),
-    settle an unclear answer from Kaggle's list, then follow the score."""
+def claim(slug: str, path: Path, record, sha: str, message: str, force: bool) -> int:
+    """Check and mark `uploading` in one step, before any network call: of two `make submit` of
+    one file at once, one uploads and the other is refused (a crash leaves the mark as a trace)."""
+    base = tracker.record_fields({**record, "file": path.name, "sha256": sha})
+    fields = {"status": "uploading", "message": message, "submitted": tracker.now(), "error": None}
+    row, in_the_way = tracker.claim_upload(slug, path.name, sha, base, fields, force)
+    if row is None:
+        raise refusal(slug, in_the_way)
+    return row
+
+
+def on_kaggle(client, competition: str, sha: str) -> dict[str, Any] | None:
+    """Our newest submission on Kaggle whose message carries this content's hash, if any: the
+    record that survives `make clean` and holds on every machine."""
+    tag = hash_tag(sha)
+    return next((item for item in endpoints.list_submissions(client, competition) if tag in item["message"]), None)
+
+
+def submit_to_kaggle(cfg: Config, path: Path, record, sha: str, message: str, timeout: float, force: bool) -> int:
+    """Claim the file, check the limit, upload once, settle an unclear answer from Kaggle's list,
+    then follow the score."""
     slug, competition = cfg.competition.slug, cfg.competition.kaggle
-    client = api()
-    check_limits(endpoints.submission_limits(client, competition), competition)
     known = {row["kaggle_ref"] for row in tracker.submissions(slug) if row["kaggle_ref"]}
     started = time.time()
-    row = tracker_row(
-        slug,
-        path,
-        record,
-        sha,
-        status="uploading",
-        message=message,
-        submitted=tracker.now(),
-        error=None,
-    )
+    row = claim(slug, path, record, sha, message, force)
+    try:
+        client = api()
+        found = None if force else on_kaggle(client, competition, sha)
+        if not found:
+            check_limits(endpoints.submission_limits(client, competition), competition)
+    except BaseException as error:  # nothing was sent: the file is free again
+        tracker.update_submission(slug, row, status="failed", error=f"not uploaded: {error}")
+        raise
+    if found:
+        tracker.update_submission(slug, row, status="failed", error=f"not uploaded: Kaggle has it (ref {found['ref']})")
+        tracker.sync_remote(slug, [found], sha256=sha)  # the tracker knows it from now on
+        raise KitError(
+            f"Kaggle already has this file (ref {found['ref']}, {found['date']}, '{found['message']}'): "
+            "FORCE=1 submits it again"
+        )
     try:
         ref = endpoints.upload_submission(client, competition, path, message)
     except AmbiguousSubmission as unclear:
@@ -256,28 +302,44 @@ def submit_to_kaggle(cfg: Config, path: Path, record, sha: str, message: str, ti
 
 
 def reconcile(client, cfg: Config, row: int, path: Path, message: str, seen: tuple, unclear) -> int:
-    """CreateSubmission had no clear answer: look in Kaggle's list instead of sending it again.
+    """CreateSubmission had no clear answer: look in Kaggle's list instead of sending it again,
+    for a grace period, since Kaggle may make it a moment later. Not found by then, the outcome is
+    `unknown`: the file is refused without FORCE=1 until `make leaderboard` settles it.
     `seen` is (refs the tracker already holds, when the upload began)."""
     slug, competition = cfg.competition.slug, cfg.competition.kaggle
-    error = unclear.args[0]
+    error, grace = unclear.args[0], grace_seconds()
     try:
-        found = endpoints.find_submission(endpoints.list_submissions(client, competition), path.name, message, *seen)
-    except KitError as listing:
-        tracker.update_submission(slug, row, error=f"{error}; {listing}")  # stays 'uploading'
-        raise KitError(
-            f"{error}; and Kaggle's list is unavailable ({listing}): `make leaderboard "
-            f"COMP={slug}` finds out later whether the upload counted"
-        ) from None
+        found, listing = look_for(client, competition, path, message, seen, grace)
+        why = f"Kaggle's list is unavailable ({listing})" if listing else f"Kaggle has not listed it in {grace:.0f} s"
+    except KeyboardInterrupt:
+        found, why = None, "stopped looking in Kaggle's list (Ctrl-C)"
     if found is None:
-        tracker.update_submission(slug, row, status="failed", error=str(error))
+        tracker.update_submission(slug, row, status="unknown", error=f"{error}; {why}")
         raise KitError(
-            f"{error}; Kaggle lists no submission of {path.name}: nothing was submitted, try again later"
-        ) from None
-    print(
-        f"note: {error}; but Kaggle lists the submission (ref {found['ref']}): recorded",
-        file=sys.stderr,
-    )
+            f"{error}; {why}: the submission of {path.name} may still appear, so the file is not "
+            f"uploaded again: `make leaderboard COMP={slug}` settles it (10 minutes after the upload), "
+            "FORCE=1 submits anyway"
+        )
+    print(f"note: {error}; but Kaggle lists the submission (ref {found['ref']}): recorded", file=sys.stderr)
     return found["ref"]
+
+
+def look_for(client, competition: str, path: Path, message: str, seen: tuple, grace: float):
+    """(the new submission in Kaggle's list or None, the KitError of the last listing or None),
+    looking again with growing waits until `grace` seconds have passed."""
+    deadline = time.monotonic() + grace
+    delay = poll_first()
+    while True:
+        try:
+            remote = endpoints.list_submissions(client, competition)
+            found, listing = endpoints.find_submission(remote, path.name, message, *seen), None
+        except KitError as error:
+            found, listing = None, error
+        if found or time.monotonic() + delay > deadline:
+            return found, listing
+        print(f"  not in Kaggle's list yet; looking again in {delay:.1f} s (for up to {grace:.0f} s)")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 15.0)
 
 
 def follow(client, cfg: Config, row: int, ref: int, timeout: float) -> int:

@@ -115,12 +115,41 @@ def has_gpu() -> bool:
     return False
 
 
+def monitor_mode(metric: str) -> str:
+    return "max" if metrics.greater_is_better(metric) else "min"
+
+
+class ValidationMetric(keras.callbacks.Callback):
+    """Adds `val_<metric>` to each epoch's logs for the metrics Keras does not compute itself
+    (log_loss, roc_auc, qwk, micro_f1), scored by `kit.metrics` on the validation rows, so the
+    checkpoint, early stopping, the CSV log and pruning all see the competition's own number.
+    It must come first among the callbacks: the later ones read the logs it fills."""
+
+    NATIVE = ("accuracy", "macro_f1")  # compiled metrics: Keras logs val_accuracy, val_macro_f1
+
+    def __init__(self, cfg: Config, images: Images, val_index: np.ndarray):
+        super().__init__()
+        self.cfg, self.images, self.val_index = cfg, images, val_index
+
+    def on_epoch_end(self, epoch, logs=None):
+        metric = self.cfg.competition.metric
+        if logs is None or metric in self.NATIVE:
+            return
+        if metric == "micro_f1":  # one label per image: micro-F1 is accuracy, no second pass
+            logs["val_micro_f1"] = logs.get("val_accuracy")
+            return
+        workers, batch = self.cfg.data.workers, self.cfg.predict.batch_size
+        probabilities = predict_images(self.model, self.images.images, self.val_index, batch, workers)
+        labels = self.images.labels[self.val_index]
+        logs[f"val_{metric}"] = metrics.score(labels, probabilities, metric)["score"]
+
+
 def callbacks_for(cfg: Config, fold_dir: Path, resume: bool) -> list[keras.callbacks.Callback]:
-    monitor = f"val_{cfg.competition.metric}"
+    monitor, mode = f"val_{cfg.competition.metric}", monitor_mode(cfg.competition.metric)
     chosen = [
         # restores weights, optimizer state and epoch when the run is resumed
         keras.callbacks.BackupAndRestore(str(fold_dir / "backup")),
-        keras.callbacks.ModelCheckpoint(str(fold_dir / CHECKPOINT), monitor=monitor, mode="max", save_best_only=True),
+        keras.callbacks.ModelCheckpoint(str(fold_dir / CHECKPOINT), monitor=monitor, mode=mode, save_best_only=True),
         keras.callbacks.CSVLogger(str(fold_dir / "history.csv"), append=resume),
         keras.callbacks.TerminateOnNaN(),
     ]
@@ -138,7 +167,7 @@ def callbacks_for(cfg: Config, fold_dir: Path, resume: bool) -> list[keras.callb
         chosen.append(
             keras.callbacks.EarlyStopping(
                 monitor=monitor,
-                mode="max",
+                mode=mode,
                 patience=cfg.train.early_stopping_patience,
                 restore_best_weights=True,
             )
@@ -181,7 +210,7 @@ def fit(
         validation_data=validation,
         epochs=cfg.train.epochs,
         batch_size=cfg.train.batch_size,  # ignored by Keras for streamed Batches, which are batched
-        callbacks=callbacks_for(cfg, fold_dir, resume) + list(extra_callbacks),
+        callbacks=[ValidationMetric(cfg, images, val_index), *callbacks_for(cfg, fold_dir, resume), *extra_callbacks],
         verbose=progress_style() if verbose == "auto" else verbose,
     )
     seconds = time.perf_counter() - started

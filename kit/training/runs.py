@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +126,31 @@ def newest_run_of(slug: str, model: str) -> str:
     if not found:
         raise KitError(f"no {model} runs in {paths.runs_dir(slug)}: run `make train COMP={slug} MODEL={model}` first")
     return max(found, key=lambda p: (p / "config.json").stat().st_mtime).name
+
+
+def pack_run(run_dir: Path, target: Path) -> Path:
+    """A run folder as one zip (config, split, checkpoints, history, reports), without the
+    resume backups: how a kernel hands its run back (one output file, whatever Kaggle's limits
+    on file counts and folders)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(run_dir.rglob("*")):
+            if path.is_file() and "backup" not in path.relative_to(run_dir).parts:
+                archive.write(path, path.relative_to(run_dir).as_posix())
+    return target
+
+
+def unpack_run(archive: Path, slug: str, name: str) -> Path:
+    """A packed run into artifacts/<slug>/runs/<name>/ (a new folder), usable by `make predict
+    RUN=<name>` beside local runs. Zip entries cannot leave the folder (extractall drops absolute
+    paths and '..')."""
+    try:
+        with zipfile.ZipFile(archive) as packed:
+            if "config.json" not in packed.namelist():
+                raise KitError(f"{archive}: not a packed run (no config.json inside)")
+            target = unique_folder(paths.runs_dir(slug), name) if (paths.runs_dir(slug) / name).exists() else None
+            target = target or paths.runs_dir(slug) / name
+            packed.extractall(target)
+    except zipfile.BadZipFile:
+        raise KitError(f"{archive}: not a zip archive") from None
+    return target

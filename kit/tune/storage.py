@@ -1,6 +1,6 @@
 """Where a study lives: SQLite for one worker, a journal file for several on one machine, an RDB
 URL (PostgreSQL) for several machines. A storage that cannot be reached is an error in seconds,
-and a password in a URL is never printed.
+and a password in a URL is never printed, written into a file, or put on a command line.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kit import config, paths
 from kit.config import Config
+from kit.config.redact import hide_passwords, url_secrets
 from kit.errors import KitError
 
 CONNECT_TIMEOUT_S = 5  # an unreachable database server fails the command within seconds
@@ -55,15 +56,15 @@ def rdb_url(url: str) -> str:
 
 
 def show_storage(spec: str) -> str:
-    """The storage as printed: an RDB URL without its password."""
+    """The storage as printed or written: an RDB URL without its password."""
     if "://" not in spec:
         return f"journal file {spec}"
-    try:
-        from sqlalchemy.engine import make_url
+    return hide_passwords(spec)
 
-        return make_url(spec).render_as_string(hide_password=True)
-    except Exception:  # unparsable: open_storage reports it; never echo a password here
-        return spec.split("@")[-1]
+
+def hidden(text: str, spec: str) -> str:
+    """A driver's message about `spec`, without the password (it may quote the URL or a piece)."""
+    return hide_passwords(text, *url_secrets(spec))
 
 
 def open_storage(spec: str, tune: config.TuneSection):
@@ -110,10 +111,11 @@ def connect_rdb(url: str, spec: str, engine_kwargs: dict, tune: config.TuneSecti
                 f"storage {show_storage(spec)}: no database driver for '{scheme}' "
                 "(PostgreSQL: pip install psycopg2-binary)"
             ) from None
-        except sqlalchemy.exc.ArgumentError as exc:
-            raise KitError(f"storage '{show_storage(spec)}' is not a database URL: {first_line(exc)}") from None
+        except (sqlalchemy.exc.ArgumentError, ValueError) as exc:  # ValueError: a port that is no number
+            reason = hidden(first_line(exc), spec)
+            raise KitError(f"storage '{show_storage(spec)}' is not a database URL: {reason}") from None
         except sqlalchemy.exc.SQLAlchemyError as exc:
-            reason = first_line(getattr(exc, "orig", None) or exc)
+            reason = hidden(first_line(getattr(exc, "orig", None) or exc), spec)
             raise KitError(f"cannot reach storage {show_storage(spec)}: {reason}") from None
 
 

@@ -20,17 +20,16 @@ Everything a study writes lives in `artifacts/<slug>/tune/<study>/` (one `trial<
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
-import shutil
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
-from kit import config
+from kit import config, metrics
 from kit.config import Config
 from kit.errors import KitError
 from kit.tune.objective import Objective, TrialPrinter
@@ -41,6 +40,11 @@ from kit.tune.workers import launch_workers, split_trials, wait_workers
 
 # flags of `python -m kit tune` -> keys of the [tune] section
 FLAGS = ("n_trials", "timeout", "storage", "workers", "study", "sampler", "pruner")
+# `make dashboard` runs what the optuna-dashboard script runs, with the storage from the environment
+DASHBOARD = (
+    "import os, sys; from optuna_dashboard._cli import main; "
+    "sys.argv = ['optuna-dashboard', os.environ.pop('KIT_DASHBOARD_STORAGE'), *sys.argv[1:]]; main()"
+)
 
 
 def cmd_tune(args, cfg: Config) -> int:
@@ -82,18 +86,18 @@ def cmd_dashboard(args, cfg: Config) -> int:
     """`python -m kit dashboard`: optuna-dashboard on the study's storage, on localhost only."""
     cfg = apply_flags(cfg, args)
     spec = cfg.tune.storage or existing_default_storage(cfg)
-    # the virtualenv's bin folder first: `python -m kit` may run without the venv activated
-    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    executable = shutil.which("optuna-dashboard", path=search)
-    if executable is None:
+    if importlib.util.find_spec("optuna_dashboard") is None:
         raise KitError("optuna-dashboard is not installed: pip install optuna-dashboard")
     target = rdb_url(spec) if "://" in spec else spec
     print(
         f"optuna-dashboard on http://127.0.0.1:{args.port} for {show_storage(spec)} (Ctrl-C stops it)",
         flush=True,
     )
-    # replace this process: Ctrl-C and a terminating signal reach the server itself
-    os.execv(executable, [executable, target, "--host", "127.0.0.1", "--port", str(args.port)])
+    # replace this process (Ctrl-C and a terminating signal reach the server itself) with what the
+    # optuna-dashboard script runs, the storage handed over in the environment: a password on its
+    # command line would be visible to every user of the machine (ps)
+    argv = [sys.executable, "-c", DASHBOARD, "--host", "127.0.0.1", "--port", str(args.port)]
+    os.execve(sys.executable, argv, {**os.environ, "KIT_DASHBOARD_STORAGE": target})
 
 
 def apply_flags(cfg: Config, args) -> Config:
@@ -132,7 +136,7 @@ def open_study(cfg: Config, storage, storage_spec: str, worker: int):
     study = optuna.create_study(
         study_name=name,
         storage=storage,
-        direction="maximize",
+        direction=metrics.direction(cfg.competition.metric),
         load_if_exists=True,
         sampler=make_sampler(cfg.tune, seed),
         pruner=make_pruner(cfg),

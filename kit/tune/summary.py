@@ -11,6 +11,7 @@ import numpy as np
 from kit import fileio
 from kit.config import Config
 from kit.config.params import best_params_path
+from kit.metrics import greater_is_better
 from kit.tune.objective import format_value
 from kit.tune.space import load_space, sample_sections
 from kit.tune.storage import first_line, show_storage, study_dir
@@ -36,7 +37,7 @@ def print_summary(cfg: Config, study, trials) -> None:
     ]
     if not rows:
         return
-    table = pd.DataFrame(rows).sort_values(metric, ascending=False, na_position="last")
+    table = pd.DataFrame(rows).sort_values(metric, ascending=not greater_is_better(metric), na_position="last")
     print(table.head(cfg.tune.top).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 

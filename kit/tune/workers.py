@@ -9,6 +9,8 @@ import sys
 from kit import paths
 from kit.config import Config
 
+STORAGE_ENV = "KIT_STORAGE"  # the study storage, like --storage / STORAGE=, off the command line
+
 
 def split_trials(n_trials: int, workers: int) -> list[int]:
     """Each worker's share of N_TRIALS, so that a call adds exactly N_TRIALS trials.
@@ -28,10 +30,12 @@ def launch_workers(args, cfg: Config, storage_spec: str, study: str, shares: lis
     common = ["--comp", cfg.competition.slug]
     for flag in ("preset", "data", "params"):
         common += [f"--{flag}", getattr(args, flag)] if getattr(args, flag) else []
-    common += ["--set", *args.set] if args.set else []
+    overrides = [item for item in args.set if item.split("=", 1)[0] not in ("tune.storage", "storage")]
+    common += ["--set", *overrides] if overrides else []
+    # the storage goes by the environment, never the command line: a database URL's password
+    # there would be visible to every user of the machine (ps)
+    env = {**os.environ, STORAGE_ENV: storage_spec}
     tune = [
-        "--storage",
-        storage_spec,
         "--study",
         study,
         "--workers",
@@ -63,7 +67,7 @@ def launch_workers(args, cfg: Config, storage_spec: str, study: str, shares: lis
             "--worker",
             str(index),
         ]
-        procs.append((index, subprocess.Popen(command, cwd=paths.ROOT)))
+        procs.append((index, subprocess.Popen(command, cwd=paths.ROOT, env=env)))
     return procs
 
 

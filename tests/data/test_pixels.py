@@ -1,8 +1,14 @@
 """Loading pixel CSVs: both header styles work; every defect stops with file, row and column."""
 
+import gzip
+import importlib
+import io
+import zipfile
+
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_kit
 
 from kit import data
 from kit.cli import main
@@ -210,3 +216,59 @@ def test_a_sample_submission_of_another_length_stops_before_training(digits_fold
     cfg = competitions.load_config("digits", overrides=[f"data.dir={digits_folder}"])
     with pytest.raises(KitError, match=r"sample_submission\.csv: 50 rows, but test\.csv has 200 images"):
         data.load(cfg)
+
+
+def zipped(data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("train.csv", data)
+    return buffer.getvalue()
+
+
+COMPRESSORS = {"gzip": ("gz", "gzip"), "bz2": ("bz2", "bz2"), "xz": ("xz", "lzma"), "zip": ("zip", None)}
+
+
+@pytest.mark.parametrize("damage", ["garbage after the header", "truncated"])
+@pytest.mark.parametrize("kind", list(COMPRESSORS))
+def test_a_damaged_compressed_csv_is_one_line_naming_the_file(digits_folder, capsys, kind, damage):
+    ext, module = COMPRESSORS[kind]
+    text = (digits_folder / "train.csv").read_bytes()
+    packed = zipped(text) if module is None else importlib.import_module(module).compress(text)
+    if damage == "truncated":
+        broken = packed[: len(packed) // 2]
+    else:  # the format's magic bytes, then noise
+        broken = packed[:6] + bytes((i * 7919 + 13) % 256 for i in range(4000))
+    (digits_folder / "train.csv").unlink()
+    target = digits_folder / f"train.csv.{ext}"
+    target.write_bytes(broken)
+    assert main(["data", "--comp", "digits", "--data", str(digits_folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"error: {target}: damaged {kind} file, truncated or corrupt ("), err
+
+
+def test_a_damaged_csv_under_a_plain_name_and_a_zip_of_two_files(digits_folder, capsys):
+    text = (digits_folder / "test.csv").read_bytes()
+    (digits_folder / "test.csv").write_bytes(gzip.compress(text)[:100])  # gzip saved as .csv
+    assert main(["data", "--comp", "digits", "--data", str(digits_folder)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {digits_folder / 'test.csv'}: damaged gzip file")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.csv", text)
+        archive.writestr("b.csv", text)
+    (digits_folder / "test.csv").unlink()
+    (digits_folder / "test.csv.zip").write_bytes(buffer.getvalue())
+    assert main(["data", "--comp", "digits", "--data", str(digits_folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {digits_folder / 'test.csv.zip'}: not a readable CSV file (ValueError: Multiple")
+    assert err.count("\n") == 1
+
+
+def test_a_damaged_compressed_csv_through_the_command_line(digits_folder):
+    target = digits_folder / "train.csv.gz"
+    target.write_bytes(gzip.compress((digits_folder / "train.csv").read_bytes())[:6] + b"\x00garbage" * 300)
+    (digits_folder / "train.csv").unlink()
+    result = run_kit("data", "--comp", "digits", "--data", str(digits_folder), timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(f"error: {target}: damaged gzip file, truncated or corrupt (")

@@ -6,7 +6,9 @@ reaches it through `HTTP_PROXY`, so request lines carry absolute URIs (`http://l
 Only 127.0.0.1 is ever bound.
 
 The server records every request and takes injectable faults: `fail("Method", 429, times=1,
-retry_after=1)`, `fail("CreateSubmission", 500)`, `limits = {...}`, `bad_auth = True`, ...
+retry_after=1)`, `fail("CreateSubmission", 500)`, `hang("Method", 3)` (no answer, then 504),
+`slow("Method", 2)` (the usual answer, late), `state.put_stall = 60` (uploads unanswered),
+`create_late(2, 500)` (a 500, and the submission made 2 s later), `limits = {...}`, `bad_auth = True`, ...
 
 >>> with KaggleServer() as server:
 ...     server.port > 0
@@ -28,6 +30,7 @@ from urllib.parse import urlsplit
 
 USER, KEY = "kit-tester", "0123456789abcdef0123456789abcdef"
 HANG = 504  # a fault that first keeps the client waiting
+SLOW = 0  # not a fault: the call is answered as usual, only late
 
 
 def now() -> str:
@@ -62,6 +65,9 @@ class State:
     kernel_files: dict[str, bytes] = field(default_factory=dict)
     kernel_log: str = ""
     saved_kernels: list[dict] = field(default_factory=list)
+    put_stall: float = 0.0  # seconds a PUT waits, its bytes received, before it is answered
+    late_creates: list[tuple[float, int, float]] = field(default_factory=list)  # (delay, status, hang)
+    stop: threading.Event = field(default_factory=threading.Event)  # ends every stall at shutdown
     bad_auth: bool = False
     forbidden: bool = False  # 403 on competition calls: rules not accepted
     known_competitions: tuple[str, ...] = ("digit-recognizer",)
@@ -83,6 +89,7 @@ class KaggleServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.state.stop.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -100,6 +107,15 @@ class KaggleServer:
     def hang(self, call: str, seconds: float) -> None:
         """The next `call` gets no answer for `seconds` (then a 504)."""
         self.state.faults.setdefault(call, []).append((HANG, {"seconds": str(seconds)}))
+
+    def slow(self, call: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `call` are answered as usual, after `seconds`."""
+        self.state.faults.setdefault(call, []).extend([(SLOW, {"seconds": str(seconds)})] * times)
+
+    def create_late(self, delay: float, status: int = 500, hang: float = 0.0) -> None:
+        """The next CreateSubmission gets no answer for `hang` seconds, then `status`; the
+        submission itself appears in the list `delay` seconds after the request came."""
+        self.state.late_creates.append((delay, status, hang))
 
     def fail(self, call: str, status: int, times: int = 1, retry_after: float | None = None) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
@@ -183,6 +199,9 @@ class Handler(BaseHTTPRequestHandler):
             if not queue:
                 return False
             status, headers = queue.pop(0)
+        if status == SLOW:
+            time.sleep(float(headers["seconds"]))
+            return False
         if status == HANG:
             time.sleep(float(headers.pop("seconds")))  # the client gives up first; then answer late
         self.error(status, f"injected {status}", headers)
@@ -196,6 +215,8 @@ class Handler(BaseHTTPRequestHandler):
         token = urlsplit(self.path).path.rsplit("/", 1)[-1]
         with self.lock:
             self.server_state.uploads[token] = body
+        if self.server_state.put_stall:
+            self.server_state.stop.wait(self.server_state.put_stall)
         self.send(200, {})
 
     def do_GET(self) -> None:
@@ -248,6 +269,18 @@ class Handler(BaseHTTPRequestHandler):
         if token not in state.uploads:
             return self.error(400, f"unknown blob token {token}")
         with self.lock:
+            late = state.late_creates.pop(0) if state.late_creates else None
+        if late:
+            delay, status, hang = late
+            threading.Timer(delay, self.create, (body, token)).start()
+            state.stop.wait(hang)
+            return self.error(status, f"injected {status}")
+        item = self.create(body, token)
+        return self.send(200, {"message": "Successfully submitted", "ref": item["ref"]})
+
+    def create(self, body: dict, token: str) -> dict:
+        state = self.server_state
+        with self.lock:
             item = {
                 "ref": 5000 + len(state.submissions),
                 "date": now(),
@@ -260,7 +293,7 @@ class Handler(BaseHTTPRequestHandler):
                 "bytes": state.uploads[token],
             }
             state.submissions.append(item)
-        return self.send(200, {"message": "Successfully submitted", "ref": item["ref"]})
+        return item
 
     def api_ListSubmissions(self, body: dict) -> None:
         state = self.server_state

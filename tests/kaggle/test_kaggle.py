@@ -42,6 +42,7 @@ def kaggle_env(tmp_path, monkeypatch):
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(config))
     monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub"))
     monkeypatch.setenv("KIT_KAGGLE_POLL_SECONDS", "0.2")
+    monkeypatch.setenv("KIT_KAGGLE_GRACE_SECONDS", "1")
     return config
 
 
@@ -106,14 +107,16 @@ def test_submit_uploads_exact_bytes_polls_score_and_refuses_resubmission(server,
     assert len(puts) == 1 and puts[0].body == path.read_bytes()
     start = server.calls("StartSubmissionUpload")[0].json
     assert start["fileName"] == path.name and start["contentLength"] == path.stat().st_size
-    assert server.calls("CreateSubmission")[0].json["submissionDescription"] == "first try"
+    sha = json.loads(path.with_suffix(".json").read_text())["sha256"]
+    message = f"first try sha256:{sha[:12]}"  # the hash goes into every message: Kaggle's list knows it
+    assert server.calls("CreateSubmission")[0].json["submissionDescription"] == message
     assert len(server.calls("GetSubmissionLimits")) == 1
     assert len(server.calls("ListSubmissions")) >= 2  # PENDING, then COMPLETE
     assert "public score 0.98765" in result.stdout
     row = tracker_rows("digit-recognizer")[-1]
     assert (row["status"], row["public_score"], row["kaggle_ref"]) == ("complete", 0.98765, 5000)
     assert row["sha256"] == json.loads(path.with_suffix(".json").read_text())["sha256"]
-    assert row["message"] == "first try" and row["cv_score"] == pytest.approx(0.9812)
+    assert row["message"] == message and row["cv_score"] == pytest.approx(0.9812)
 
     again = submit(digits_folder)
     assert_clean_failure(again, "already submitted", "FORCE=1")
@@ -123,6 +126,52 @@ def test_submit_uploads_exact_bytes_polls_score_and_refuses_resubmission(server,
     assert forced.returncode == 0, forced.stderr
     assert len(server.state.submissions) == 2
     assert len([r for r in tracker_rows("digit-recognizer") if r["kaggle_ref"]]) == 2
+
+
+def test_two_submits_of_one_file_at_once_upload_it_once(server, digits_folder):
+    """Both commands start together; the daily-limit check (slow here) no longer sits between
+    the duplicate check and the `uploading` mark, so the second is refused in one line."""
+    write_submission(digits_folder)
+    server.slow("GetSubmissionLimits", seconds=2, times=2)
+    command = [sys.executable, "-m", "kit", "submit", "--comp", "digits", "--data", str(digits_folder)]
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=180) for process in processes]
+    assert len(server.puts()) == 1 and len(server.calls("CreateSubmission")) == 1
+    assert sorted(process.returncode for process in processes) == [0, 2], outputs
+    refused = next(err for process, (_, err) in zip(processes, outputs, strict=True) if process.returncode == 2)
+    assert refused.count("\n") == 1 and refused.startswith("error: ") and "FORCE=1" in refused, refused
+    rows = tracker_rows("digit-recognizer")
+    assert [row["status"] for row in rows if row["kaggle_ref"]] == ["complete"]
+
+
+def test_a_file_kaggle_has_is_refused_after_make_clean_and_on_another_machine(server, digits_folder, workdir):
+    """The tracker goes with `make clean`; Kaggle's list, which carries each file's hash in its
+    message, still says the file was submitted, so it is not uploaded (nor counted) twice."""
+    path = write_submission(digits_folder)
+    assert submit(digits_folder, "--message", "my words").returncode == 0
+    clean = subprocess.run(["make", "--no-print-directory", "clean"], cwd=ROOT, capture_output=True, text=True)
+    assert clean.returncode == 0 and not (workdir / "artifacts").exists(), clean.stderr
+    again = submit(digits_folder)
+    assert_clean_failure(again, "Kaggle already has this file (ref 5000", "my words", "FORCE=1")
+    assert len(server.puts()) == 1 and len(server.state.submissions) == 1
+    sha = json.loads(path.with_suffix(".json").read_text())["sha256"]
+    assert [(r["kaggle_ref"], r["sha256"]) for r in tracker_rows("digit-recognizer") if r["kaggle_ref"]] == [
+        (5000, sha)
+    ]
+    assert_clean_failure(submit(digits_folder), "already submitted", "ref 5000")  # the tracker knows now
+
+    other = write_submission(digits_folder, seed=1)  # submitted from another machine
+    other_sha = json.loads(other.with_suffix(".json").read_text())["sha256"]
+    server.add_submission(ref=77, description=f"from my laptop sha256:{other_sha[:12]}")
+    assert_clean_failure(submit(digits_folder, "--file", str(other)), "Kaggle already has this file (ref 77")
+    assert len(server.puts()) == 1
+    forced = submit(digits_folder, "--file", str(other), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert len(server.puts()) == 2
 
 
 def test_429_is_retried_with_retry_after(server, digits_folder):
@@ -164,21 +213,43 @@ def test_a_server_that_stops_answering_is_timed_out_and_retried(server, digits_f
     assert len(server.calls("StartSubmissionUpload")) == 2 and len(server.state.submissions) == 1
 
 
+def test_an_upload_that_is_never_answered_ends_in_one_line(server, digits_folder, monkeypatch):
+    """The PUT of the file's bytes used to go without a timeout: a stalled one hung for ever."""
+    import time
+
+    write_submission(digits_folder)
+    monkeypatch.setenv("KIT_KAGGLE_TIMEOUT", "1")
+    server.state.put_stall = 600
+    started = time.monotonic()
+    result = submit(digits_folder)
+    assert time.monotonic() - started < 60
+    assert_clean_failure(result, "got no answer in 1 s", "nothing was submitted")
+    assert result.stderr.count("\n") == 1 and len(server.puts()) == 1
+    assert server.calls("CreateSubmission") == []
+    assert tracker_rows("digit-recognizer")[-1]["status"] == "failed"  # not made: free to try again
+    server.state.put_stall = 0
+    again = submit(digits_folder)
+    assert again.returncode == 0, again.stderr
+    assert len(server.state.submissions) == 1
+
+
 def test_500_on_create_submission_records_no_submission(server, digits_folder):
     write_submission(digits_folder)
     # an old submission with the same message (from the website) is not taken for this one
     server.add_submission(ref=9, description="same words", date="2025-01-01T00:00:00.000Z")
     server.fail("CreateSubmission", 500)
     result = submit(digits_folder, "--message", "same words")
-    assert_clean_failure(result, "500", "nothing was submitted")
+    assert_clean_failure(result, "500", "may still appear", "FORCE=1")
     assert len(server.calls("CreateSubmission")) == 1  # never sent twice after an unclear answer
-    assert len(server.calls("ListSubmissions")) == 1  # looked in Kaggle's list instead
+    assert len(server.calls("ListSubmissions")) >= 3  # checked before uploading; watched after
     assert [item["ref"] for item in server.state.submissions] == [9]
     rows = tracker_rows("digit-recognizer")
     assert all(row["kaggle_ref"] is None and row["status"] not in ("pending", "complete") for row in rows)
-    assert rows[-1]["status"] == "failed"
-    retry = submit(digits_folder)  # a failed upload is not a duplicate
-    assert retry.returncode == 0, retry.stderr
+    assert rows[-1]["status"] == "unknown"  # not `failed`: Kaggle may list it later
+    assert_clean_failure(submit(digits_folder), "no known outcome", "FORCE=1")
+    assert len(server.puts()) == 1
+    forced = submit(digits_folder, "--force")
+    assert forced.returncode == 0, forced.stderr
 
 
 def test_500_on_create_that_did_create_is_recorded_once(server, digits_folder):
@@ -211,6 +282,56 @@ def test_500_on_create_that_did_create_is_recorded_once(server, digits_folder):
     assert len(server.calls("CreateSubmission")) == 1
     row = tracker_rows("digit-recognizer")[-1]
     assert (row["kaggle_ref"], row["status"], row["public_score"]) == (7777, "complete", 0.5)
+
+
+@pytest.mark.parametrize("answer", ["500", "no answer in time"])
+def test_a_submission_made_a_moment_after_an_unclear_answer_is_found(server, digits_folder, answer, monkeypatch):
+    write_submission(digits_folder)
+    monkeypatch.setenv("KIT_KAGGLE_GRACE_SECONDS", "20")
+    if answer == "500":
+        server.create_late(delay=2, status=500)
+    else:
+        monkeypatch.setenv("KIT_KAGGLE_TIMEOUT", "1")
+        server.create_late(delay=2, status=504, hang=3)
+    result = submit(digits_folder)
+    assert result.returncode == 0, result.stderr
+    assert "Kaggle lists the submission (ref 5000)" in result.stderr
+    assert len(server.calls("CreateSubmission")) == 1 and len(server.state.submissions) == 1
+    row = tracker_rows("digit-recognizer")[-1]
+    assert (row["kaggle_ref"], row["status"]) == (5000, "complete")
+
+
+def test_a_submission_made_after_the_grace_period_is_never_uploaded_twice(server, digits_folder, workdir):
+    import shutil
+    import time
+
+    write_submission(digits_folder)
+    server.create_late(delay=4, status=503)  # the grace period is 1 s here
+    result = submit(digits_folder)
+    assert_clean_failure(result, "503", "may still appear", "FORCE=1")
+    assert result.stderr.count("\n") == 1
+    assert tracker_rows("digit-recognizer")[-1]["status"] == "unknown"
+    assert_clean_failure(submit(digits_folder), "no known outcome")  # not yet listed: still refused
+    deadline = time.monotonic() + 30
+    while not server.state.submissions and time.monotonic() < deadline:
+        time.sleep(0.2)
+    shutil.rmtree(workdir / "artifacts")  # even without the tracker, Kaggle's list says so
+    assert_clean_failure(submit(digits_folder), "Kaggle already has this file (ref 5000")
+    assert len(server.puts()) == 1 and len(server.calls("CreateSubmission")) == 1
+
+
+def test_leaderboard_settles_an_unknown_upload(server, digits_folder):
+    from kit import tracker
+
+    write_submission(digits_folder)
+    server.fail("CreateSubmission", 500)
+    assert_clean_failure(submit(digits_folder), "may still appear")
+    row = tracker_rows("digit-recognizer")[-1]
+    assert row["status"] == "unknown"
+    tracker.update_submission("digit-recognizer", row["id"], submitted="2026-01-01T00:00:00Z")  # long ago
+    assert run_kit("leaderboard", "--comp", "digits", timeout=120).returncode == 0
+    assert tracker.get_submission("digit-recognizer", row["id"])["status"] == "failed"
+    assert submit(digits_folder).returncode == 0  # settled as not made: free to upload
 
 
 def test_daily_limit_refuses_before_uploading(server, digits_folder):
@@ -529,17 +650,31 @@ def test_kernel_bundle_runs_offline_on_a_kaggle_like_folder(tmp_path, workdir, d
     assert written["Label"].between(0, 9).all()
     record = json.loads((working / "submission.json").read_text())
     assert record["config"]["train"]["epochs"] == 1 and record["config"]["data"]["limit"] == 600
+    # the run is kept in the output, and comes back as a run that predicts beside local ones
+    assert np.load(working / "submission.probabilities.npy").shape == (len(sample), 10)
+    (packed,) = working.glob("run-*.zip")
+    with zipfile.ZipFile(packed) as archive:
+        names = archive.namelist()
+    assert {"config.json", "run.json", "fold0/best.keras", "fold0/history.csv"} <= set(names)
+    assert any(n.startswith("reports/") for n in names) and not any("backup" in n for n in names)
+    from kit.training.runs import unpack_run
+
+    unpacked = unpack_run(packed, "digit-recognizer", "kaggle-run")
+    predicted = run_kit("predict", "--comp", "digits", "--data", str(kaggle_input), "--runs", unpacked.name)
+    assert predicted.returncode == 0, predicted.stderr
 
 
 def test_predict_records_the_written_submission_and_its_runs(workdir, digits_folder):
-    from kit import commands, tracker
+    from kit import tracker
 
     path = write_submission(digits_folder)
     run_dir = workdir / "artifacts" / "digit-recognizer" / "runs" / "r1"
     run_dir.mkdir(parents=True)
     (run_dir / "run.json").write_text(json.dumps({"score": 0.97, "model": "cnn"}))
     (run_dir / "config.json").write_text(json.dumps({"train": {"model": "cnn"}}))
-    commands.track_written("digit-recognizer", path, [run_dir])
+    record = json.loads(path.with_suffix(".json").read_text())  # what kit.predict tracks as it writes
+    runs = tracker.run_entries([run_dir], record.get("git_commit", ""))
+    tracker.record_written("digit-recognizer", path, record, runs=runs)
     row = tracker_rows("digit-recognizer")[-1]
     assert (row["file"], row["status"], row["cv_score"]) == (path.name, "written", 0.9812)
     assert json.loads(row["config"])["data"]["dir"] == str(digits_folder)
@@ -550,7 +685,7 @@ def test_predict_records_the_written_submission_and_its_runs(workdir, digits_fol
     trained.mkdir()
     (trained / "run.json").write_text(json.dumps({"score": 0.95, "model": "dense"}))
     (trained / "config.json").write_text(json.dumps({"train": {"model": "dense"}}))
-    commands.track_runs("digit-recognizer", [trained])
+    tracker.record_trained("digit-recognizer", [trained])
     runs = tracker.query("digit-recognizer", "SELECT run, model, config FROM runs ORDER BY run")
     assert [(r["run"], r["model"], json.loads(r["config"])["train"]["model"]) for r in runs] == [
         ("r1", "cnn", "cnn"),
@@ -575,7 +710,14 @@ def test_kernel_push_status_and_output(server, workdir, digits_folder):
     assert status.returncode == 1 and "error - out of memory" in status.stdout
 
     sample = pd.read_csv(digits_folder / "sample_submission.csv")
-    server.state.kernel_files = {"submission.csv": sample.assign(Label=7).to_csv(index=False).encode()}
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("config.json", "{}")
+        archive.writestr("../escape.txt", "a zip entry may not leave the run folder")
+    server.state.kernel_files = {
+        "submission.csv": sample.assign(Label=7).to_csv(index=False).encode(),
+        "run-20260101-cnn.zip": packed.getvalue(),
+    }
     server.state.kernel_log = "epoch 1/1 ..."
     output = run_kit("kernel-output", "--comp", "digits", "--data", str(digits_folder), timeout=120)
     assert output.returncode == 0, output.stderr
@@ -583,3 +725,5 @@ def test_kernel_push_status_and_output(server, workdir, digits_folder):
     assert len(written) == 1 and pd.read_csv(written[0])["Label"].eq(7).all()
     assert any(p.name.endswith(".log") for p in (workdir / "build" / "digit-recognizer").rglob("*"))
     assert tracker_rows("digit-recognizer")[-1]["source"] == "kernel"
+    runs = workdir / "artifacts" / "digit-recognizer" / "runs"
+    assert (runs / "kaggle-v1-20260101-cnn" / "config.json").exists() and not (runs / "escape.txt").exists()

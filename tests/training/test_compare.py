@@ -5,7 +5,6 @@ Fashion-MNIST is bench/COMPARE.md.
 """
 
 import json
-import subprocess
 import warnings
 
 import numpy as np
@@ -195,15 +194,3 @@ def test_predict_with_a_model_that_has_no_run_says_how_to_make_one(digits_folder
     assert result.returncode == 2
     assert "no knn runs" in result.stderr
     assert "make train COMP=digit-recognizer MODEL=knn" in result.stderr
-
-
-def test_makefile_maps_model_and_models_to_the_cli():
-    def dry_run(*words):
-        done = subprocess.run(["make", "-n", *words], cwd=ROOT, capture_output=True, text=True)
-        return " ".join(done.stdout.split())  # the Makefile leaves runs of spaces
-
-    predict_svm = dry_run("predict", "COMP=digits", "MODEL=svm")
-    assert "predict --comp digits --set train.model=svm" in predict_svm
-    curve = dry_run("learning-curve", "MODEL=cnn", "SET=train.epochs=2")
-    assert "--set train.model=cnn train.epochs=2" in curve
-    assert "compare --comp fashion-mnist --models knn svm" in dry_run("compare", "MODELS=knn svm")

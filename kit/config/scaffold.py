@@ -1,0 +1,127 @@
+"""`make new COMP=<slug> [DATA=<folder>] [METRIC=<name>]`: a competition folder from its files.
+
+Writes `competitions/<slug>/competition.toml`, each inferred value commented with the file it
+came from (`kit.data.infer`), the defaults a new competition starts from (a model for its kind
+of images) and a `quick` preset, then prints a summary. An existing competition is never
+overwritten without FORCE=1 (its old file is kept as `competition.toml.bak`).
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from kit import fileio, paths
+from kit.config.layers import parse_override, resolve
+from kit.data.infer import Inferred, infer
+from kit.errors import KitError
+
+SECTION_ORDER = ("competition", "data", "augment", "train", "predict", "submission")
+
+
+def cmd_new(args, cfg=None) -> int:
+    """The `new` verb: no configuration exists yet, so `cfg` is None."""
+    slug = args.comp
+    check_slug(slug)
+    folder = data_source(slug, args.data)
+    found = infer(folder, args.metric)
+    add_defaults(found, slug)
+    for text in args.set:  # SET= settles what could not be inferred, or corrects a guess
+        section, key, value = parse_override(text)
+        found.set(f"{section}.{key}", value, "SET=")
+    resolve(found.sections, source="the inferred configuration")  # every key and value checked
+    target = paths.competition_dir(slug) / "competition.toml"
+    write(target, render(slug, found), force=args.force)
+    print_summary(slug, target, found, args.data)
+    return 0
+
+
+def check_slug(slug: str) -> None:
+    if not slug or not all(c.isalnum() or c in "-_" for c in slug):
+        raise KitError(f"competition name '{slug}' must be letters, digits, '-' or '_' (Kaggle's slug)")
+
+
+def data_source(slug: str, data: str) -> Path:
+    """DATA=, else data/<slug>/ when `make data` filled it, else a download with credentials."""
+    if data:
+        return Path(data).expanduser()
+    downloaded = paths.data_dir(slug)
+    if downloaded.is_dir() and any(downloaded.iterdir()):
+        return downloaded
+    from kit.kaggle.client import has_credentials
+    from kit.kaggle.download import download_competition
+
+    if not has_credentials():
+        raise KitError(f"no data for {slug}: pass DATA=<folder with its files>, or set Kaggle credentials")
+    print(f"downloading {slug} from Kaggle into {downloaded} ...")
+    download_competition(slug, downloaded)
+    return downloaded
+
+
+def add_defaults(found: Inferred, slug: str) -> None:
+    """What a new competition starts from: the model for its images, no augmentation that could
+    erase its signal (no flips: digits and text would change meaning), a quick preset."""
+    found.set("competition.title", slug, "the competition's slug")
+    found.set("competition.kaggle", slug, "the slug: `make submit` uploads there")
+    pixels = found.sections["data"]["format"] == "pixels"
+    colour = found.sections["data"].get("channels", 1) == 3
+    model = "colour_cnn" if colour else "cnn"
+    found.set("train.model", model, "a from-scratch CNN for " + ("colour photographs" if colour else "grey images"))
+    if model == "colour_cnn":
+        found.set("train.weights", "none", "trained from scratch: no download needed")
+    found.set("train.epochs", 12 if pixels else 10, "a few minutes on a 2-core CPU for small sets")
+    found.set("augment.width_shift_range", 0.1, "small shifts help every image set")
+    found.set("augment.height_shift_range", 0.1, "small shifts help every image set")
+    found.set("predict.tta", 3, "identity and two one-pixel shifts")
+
+
+def render(slug: str, found: Inferred) -> str:
+    """competition.toml text: every value with its source as a comment, then the quick preset."""
+    lines = [
+        f"# {slug}: written by `make new` from the competition's files; edit freely.",
+        "# Each value says where it was read from. `make run COMP=" + slug + "` uses it.",
+        "",
+    ]
+    for section in SECTION_ORDER:
+        values = found.sections.get(section)
+        if not values:
+            continue
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            lines.append(f"{toml_line(key, value)}  # {found.sources.get(f'{section}.{key}', '')}".rstrip("# "))
+        lines.append("")
+    lines += ["# `make run COMP=" + slug + " PRESET=quick`: a smoke run in about a minute", "[presets.quick.train]"]
+    lines += ["epochs = 2", ""]
+    return "\n".join(lines)
+
+
+def toml_line(key: str, value: Any) -> str:
+    return tomli_w.dumps({key: value}).strip()
+
+
+def write(target: Path, text: str, force: bool) -> None:
+    if target.exists() and not force:
+        raise KitError(f"{target} exists: FORCE=1 replaces it (the old file is kept as competition.toml.bak)")
+    if target.exists():
+        shutil.copy2(target, target.with_suffix(".toml.bak"))
+    fileio.atomic_write(target, text.encode())
+
+
+def print_summary(slug: str, target: Path, found: Inferred, folder: str = "") -> None:
+    data, submission = found.sections["data"], found.sections.get("submission", {})
+    names = found.sections["competition"]["class_names"]
+    shown = ", ".join(names[:8]) + (f", ... ({len(names)} classes)" if len(names) > 8 else "")
+    print(f"{slug}: wrote {target}")
+    for line in found.summary:
+        print(f"  {line}")
+    print(f"  classes: {shown}")
+    shape = f"{data.get('height')}x{data.get('width')}x{data.get('channels')}"
+    print(f"  images {shape}, model {found.sections['train']['model']}")
+    print(f"  submission: {submission.get('form', 'label')}, metric {found.sections['competition']['metric']}")
+    print(f"  next: make run COMP={slug}" + (f" DATA={shlex.quote(folder)}" if folder else ""))
+    sys.stdout.flush()

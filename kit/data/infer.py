@@ -1,0 +1,367 @@
+"""`make new`: a competition's configuration read off its files alone.
+
+Three layouts are recognised, in this order:
+
+    pixels          CSVs whose columns are pixel0.. (Digit Recognizer, Kannada-MNIST, Fashion-MNIST)
+    class_folders   train/<class name>/<image> and a test folder (Plant Seedlings)
+    images          a CSV of image ids or paths with a label column, plus image folders
+                    (Dog Breed Identification, Aerial Cactus, APTOS)
+
+From the files it infers the id and label columns, the class names (in the order the sample
+submission uses when it names them), the image size and channels (from a sample of the images),
+the submission's form (one label column, one probability column per class, or one probability
+for a binary task) and a metric to fall back on. Every value comes with the file it was read
+from, which `kit.config.scaffold` writes as a comment beside it. What cannot be inferred is one
+`KitError` naming the `SET=` key that settles it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from kit.data.folders import IMAGE_SUFFIXES, LABEL_NAMES, FileFinder
+from kit.data.pixels import COMPRESSED, read_frame, sniff
+from kit.errors import KitError
+
+PIXEL_COLUMN = re.compile(r"^pixel_?\d+$", re.IGNORECASE)
+SAMPLE_NAMES = ("sample_submission.csv", "sampleSubmission.csv", "sample_submission_file.csv")
+MAX_SIDE = 64  # a from-scratch CNN on a CPU; larger images are squashed to this (data.height/width)
+SIZE_PROBES = 24  # images opened to read sizes and colour modes
+
+
+@dataclass
+class Inferred:
+    """competition.toml's sections, and per `section.key` the file it was read from."""
+
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)
+
+    def set(self, key: str, value: Any, source: str) -> None:
+        section, name = key.split(".")
+        self.sections.setdefault(section, {})[name] = value
+        self.sources[key] = source
+
+
+def infer(folder: Path, metric: str = "") -> Inferred:
+    """Everything `competition.toml` needs, from the files in `folder`."""
+    if not folder.is_dir():
+        raise KitError(f"data folder {folder} does not exist (DATA=)")
+    found = Inferred()
+    sample_path = find_sample(folder)
+    sample = read_frame(sample_path) if sample_path else None
+    pixel_files = pixel_csvs(folder)
+    if pixel_files:
+        infer_pixels(found, folder, pixel_files, sample, sample_path)
+    elif (class_root := class_folder_root(folder)) is not None:
+        infer_class_folders(found, folder, class_root, sample, sample_path)
+    else:
+        infer_image_table(found, folder, sample, sample_path)
+    choose_metric(found, metric, sample_path)
+    return found
+
+
+# ---------------------------------------------------------------- files
+
+
+def csv_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and csv_name(p.name))
+
+
+def csv_name(name: str) -> bool:
+    stem = name.lower()
+    for ext in COMPRESSED:
+        stem = stem.removesuffix(ext)
+    return stem.endswith(".csv")
+
+
+def find_sample(folder: Path) -> Path | None:
+    """The sample submission: its usual names first, then any CSV named like one."""
+    for name in SAMPLE_NAMES:
+        for path in csv_files(folder):
+            if path.name.lower().startswith(name.lower()):
+                return path
+    named = [p for p in csv_files(folder) if "sample" in p.name.lower() or "submission" in p.name.lower()]
+    return named[0] if len(named) == 1 else None
+
+
+def header(path: Path) -> list[str]:
+    """A CSV's column names, without reading its rows."""
+    try:
+        return [str(c) for c in pd.read_csv(path, nrows=0, **sniff(path)).columns]
+    except (ValueError, OSError, EOFError, UnicodeDecodeError) as exc:
+        raise KitError(f"{path}: not a readable CSV file ({exc.__class__.__name__}: {exc})") from None
+
+
+# ---------------------------------------------------------------- pixel CSVs
+
+
+def pixel_csvs(folder: Path) -> list[tuple[Path, list[str]]]:
+    """The CSVs whose columns are mostly pixel0.. (at least an 8x8 image), with their headers."""
+    found = []
+    for path in csv_files(folder):
+        columns = header(path)
+        if sum(bool(PIXEL_COLUMN.match(c)) for c in columns) >= 64:
+            found.append((path, columns))
+    return found
+
+
+def infer_pixels(found: Inferred, folder: Path, files, sample: pd.DataFrame | None, sample_path) -> None:
+    labelled = [(p, cols) for p, cols in files if label_in(cols)]
+    unlabelled = [(p, cols) for p, cols in files if not label_in(cols)]
+    if not labelled:
+        raise KitError(f"{folder}: no pixel CSV with a label column: set SET=data.label_column=<column>")
+    train_path, train_columns = pick_named(labelled, "train")
+    test_path, test_columns = pick_named(unlabelled or [f for f in labelled if f[0] != train_path], "test")
+    label = label_in(train_columns)
+    pixels = [c for c in train_columns if PIXEL_COLUMN.match(c)]
+    height, width, channels = pixel_shape(len(pixels), train_path)
+    found.set("data.format", "pixels", f"{train_path.name}: {len(pixels)} pixel columns")
+    found.set("data.train_file", base_name(train_path), "the labelled pixel CSV")
+    found.set("data.test_file", base_name(test_path), "the other pixel CSV")
+    found.set("data.label_column", label, train_path.name)
+    for key, value in (("height", height), ("width", width), ("channels", channels)):
+        found.set(f"data.{key}", value, f"{len(pixels)} pixel columns")
+    extra = [c for c in test_columns if not PIXEL_COLUMN.match(c) and c != label]
+    if extra:  # Kannada-MNIST: test.csv starts with an id column
+        found.set("data.id_column", extra[0], f"{test_path.name}'s first non-pixel column")
+    if label in test_columns:  # Fashion-MNIST's Kaggle release: the test file is labelled
+        found.set("data.test_labels", True, f"{test_path.name} has a '{label}' column")
+    labels = pd.read_csv(train_path, usecols=[label], **sniff(train_path))[label]
+    classes = int(pd.to_numeric(labels, errors="coerce").max()) + 1
+    found.set(
+        "competition.class_names", [str(i) for i in range(classes)], f"{train_path.name}: labels 0..{classes - 1}"
+    )
+    pixel_submission(found, sample, sample_path, test_path, bool(extra))
+    found.summary.append(
+        f"layout: pixel CSVs ({train_path.name} labelled, {test_path.name}), {height}x{width}x{channels}"
+    )
+
+
+def label_in(columns: list[str]) -> str:
+    lowered = {c.lower(): c for c in columns}
+    return next((lowered[name] for name in LABEL_NAMES if name in lowered), "")
+
+
+def pick_named(files: list, word: str) -> tuple[Path, list[str]]:
+    if not files:
+        raise KitError(f"no {word} pixel CSV found: set SET=data.{word}_file=<file>")
+    named = [f for f in files if word in f[0].name.lower()]
+    return (named or files)[0]
+
+
+def base_name(path: Path) -> str:
+    """The name the loader looks for; it finds the compressed twin itself."""
+    name = path.name
+    for ext in COMPRESSED:
+        if name.lower().endswith(".csv" + ext):
+            return name[: -len(ext)]
+    return name
+
+
+def pixel_shape(count: int, path: Path) -> tuple[int, int, int]:
+    for channels in (1, 3):
+        side = int(round((count / channels) ** 0.5))
+        if side * side * channels == count:
+            return side, side, channels
+    raise KitError(f"{path}: {count} pixel columns are not a square image: set SET=data.height=H data.width=W")
+
+
+def pixel_submission(found: Inferred, sample, sample_path, test_path: Path, has_id_column: bool) -> None:
+    if sample is None:
+        found.summary.append("no sample submission: ImageId,Label with ids from 1 (as Digit Recognizer)")
+        found.set("submission.sample_file", "", "no sample submission found")
+        return
+    found.set("submission.sample_file", sample_path.name, "the sample submission")
+    ids = pd.to_numeric(sample.iloc[:, 0], errors="coerce")
+    if not has_id_column and ids.notna().all():
+        found.set("submission.id_start", int(ids.iat[0]), f"{sample_path.name}: the first id")
+    found.set("submission.form", "label", f"{sample_path.name}: {', '.join(map(str, sample.columns))}")
+
+
+# ---------------------------------------------------------------- image folders
+
+
+def class_folder_root(folder: Path) -> Path | None:
+    """A folder holding at least two sub-folders of images (train/<class>/...), or None."""
+    for root in [folder / "train", *sorted(p for p in folder.iterdir() if p.is_dir())]:
+        if not root.is_dir():
+            continue
+        classes = [d for d in root.iterdir() if d.is_dir() and any(has_image_suffix(f) for f in d.iterdir())]
+        if len(classes) >= 2:
+            return root
+    return None
+
+
+def has_image_suffix(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def infer_class_folders(found: Inferred, folder: Path, root: Path, sample, sample_path) -> None:
+    names = sorted(d.name for d in root.iterdir() if d.is_dir())
+    found.set("data.format", "class_folders", f"{root.name}/ holds a folder per class")
+    found.set("data.train_dir", root.name, "the folder of class folders")
+    found.set("competition.class_names", names, f"the folder names under {root.name}/")
+    images = [f for d in names for f in sorted((root / d).iterdir()) if has_image_suffix(f)]
+    set_image_size(found, images)
+    test_dir = image_test_dir(folder, exclude=root)
+    found.set("data.test_dir", test_dir.name, "the other folder of images")
+    image_submission(found, sample, sample_path, names)
+    found.summary.append(f"layout: class folders {root.name}/<class>/ ({len(names)} classes), test {test_dir.name}/")
+
+
+def image_test_dir(folder: Path, exclude: Path | None = None) -> Path:
+    candidates = [
+        d
+        for d in sorted(folder.iterdir())
+        if d.is_dir() and d != exclude and any(has_image_suffix(f) for f in d.rglob("*"))
+    ]
+    named = [d for d in candidates if "test" in d.name.lower()]
+    if not (named or candidates):
+        raise KitError(f"{folder}: no folder of test images: set SET=data.test_dir=<folder>")
+    return (named or candidates)[0]
+
+
+def infer_image_table(found: Inferred, folder: Path, sample, sample_path) -> None:
+    """A CSV of image ids (or paths) and labels: the CSV that is not the sample submission."""
+    tables = [p for p in csv_files(folder) if p != sample_path]
+    if not tables:
+        raise KitError(
+            f"{folder}: no pixel CSV, no class folders and no CSV of image labels: "
+            "is this an image-classification competition's folder?"
+        )
+    table_path = next((p for p in tables if "train" in p.name.lower() or "label" in p.name.lower()), tables[0])
+    frame = read_frame(table_path)
+    train_dir = image_train_dir(folder, frame, table_path)
+    finder = FileFinder(folder, train_dir.name)
+    image_column = best_image_column(frame, finder, table_path)
+    label_column = pick_label_column(frame, image_column, sample, table_path)
+    found.set("data.format", "images", f"{table_path.name} names images in {train_dir.name}/")
+    found.set("data.train_file", table_path.name, "the CSV of image labels")
+    found.set("data.val_file", "", "one labelled table")
+    found.set("data.train_dir", train_dir.name, f"the folder of the images {table_path.name} names")
+    found.set("data.image_column", image_column, f"{table_path.name}: its values name image files")
+    found.set("data.label_column", label_column, table_path.name)
+    ids = frame[image_column].astype(str).head(5).tolist()
+    with_extension = any(Path(v).suffix.lower() in IMAGE_SUFFIXES for v in ids)
+    found.summary.append(f"ids {'with' if with_extension else 'without'} extension, e.g. {ids[0]}")
+    names = class_names_of(frame[label_column], sample)
+    found.set("competition.class_names", names, class_names_source(sample, sample_path, table_path))
+    images = [p for v in frame[image_column].astype(str).head(SIZE_PROBES) if (p := finder.find(v)) is not None]
+    set_image_size(found, images)
+    test_dir = image_test_dir(folder, exclude=train_dir)
+    found.set("data.test_dir", test_dir.name, "the other folder of images")
+    image_submission(found, sample, sample_path, names)
+    found.summary.append(
+        f"layout: {table_path.name} ({image_column}, {label_column}) + {train_dir.name}/, test {test_dir.name}/"
+    )
+
+
+def image_train_dir(folder: Path, frame: pd.DataFrame, path: Path) -> Path:
+    dirs = [d for d in sorted(folder.iterdir()) if d.is_dir() and any(has_image_suffix(f) for f in d.rglob("*"))]
+    named = [d for d in dirs if "train" in d.name.lower()]
+    if not (named or dirs):
+        raise KitError(f"{folder}: no folder of images for {path.name}: set SET=data.train_dir=<folder>")
+    return (named or dirs)[0]
+
+
+def best_image_column(frame: pd.DataFrame, finder: FileFinder, path: Path) -> str:
+    hits = {c: sum(finder.find(str(v)) is not None for v in frame[c].dropna().head(20)) for c in frame.columns}
+    best = max(hits, key=hits.get)
+    if not hits[best]:
+        raise KitError(f"{path}: no column names the image files: set SET=data.image_column=<column>")
+    return str(best)
+
+
+def pick_label_column(frame: pd.DataFrame, image_column: str, sample, path: Path) -> str:
+    others = [str(c) for c in frame.columns if c != image_column]
+    # the sample's prediction column when the table has it too (has_cactus, diagnosis), then a
+    # usual label name (label, class, target, ...)
+    candidates = [] if sample is None else [str(sample.columns[1])]
+    candidates.append(label_in(others))
+    for name in candidates:
+        if name in others:
+            return name
+    if len(others) == 1:
+        return others[0]
+    raise KitError(
+        f"{path}: cannot tell which column holds the labels (columns: {', '.join(others)}): "
+        "set SET=data.label_column=<column>"
+    )
+
+
+def class_names_of(labels: pd.Series, sample: pd.DataFrame | None) -> list[str]:
+    """The sample's probability columns when it has one per class (their order is the
+    submission's), else the label values: integers 0..K-1 as text, or names sorted."""
+    if sample is not None and sample.shape[1] > 2:
+        names = [str(c) for c in sample.columns[1:]]
+        unknown = sorted(set(labels.astype(str)) - set(names))
+        if unknown:
+            raise KitError(f"labels {unknown[:5]} are not columns of the sample submission")
+        return names
+    numbers = pd.to_numeric(labels, errors="coerce")
+    if numbers.notna().all() and (numbers == numbers.round()).all() and numbers.min() >= 0:
+        return [str(i) for i in range(int(numbers.max()) + 1)]
+    return sorted(labels.dropna().astype(str).str.strip().unique())
+
+
+def class_names_source(sample, sample_path, table_path: Path) -> str:
+    if sample is not None and sample.shape[1] > 2:
+        return f"{sample_path.name}: one probability column per class, in its order"
+    return f"{table_path.name}: the label values"
+
+
+def set_image_size(found: Inferred, images: list[Path]) -> None:
+    sizes, modes = [], set()
+    for path in images[:SIZE_PROBES]:
+        try:
+            with Image.open(path) as image:
+                sizes.append(min(image.size))
+                modes.add(image.mode)
+        except OSError:
+            continue
+    if not sizes:
+        raise KitError("no readable image to read the size from: set SET=data.height=H data.width=W")
+    side = int(min(MAX_SIDE, np.median(sizes)))
+    channels = 1 if modes <= {"L", "1", "I;16", "I"} else 3
+    source = f"{len(sizes)} images: median side {int(np.median(sizes))}, modes {', '.join(sorted(modes))}"
+    found.set("data.height", side, source)
+    found.set("data.width", side, source)
+    found.set("data.channels", channels, source)
+
+
+def image_submission(found: Inferred, sample, sample_path, names: list[str]) -> None:
+    if sample is None:
+        raise KitError("no sample submission found: set SET=submission.sample_file=<file>")
+    found.set("submission.sample_file", sample_path.name, "the sample submission")
+    columns = ", ".join(map(str, sample.columns))
+    if sample.shape[1] > 2:
+        found.set("submission.form", "probabilities", f"{sample_path.name}: {sample.shape[1] - 1} class columns")
+        return
+    values = sample.iloc[:, 1]
+    fractional = pd.api.types.is_float_dtype(values) and not (values == values.round()).all()
+    if len(names) == 2 and (fractional or set(names) == {"0", "1"} and pd.api.types.is_float_dtype(values)):
+        found.set("submission.form", "probability", f"{sample_path.name}: {columns}, a probability per image")
+    else:
+        found.set("submission.form", "label", f"{sample_path.name}: {columns}")
+
+
+# ---------------------------------------------------------------- metric
+
+
+def choose_metric(found: Inferred, metric: str, sample_path) -> None:
+    """METRIC= when given; else the usual metric of the submission's form, said to be a guess."""
+    if metric:
+        found.set("competition.metric", metric, "METRIC=")
+        return
+    form = found.sections.get("submission", {}).get("form", "label")
+    guess = {"probabilities": "log_loss", "probability": "roc_auc"}.get(form, "accuracy")
+    found.set("competition.metric", guess, f"guessed from the submission's form ({form}); METRIC= sets it")
+    found.summary.append(f"metric {guess} is a guess: pass METRIC=<the competition's metric> if it differs")

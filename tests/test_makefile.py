@@ -1,0 +1,130 @@
+"""The Makefile hands every variable to the kit as data: make expands nothing in it, the shell runs
+nothing in it, a value with spaces stays one value (the kit splits SET, RUN, MODELS, FRACTIONS).
+
+`make` runs for real, with PYTHON pointing at a stand-in that records its command line, so these
+tests see exactly what the kit would receive; `kit.cli.parse` then reads it as the kit does.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from kit import cli
+
+FAKE_PYTHON = """#!{python}
+import json, os, sys
+args = sys.argv[1:]
+if args[:1] == ["-c"]:  # the Makefile's split_words: run it, and let it exec this script again
+    sys.argv, sys.executable = ["-c", *args[2:]], __file__
+    exec(args[1])
+with open(os.environ["ARGV_LOG"], "a") as log:
+    log.write(json.dumps({{"argv": args, "KIT_STORAGE": os.environ.get("KIT_STORAGE")}}) + "\\n")
+"""
+
+
+@pytest.fixture
+def make(tmp_path):
+    """make(*words) -> the command lines (after `python`) its recipes ran, with a stand-in python."""
+    fake = tmp_path / "fake-python"
+    fake.write_text(FAKE_PYTHON.format(python=sys.executable))
+    fake.chmod(0o755)
+    log = tmp_path / "argv.jsonl"
+
+    def run(*words: str) -> list[list[str]]:
+        """The command lines; `run.storage`: KIT_STORAGE as the last one saw it."""
+        log.unlink(missing_ok=True)
+        done = subprocess.run(
+            # -o: the stand-in needs no virtualenv, so `setup` must not try to make one
+            ["make", "--no-print-directory", "-o", ".venv/.installed", f"PYTHON={fake}", *words],
+            cwd=ROOT,
+            env={"PATH": "/usr/bin:/bin", "ARGV_LOG": str(log), "HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        run.storage = calls[-1]["KIT_STORAGE"] if calls else None
+        return [call["argv"] for call in calls]
+
+    return run
+
+
+def kit_args(argv: list[str]):
+    assert argv[:2] == ["-m", "kit"], argv
+    return cli.parse(argv[2:])
+
+
+HOSTILE = "try `touch {m}1` $(touch {m}2) $(shell touch {m}3) ${{HOME}} $$HOME; touch {m}4 | 'q' \"dq\" #c %"
+
+
+def test_shell_and_make_text_in_variables_is_never_run(make, tmp_path):
+    marker = tmp_path / "ran"
+    text = HOSTILE.format(m=marker)
+    spaced = str(tmp_path / "my data")
+    (argv,) = make("submit", "COMP=digits", f"MSG={text}", f"FILE={text}.csv", f"DATA={spaced}", f"PRESET={text}")
+    args = kit_args(argv)
+    assert (args.message, args.file, args.data, args.preset) == (text, f"{text}.csv", spaced, text)
+    for name in ("SET", "RUN", "PARAMS", "MODEL", "STORAGE", "STUDY"):
+        make("predict", "tune", f"{name}={text}")
+    assert not list(tmp_path.glob("ran*")), "a command in a variable ran"
+
+
+def test_every_variable_reaches_the_kit(make, monkeypatch):
+    (argv,) = make("train", "COMP=digits", "PRESET=quick", "SET=train.epochs=2 data.limit=300", "MODEL=svm")
+    args = kit_args(argv)
+    assert (args.verb, args.comp, args.preset, args.resume) == ("train", "digits", "quick", None)
+    assert args.set == ["train.model=svm", "train.epochs=2", "data.limit=300"]
+    assert kit_args(make("train", "RESUME=1")[0]).resume == ""
+    assert kit_args(make("train", "RESUME=1", "RUN=r7")[0]).resume == "r7"
+    args = kit_args(make("predict", "PARAMS=best", "RUN=runA runB", "DATA=/d")[0])
+    assert (args.params, args.runs, args.data) == ("best", ["runA", "runB"], "/d")
+    assert kit_args(make("compare", "MODELS=knn svm")[0]).models == ["knn", "svm"]
+    assert kit_args(make("learning-curve", "MODEL=cnn", "FRACTIONS=0.1 0.5 1")[0]).fractions == [0.1, 0.5, 1.0]
+    args = kit_args(make("submit", "FILE=a b.csv", "MSG=cnn 5 folds", "FORCE=1")[0])
+    assert (args.file, args.message, args.force, args.comp) == ("a b.csv", "cnn 5 folds", True, "fashion-mnist")
+    args = kit_args(make("kernel", "GPU=1", "INTERNET=1")[0])
+    assert args.gpu and args.internet
+    storage = "postgresql://kit:pw@db/kit?sslmode=disable&x=1"
+    tune = ("N_TRIALS=4", "TIMEOUT=60", "WORKERS=2", "STUDY=s 1", "SAMPLER=random", "PRUNER=hyperband")
+    (argv,) = make("tune", "COMP=digits", f"STORAGE={storage}", *tune)
+    # the storage goes by the environment: a password on a command line is visible in ps
+    assert "--storage" not in argv and not any("pw" in word for word in argv)
+    assert make.storage == storage
+    monkeypatch.setenv("KIT_STORAGE", storage)
+    args = kit_args(argv)
+    assert (args.storage, args.study, args.n_trials, args.timeout) == (storage, "s 1", 4, 60.0)
+    assert (args.workers, args.sampler, args.pruner) == (2, "random", "hyperband")
+    monkeypatch.delenv("KIT_STORAGE")
+    args = kit_args(make("dashboard", "PORT=9000", "STUDY=s1")[0])
+    assert (args.port, args.study, args.storage, make.storage) == (9000, "s1", None, None)
+    pytest_args = make("test", "PYTEST_ARGS=-k 'config and not slow' -x")
+    assert pytest_args == [["-m", "pytest", "-k", "config and not slow", "-x"]]
+    assert make("bench", "BENCH_ARGS=--budget 300")[-1] == ["bench/bench.py", "--budget", "300"]
+    assert make("run")[0][2:] == ["run", "--comp", "fashion-mnist"]
+
+
+def test_bad_fractions_are_one_line(capsys):
+    assert cli.main(["learning-curve", "--fractions", "0.1 half"]) == 2
+    assert capsys.readouterr().err == "error: FRACTIONS: expected numbers like 0.1 0.5 1, got '0.1 half'\n"
+
+
+def test_a_data_folder_with_a_space_works_through_make(tmp_path, digits_folder):
+    """A real `make data` on a folder whose name has a space (it used to split into two words)."""
+    spaced = tmp_path / "my data"
+    shutil.copytree(digits_folder, spaced)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "data", "COMP=digits", f"DATA={spaced}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"digit-recognizer: data ok in {spaced}" in done.stdout

@@ -1,0 +1,45 @@
+"""The six competition metrics, against scikit-learn's own numbers and their edge cases."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score, log_loss, roc_auc_score
+
+from kit import metrics
+
+LABELS = np.array([0, 1, 2, 2, 1, 0])
+PROBABILITIES = np.array(
+    [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.5, 0.1, 0.4], [0.3, 0.4, 0.3], [0.6, 0.3, 0.1]]
+)
+
+
+def test_every_metric_has_a_score_and_a_direction():
+    assert set(metrics.METRICS) == {"accuracy", "macro_f1", "micro_f1", "log_loss", "roc_auc", "qwk"}
+    for metric in metrics.METRICS:
+        scores = metrics.score(LABELS, PROBABILITIES, metric)
+        assert scores["score"] == scores[metric] and np.isfinite(scores["score"])
+    assert metrics.direction("log_loss") == "minimize" and metrics.direction("qwk") == "maximize"
+
+
+def test_values_are_scikit_learns():
+    predicted = PROBABILITIES.argmax(axis=1)
+    assert metrics.score(LABELS, PROBABILITIES, "micro_f1")["score"] == pytest.approx(5 / 6)
+    assert metrics.score(LABELS, PROBABILITIES, "log_loss")["score"] == pytest.approx(log_loss(LABELS, PROBABILITIES))
+    assert metrics.score(LABELS, PROBABILITIES, "qwk")["score"] == pytest.approx(
+        cohen_kappa_score(LABELS, predicted, weights="quadratic")
+    )
+    assert metrics.score(LABELS, PROBABILITIES, "roc_auc")["score"] == pytest.approx(
+        roc_auc_score(LABELS, PROBABILITIES, multi_class="ovr")
+    )
+
+
+def test_binary_auc_reads_the_positive_column_and_one_class_is_chance():
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    assert metrics.score(np.array([0, 1, 1]), probabilities, "roc_auc")["score"] == pytest.approx(1.0)
+    assert metrics.score(np.array([1, 1, 1]), probabilities, "roc_auc")["score"] == 0.5
+
+
+def test_log_loss_clips_certain_mistakes_and_labels_alone_cannot_give_it():
+    certain_mistake = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert np.isfinite(metrics.score(np.array([1, 1]), certain_mistake, "log_loss")["score"])
+    with pytest.raises(ValueError, match="needs probabilities"):
+        metrics.score_labels(np.array([0, 1]), np.array([0, 1]), "log_loss")
