@@ -48,6 +48,11 @@ def predict_submission(cfg: Config, loaded, run_names: list[str]) -> tuple[Path,
     slug = cfg.competition.slug
     run_dirs = [find_run(slug, name) for name in run_names] or [find_run(slug)]
     probabilities = ensemble(run_dirs, loaded.test.images, tta=cfg.predict.tta)
+    return write_submission(cfg, loaded, run_dirs, probabilities)
+
+
+def labels_for(loaded, probabilities: np.ndarray) -> np.ndarray:
+    """The predicted class of every test image."""
     predicted = probabilities.argmax(axis=1)
     if loaded.faults is not None and (loaded.faults.split == "test").any():
         # an unreadable test image was predicted from a blank placeholder: the most frequent
@@ -55,11 +60,21 @@ def predict_submission(cfg: Config, loaded, run_names: list[str]) -> tuple[Path,
         rows = loaded.faults.loc[loaded.faults.split == "test", "row"].to_numpy() - 1
         predicted[rows] = np.bincount(loaded.train.labels).argmax()
         print(f"{len(rows)} unreadable test images given the most frequent class")
+    return predicted
+
+
+def write_submission(
+    cfg: Config, loaded, run_dirs: list[Path], probabilities: np.ndarray, name: str = "", extra: dict | None = None
+) -> tuple[Path, dict]:
+    """The submission of these probabilities: file, record (with `extra`), probabilities, tracker.
+    Named after the run (or `ensembleN`) unless `name` says otherwise; never overwrites."""
+    slug = cfg.competition.slug
+    predicted = labels_for(loaded, probabilities)
     exp = submission.expected(cfg, loaded.test.ids, loaded.sample_submission)
-    record = submission.record_for(cfg, loaded, run_dirs)
+    record = submission.record_for(cfg, loaded, run_dirs) | (extra or {})
     if loaded.test.labels is not None:  # offline competition: score it here
         record["local_score"] = metrics.score_labels(loaded.test.labels, predicted, cfg.competition.metric)
-    name = run_dirs[0].name if len(run_dirs) == 1 else f"ensemble{len(run_dirs)}"
+    name = name or (run_dirs[0].name if len(run_dirs) == 1 else f"ensemble{len(run_dirs)}")
     path, record = submission.write(submission.build(exp, predicted), exp, slug, name, record)
     np.save(path.with_suffix(".probabilities.npy"), probabilities.astype(np.float32))
     tracker.record_written(slug, path, record, runs=tracker.run_entries(run_dirs, record.get("git_commit", "")))

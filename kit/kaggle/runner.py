@@ -44,6 +44,7 @@ def unpack():
     zipfile.ZipFile(io.BytesIO(base64.b64decode(BUNDLE))).extractall(folder)
     os.environ["KIT_COMPETITIONS"] = str(folder / "competitions")
     os.environ["KIT_WORKDIR"] = str(folder / "work")  # checkpoints stay out of the outputs
+    os.environ["KIT_GIT_COMMIT"] = BUILT_FROM  # no .git here: the record names the commit built from
     sys.path.insert(0, str(folder))
     return folder
 
