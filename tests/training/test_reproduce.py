@@ -84,16 +84,27 @@ def test_a_kfold_ensemble_of_two_runs_reproduces(workdir, digits_folder):
         assert sorted(p.name for p in (paths.runs_dir(SLUG) / run).glob("fold*")) == ["fold0", "fold1"]
 
 
-def test_a_scikit_learn_submission_reproduces(workdir, digits_folder, capsys):
-    args = ["--comp", "digits", "--preset", "tiny", "--data", str(digits_folder), "--set", "train.model=logreg"]
-    assert cli.main(["run", *args]) == 0
+def test_a_tuned_scikit_learn_submission_reproduces_without_its_params_file(workdir, digits_folder, tmp_path, capsys):
+    tuned = tmp_path / "best_params.toml"
+    tuned.write_text('study = "s"\ntrial = 3\n[train]\nwidth = 0.3\nmax_train_rows = 300\n')
+    args = ["--comp", "digits", "--preset", "tiny", "--data", str(digits_folder), "--params", str(tuned)]
+    assert cli.main(["run", *args, "--set", "train.model=random_forest"]) == 0
     (original,) = submissions()
     forget_artifacts(workdir)
+    tuned.unlink()  # tuned parameters are part of the recorded config
     capsys.readouterr()
     assert cli.main(["reproduce", "--comp", "digits", "--data", str(digits_folder), "--file", original.name]) == 0
     assert "labels identical (200 rows); probabilities bit-identical" in capsys.readouterr().out
-    new, _ = reproduced(original)
+    new, new_record = reproduced(original)
     assert labels(new) == labels(original)
+    assert (new_record["config"]["train"]["width"], new_record["config"]["train"]["max_train_rows"]) == (0.3, 300)
+
+
+def test_a_config_saved_before_the_deterministic_key_trains_without_it():
+    saved = {"train": {"model": "cnn"}}
+    assert reproduce.with_data_dir(saved, "", "old.json").train.deterministic == "off"
+    saved = {"train": {"model": "cnn", "deterministic": "auto"}}
+    assert reproduce.with_data_dir(saved, "/data", "new.json").train.deterministic == "auto"
 
 
 def test_a_changed_data_file_is_refused_with_its_name(workdir, digits_folder, capsys):
