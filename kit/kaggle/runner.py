@@ -67,9 +67,11 @@ def main():
     import kit
     from kit import commands, submission
     from kit.config import competitions
+    from kit.training.determinism import set_xla_flag
 
     print(f"kit from {Path(kit.__file__).parent} (built from commit {BUILT_FROM or 'unknown'})")
     cfg = competitions.load_config(SLUG, PRESET, OVERRIDES, str(data_dir), PARAMS)
+    set_xla_flag(cfg.train.deterministic)  # as `python -m kit` does, before Keras starts
     commands.cmd_run(types.SimpleNamespace(resume=None, runs=[], set=OVERRIDES), cfg)
     written = submission.newest(SLUG)
     working.mkdir(parents=True, exist_ok=True)
