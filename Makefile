@@ -51,12 +51,12 @@ ARGS   := --comp $(call q,COMP) $(if $(PRESET),--preset $(call q,PRESET)) $(if $
           $(if $(SET)$(MODEL),--set $(if $(MODEL),"train.model=$$KIT_MAKE_MODEL") $(if $(SET),$(call q,SET)))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup new run test data audit train predict models lint bench clean compare learning-curve
+.PHONY: help setup new run test data audit train predict models lint bench clean compare learning-curve reproduce
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
 	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run> MODEL=<model> MODELS=\"a b\""
-	@echo "  kaggle: FILE=<csv> MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel); new: METRIC=<name> FORCE=1"
+	@echo "  FILE=<csv> (submit, reproduce); kaggle: MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel); new: METRIC=<name> FORCE=1"
 
 setup: $(STAMP) ## create .venv and install the kit (fast when nothing changed)
 
@@ -110,6 +110,9 @@ compare: setup ## train MODELS="a b" (default: compare.models) on one split; tab
 
 learning-curve: setup ## MODEL on growing fractions (FRACTIONS="0.1 0.5 1"); train vs validation
 	$(KIT) learning-curve $(ARGS) $(if $(FRACTIONS),--fractions $(call q,FRACTIONS))
+
+reproduce: setup ## re-create FILE (a submission) from its record alone, as a new file; compare the labels
+	$(KIT) reproduce $(ARGS) $(if $(FILE),--file $(call q,FILE))
 
 models: setup ## list the registered models
 	$(KIT) models $(ARGS)

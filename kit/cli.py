@@ -12,6 +12,7 @@ import os
 import sys
 
 from kit.errors import KitError
+from kit.training.determinism import set_xla_flag
 
 # verb -> ("module:function", help line): the one table of where each verb lives. Modules are
 # imported only when their verb runs, so --help and config errors stay instant.
@@ -25,6 +26,10 @@ VERBS = {
     "models": ("kit.commands:cmd_models", "list the registered models"),
     "compare": ("kit.commands:cmd_compare", "train several models on one seeded split; table and chart"),
     "learning-curve": ("kit.commands:cmd_learning_curve", "one model on growing fractions of the data"),
+    "reproduce": (
+        "kit.training.reproduce:cmd_reproduce",
+        "re-create a submission (--file) from its record alone: same data, config, seeds, split; compare",
+    ),
     "tune": ("kit.tune.study:cmd_tune", "Optuna study over competitions/NAME/space.py; writes best_params.toml"),
     "dashboard": ("kit.tune.study:cmd_dashboard", "optuna-dashboard on the competition's study, on localhost"),
     "submit": ("kit.kaggle.submit:cmd_submit", "validate, upload once, poll the score, track (--file)"),
@@ -93,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub["new"].add_argument("--metric", default="", help="the competition's metric (default: inferred)")
     sub["new"].add_argument("--force", action="store_true", help="replace an existing competition.toml")
+    sub["reproduce"].add_argument(
+        "--file", default="", help="the submission .csv to re-create (default: the newest submission)"
+    )
     add_tune_arguments(sub["tune"], sub["dashboard"])
     add_kaggle_arguments(sub)
     return parser
@@ -182,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             return verb_function(args.verb)(args, None)
         args.preset = args.preset or verb_preset(args.verb, args.comp)
         cfg = competitions.load_config(args.comp, args.preset, args.set, args.data, args.params)
+        set_xla_flag(cfg.train.deterministic)  # before Keras starts JAX, which reads it once
         return verb_function(args.verb)(args, cfg)
     except KitError as error:
         print(f"error: {error}", file=sys.stderr)

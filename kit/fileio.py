@@ -1,11 +1,15 @@
-"""Small file helpers shared by every writer: atomic writes, content hashes, the git commit."""
+"""Small file helpers shared by every writer: atomic writes, content hashes, and what made a file
+(the git commit, the library versions and the machine, for `make reproduce`)."""
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
+import platform
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -69,7 +73,11 @@ def sha256_arrays(*arrays) -> str:
 
 
 def git_commit() -> str:
-    """The repository's HEAD commit (with '+dirty' when there are local changes), or ''."""
+    """The repository's HEAD commit (with '+dirty' when there are local changes), or ''.
+
+    A kernel bundle has no .git: its runner passes the commit it was built from as KIT_GIT_COMMIT."""
+    if os.environ.get("KIT_GIT_COMMIT"):
+        return os.environ["KIT_GIT_COMMIT"]
     try:
         head = subprocess.run(
             ["git", "-C", str(paths.ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
@@ -83,3 +91,59 @@ def git_commit() -> str:
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return f"{head}+dirty" if head and dirty else head
+
+
+# the libraries whose versions change a model's numbers; each with the distributions it ships as
+LIBRARIES = {
+    "numpy": ("numpy",),
+    "keras": ("keras",),
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
+    "jax": ("jax",),
+    "jaxlib": ("jaxlib",),
+    "scikit-learn": ("scikit-learn",),
+    "imbalanced-learn": ("imbalanced-learn",),
+    "pandas": ("pandas",),
+}
+
+
+def library_versions() -> dict[str, str]:
+    """Python's version and each installed library's (read from package metadata: nothing imported)."""
+    versions = {"python": platform.python_version()}
+    for name, distributions in LIBRARIES.items():
+        for distribution in distributions:
+            try:
+                versions[name] = importlib.metadata.version(distribution)
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
+    return versions
+
+
+def environment() -> dict:
+    """What a result depends on besides data, code and seeds: versions, backend, device, CPUs."""
+    return {
+        "versions": library_versions(),
+        "keras_backend": keras_backend(),
+        "device": device(),
+        "cpus": os.cpu_count(),
+        "platform": f"{platform.system()} {platform.machine()}",
+    }
+
+
+def keras_backend() -> str:
+    """The backend Keras runs (or would run) on, without importing Keras for it."""
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        return keras.backend.backend()
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def device() -> str:
+    """'gpu' when the backend already running sees one, else 'cpu' (scikit-learn runs never
+    start a backend, and need none)."""
+    backend = keras_backend()
+    if backend == "jax" and "jax" in sys.modules:
+        return "gpu" if sys.modules["jax"].default_backend() == "gpu" else "cpu"
+    if backend == "tensorflow" and "tensorflow" in sys.modules:
+        return "gpu" if sys.modules["tensorflow"].config.list_physical_devices("GPU") else "cpu"
+    return "cpu"

@@ -58,20 +58,35 @@ def predict_submission(cfg: Config, loaded, run_names: list[str]) -> tuple[Path,
     slug = cfg.competition.slug
     run_dirs = [find_run(slug, name) for name in run_names] or [find_run(slug)]
     probabilities = ensemble(run_dirs, loaded.test.images, tta=cfg.predict.tta)
-    if loaded.faults is not None and (loaded.faults.split == "test").any():
-        # an unreadable test image was predicted from a blank placeholder: the training classes'
-        # frequencies are the better blind guess (its argmax, the most frequent class, costs the
-        # small classes no precision; as probabilities it is the best guess for log-loss)
-        rows = loaded.faults.loc[loaded.faults.split == "test", "row"].to_numpy() - 1
-        prior = np.bincount(loaded.train.labels, minlength=cfg.num_classes) / len(loaded.train.labels)
-        probabilities[rows] = prior
-        print(f"{len(rows)} unreadable test images given the training classes' frequencies")
+    return write_submission(cfg, loaded, run_dirs, probabilities)
+
+
+def with_blind_guesses(cfg: Config, loaded, probabilities: np.ndarray) -> np.ndarray:
+    """An unreadable test image was predicted from a blank placeholder: the training classes'
+    frequencies are the better blind guess (their argmax, the most frequent class, costs the
+    small classes no precision; as probabilities they are the best guess for log-loss)."""
+    if loaded.faults is None or not (loaded.faults.split == "test").any():
+        return probabilities
+    rows = loaded.faults.loc[loaded.faults.split == "test", "row"].to_numpy() - 1
+    probabilities = probabilities.copy()
+    probabilities[rows] = np.bincount(loaded.train.labels, minlength=cfg.num_classes) / len(loaded.train.labels)
+    print(f"{len(rows)} unreadable test images given the training classes' frequencies")
+    return probabilities
+
+
+def write_submission(
+    cfg: Config, loaded, run_dirs: list[Path], probabilities: np.ndarray, name: str = "", extra: dict | None = None
+) -> tuple[Path, dict]:
+    """The submission of these probabilities: file, record (with `extra`), probabilities, tracker.
+    Named after the run (or `ensembleN`) unless `name` says otherwise; never overwrites."""
+    slug = cfg.competition.slug
+    probabilities = with_blind_guesses(cfg, loaded, probabilities)
     exp = submission.expected(cfg, loaded.test.ids, loaded.sample_submission)
     probabilities = in_sample_order(probabilities, loaded.test.ids, exp.ids)
-    record = submission.record_for(cfg, loaded, run_dirs)
+    record = submission.record_for(cfg, loaded, run_dirs) | (extra or {})
     if loaded.test.labels is not None:  # offline competition: score it here
         record["local_score"] = metrics.score(loaded.test.labels, probabilities, cfg.competition.metric)
-    name = run_dirs[0].name if len(run_dirs) == 1 else f"ensemble{len(run_dirs)}"
+    name = name or (run_dirs[0].name if len(run_dirs) == 1 else f"ensemble{len(run_dirs)}")
     path, record = submission.write(submission.build(exp, probabilities), exp, slug, name, record)
     np.save(path.with_suffix(".probabilities.npy"), probabilities.astype(np.float32))
     tracker.record_written(slug, path, record, runs=tracker.run_entries(run_dirs, record.get("git_commit", "")))

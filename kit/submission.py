@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from kit import config, fileio, paths
+from kit.data import used_files
 from kit.data.pixels import UNREADABLE, plain, unreadable
 from kit.errors import KitError
 
@@ -219,7 +220,9 @@ def write(frame: pd.DataFrame, exp: Expected, slug: str, run_name: str, record: 
 
 
 def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
-    """What a submission's JSON record says of its making: config, runs, CV, data hash, commit."""
+    """What a submission's JSON record says of its making: config, runs, CV, data hashes, commit,
+    library versions, and per run what `make reproduce` needs to train it again from the record
+    alone (its own config, with its seeds, and the hash of its split)."""
     runs = [fileio.read_json(run_dir / "run.json") | {"run": run_dir.name} for run_dir in run_dirs]
     cv_scores = [run["score"] for run in runs if "score" in run]
     return {
@@ -231,9 +234,32 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
         "metric": cfg.competition.metric,
         "tta_views": cfg.predict.tta,
         "data_sha256": fileio.sha256_arrays(loaded.train.images, loaded.train.labels, loaded.test.images),
+        "data_files": {
+            role: {"file": path.name, "sha256": fileio.sha256_file(path)}
+            for role, path in used_files(cfg, loaded).items()
+        },
         "embedded_sample": loaded.embedded,
         "git_commit": fileio.git_commit(),
+        "environment": fileio.environment(),
         "seed": cfg.train.seed,
+        "run_details": [run_detail(run_dir, run) for run_dir, run in zip(run_dirs, runs, strict=True)],
+    }
+
+
+def run_detail(run_dir: Path, run: dict) -> dict:
+    """One run as `make reproduce` needs it once artifacts/ is gone."""
+    from kit.data.splits import load_splits, split_sha256  # scikit-learn, imported only here
+
+    split_hash = run.get("split_sha256")
+    if not split_hash and (run_dir / "split.npz").exists():  # a run trained before runs recorded it
+        split_hash = split_sha256(load_splits(run_dir / "split.npz"))
+    return {
+        "run": run_dir.name,
+        "model": run.get("model"),
+        "config": fileio.read_json(run_dir / "config.json"),
+        "split_sha256": split_hash,
+        "deterministic": run.get("deterministic"),
+        "environment": run.get("environment"),
     }
 
 

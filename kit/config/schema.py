@@ -91,6 +91,9 @@ class TrainSection:
     mixed_precision: Literal["auto", "off", "mixed_float16", "mixed_bfloat16"] = "auto"  # auto: on GPU only
     jit_compile: Literal["auto", "on", "off"] = "auto"  # XLA for the whole step, augmentation included
     seed: int = 42  # weights, shuffling and augmentation
+    # auto | on | off: deterministic ops (kit.training.determinism), so that `make reproduce` retrains
+    # bit-identical weights; auto = on without a GPU (free on a CPU), off on a GPU (slower there)
+    deterministic: Literal["auto", "on", "off"] = "auto"
     # imbalance (kit.training.resample): none | over (random over-sampling of the smaller classes up to the
     # largest) | under (random under-sampling of the larger classes down to the smallest); on the
     # training split only, so validation keeps the true class mix

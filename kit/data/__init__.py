@@ -71,6 +71,21 @@ def load(cfg: Config, with_test: bool = True) -> CompetitionData:
     return CompetitionData(train, test, sample, folder, embedded)
 
 
+def used_files(cfg: Config, loaded: CompetitionData) -> dict[str, Path]:
+    """The files a load read, by role (train, val, test, sample_submission): what a submission's
+    record hashes one by one, so that `make reproduce` can name the file that changed. Image
+    folders are not listed file by file (200k photos); the record's data hash covers their pixels."""
+    folder = loaded.folder
+    found = {"train": loaded.train.source}
+    if cfg.data.format == "images" and cfg.data.val_file:
+        found["val"] = folder / cfg.data.val_file
+    if loaded.test is not None:
+        found["test"] = loaded.test.source
+    if cfg.submission.sample_file:
+        found["sample_submission"] = folder / cfg.submission.sample_file
+    return {role: path for role, path in found.items() if path.is_file()}
+
+
 def read_split(cfg: Config, folder: Path, name: str, labelled: bool) -> Images:
     return read_pixel_csv(
         find_file(folder, name),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from pathlib import Path
 
@@ -53,3 +54,13 @@ def load_splits(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
     with np.load(path) as saved:
         folds = len(saved.files) // 2
         return [(saved[f"train_{fold}"], saved[f"val_{fold}"]) for fold in range(folds)]
+
+
+def split_sha256(splits: list[tuple[np.ndarray, np.ndarray]]) -> str:
+    """A content hash of the indices (int64, fold by fold, train then validation): a submission
+    records it, so that `make reproduce` can check that re-deriving the split gave the same rows."""
+    digest = hashlib.sha256()
+    for train, val in splits:
+        for index in (train, val):
+            digest.update(np.ascontiguousarray(index, dtype=np.int64).tobytes())
+    return digest.hexdigest()

@@ -45,6 +45,7 @@ def unpack():
     zipfile.ZipFile(io.BytesIO(base64.b64decode(BUNDLE))).extractall(folder)
     os.environ["KIT_COMPETITIONS"] = str(folder / "competitions")
     os.environ["KIT_WORKDIR"] = str(folder / "work")  # checkpoints stay out of the outputs
+    os.environ["KIT_GIT_COMMIT"] = BUILT_FROM  # no .git here: the record names the commit built from
     sys.path.insert(0, str(folder))
     return folder
 
@@ -67,9 +68,11 @@ def main():
     import kit
     from kit import commands, submission
     from kit.config import competitions
+    from kit.training.determinism import set_xla_flag
 
     print(f"kit from {Path(kit.__file__).parent} (built from commit {BUILT_FROM or 'unknown'})")
     cfg = competitions.load_config(SLUG, PRESET, OVERRIDES, str(data_dir), PARAMS)
+    set_xla_flag(cfg.train.deterministic)  # as `python -m kit` does, before Keras starts
     commands.cmd_run(types.SimpleNamespace(resume=None, runs=[], set=OVERRIDES), cfg)
     written = submission.newest(SLUG)
     working.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ from kit.data.batches import Batches, reader_threads
 from kit.data.pixels import Images
 from kit.data.stream import is_streamed
 from kit.errors import KitError, TrainingDiverged
+from kit.training import determinism
 from kit.training.fine_tune import factory_options, fit_stages
 from kit.training.resample import class_weights
 from kit.training.results import FoldResult
@@ -189,6 +190,7 @@ def fit(
     epoch is kept as `fold_dir/best.keras`."""
     fold_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.train.seed)
+    deterministic = determinism.apply(cfg.train.deterministic, has_gpu(), keras.backend.backend())
     set_precision(cfg.train.mixed_precision)
     steps_per_epoch = -(-len(train_index) // cfg.train.batch_size)
     compile_for_data = functools.partial(compile_model, steps_per_epoch=steps_per_epoch)
@@ -219,7 +221,9 @@ def fit(
     best = load(fold_dir / CHECKPOINT)
     probabilities = predict_images(best, images.images, val_index, cfg.predict.batch_size, cfg.data.workers)
     scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
-    return FoldResult(fold_dir / CHECKPOINT, val_index, probabilities, scores, len(history.epoch), seconds)
+    return FoldResult(
+        fold_dir / CHECKPOINT, val_index, probabilities, scores, len(history.epoch), seconds, deterministic
+    )
 
 
 def training_data(cfg: Config, images: Images, onehot, train_index, val_index):

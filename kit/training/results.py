@@ -22,6 +22,7 @@ class FoldResult:
     scores: dict[str, float]
     epochs: int
     seconds: float
+    deterministic: bool | None = None  # trained with deterministic ops (kit.training.determinism)
 
 
 @dataclass

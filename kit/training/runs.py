@@ -17,7 +17,7 @@ import numpy as np
 from kit import config, fileio, paths, report
 from kit.config import Config
 from kit.data.pixels import Images
-from kit.data.splits import load_splits, make_splits, save_splits
+from kit.data.splits import load_splits, make_splits, save_splits, split_sha256
 from kit.errors import KitError
 from kit.training import kinds
 from kit.training.resample import resample_index
@@ -44,8 +44,11 @@ def fit(
     )
 
 
-def train(cfg: Config, images: Images, run_dir: Path | None = None, resume: bool = False) -> RunResult:
-    """A whole run: split, fit every fold, save config, scores and reports. Resumable."""
+def train(
+    cfg: Config, images: Images, run_dir: Path | None = None, resume: bool = False, splits: list | None = None
+) -> RunResult:
+    """A whole run: split, fit every fold, save config, scores and reports. Resumable.
+    `splits` gives the exact indices (`make reproduce`); by default they derive from data.seed."""
     run_dir = run_dir or new_run_dir(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     config.save(cfg, run_dir / "config.json")
@@ -53,23 +56,27 @@ def train(cfg: Config, images: Images, run_dir: Path | None = None, resume: bool
     if resume and split_path.exists():
         splits = load_splits(split_path)
     else:
-        splits = make_splits(images.labels, cfg.data)
+        splits = splits or make_splits(images.labels, cfg.data)
         save_splits(splits, split_path)
     fileio.write_json(run_dir / "run.json", {"status": "running", "folds": len(splits)})
     result = RunResult(run_dir)
     for fold, (train_index, val_index) in enumerate(splits):
         print(f"[{run_dir.name}] fold {fold + 1}/{len(splits)}: {len(train_index)} train, {len(val_index)} val")
         result.folds.append(fit(cfg, images, train_index, val_index, run_dir / f"fold{fold}", resume=resume))
-    write_run_summary(cfg, result, images)
+    write_run_summary(cfg, result, images, split_sha256(splits))
     return result
 
 
-def write_run_summary(cfg: Config, result: RunResult, images: Images) -> None:
+def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash: str = "") -> None:
+    """run.json: scores, and what `make reproduce` checks (split hash, determinism, versions)."""
     summary = {
         "status": "complete",
         "metric": cfg.competition.metric,
         "score": result.score,
         "model": cfg.train.model,
+        "split_sha256": split_hash,
+        "deterministic": all(f.deterministic for f in result.folds),  # every fold, deterministic ops
+        "environment": fileio.environment(),
         "folds": [
             {
                 "checkpoint": str(f.checkpoint.relative_to(result.run_dir)),

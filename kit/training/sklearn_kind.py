@@ -105,7 +105,8 @@ def fit(
         f"validation accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f}",
         flush=True,
     )
-    return FoldResult(checkpoint, val_index, probabilities, scores, 1, seconds)
+    # seeded estimators on one BLAS thread: the same rows give the same model
+    return FoldResult(checkpoint, val_index, probabilities, scores, 1, seconds, deterministic=True)
 
 
 def fit_estimator(estimator, pixels: np.ndarray, labels: np.ndarray):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kit.config import DataSection
-from kit.data.splits import load_splits, make_splits, save_splits
+from kit.data.splits import load_splits, make_splits, save_splits, split_sha256
 from kit.errors import KitError
 
 LABELS = np.repeat(np.arange(4), [40, 30, 20, 10])
@@ -51,3 +51,10 @@ def test_sets_too_small_to_stratify_get_a_plain_split_or_a_clear_error(capsys):
     assert "cannot be split stratified" in capsys.readouterr().out
     with pytest.raises(KitError, match=r"1 labelled row\(s\): too few to hold out data.val_fraction=0.2"):
         make_splits(np.array([3]), DataSection(val_fraction=0.2))
+
+
+def test_split_hash_survives_a_save_and_tells_seeds_apart(tmp_path):
+    splits = make_splits(LABELS, DataSection(folds=3))
+    save_splits(splits, tmp_path / "split.npz")
+    assert split_sha256(load_splits(tmp_path / "split.npz")) == split_sha256(splits)
+    assert split_sha256(make_splits(LABELS, DataSection(folds=3, seed=7))) != split_sha256(splits)

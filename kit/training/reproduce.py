@@ -1,0 +1,286 @@
+"""`make reproduce FILE=<submission.csv>`: a submission re-created from its JSON record alone.
+
+The record beside every submission holds what made it: the resolved config, every run's own
+config (seeds included) and the hash of its split, the data's hashes (pixels and each file), the
+git commit, the library versions, the device and the TTA views. From it this verb
+
+1. checks the data (a mismatch stops with one line naming the files that differ),
+2. checks the code (another commit or local changes: a warning with the command that checks out
+   the recorded commit; the reproduction goes on),
+3. trains every run of the ensemble again into new run folders, with its recorded config and the
+   split re-derived from data.seed (refused when it does not hash to the recorded split),
+4. predicts with the recorded TTA and writes a NEW submission (`<time>-reproduce-<original>.csv`,
+   never over the original), then compares: labels identical, or the agreement rate and the
+   largest probability difference, with what differs from the original's making.
+
+Bit-identical results need the same data, code, library versions and device, and deterministic
+ops (`train.deterministic`, on by default on a CPU: see `kit.training.determinism`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kit import config, data, fileio, paths, predict, submission
+from kit.commands import print_run, print_submission
+from kit.config import Config, competitions
+from kit.data.splits import make_splits, split_sha256
+from kit.errors import KitError
+from kit.training import runs
+from kit.training.determinism import set_xla_flag
+
+
+def cmd_reproduce(args, cfg: Config) -> int:
+    """Re-create `--file` from its record; compare the new submission with it."""
+    original = submission_path(args.file, cfg.competition.slug)
+    record = read_record(original)
+    cfg = recorded_config(record, original, args)
+    code = code_warnings(record, fileio.git_commit())
+    for line in code:
+        print(f"warning: {line}", file=sys.stderr)
+    loaded = data.load(cfg)
+    check_data(record, original, cfg, loaded)
+    print(f"data: as recorded ({'the embedded sample' if loaded.embedded else loaded.folder})")
+    details = run_details(record, cfg)
+    for detail in details:  # JAX reads XLA's flags once, when Keras first starts it
+        set_xla_flag(detail["config"].get("train", {}).get("deterministic", "auto"))
+    run_dirs = [retrain(detail, cfg, loaded, f"{original.name}'s run {detail['run']}") for detail in details]
+    print("== predict")
+    tta = int(record.get("tta_views", cfg.predict.tta))
+    probabilities = predict.ensemble(run_dirs, loaded.test.images, tta=tta)
+    path, new_record = predict.write_submission(
+        cfg, loaded, run_dirs, probabilities, name=f"reproduce-{original.stem}", extra={"reproduces": original.name}
+    )
+    print_submission(path, new_record)
+    print(f"== compared with {original.name}")
+    comparison = compare_files(original, path)
+    print(describe(comparison))
+    print_differences(differences(record, fileio.environment()) + code, comparison["agree"] == comparison["rows"])
+    return 0
+
+
+def submission_path(file: str, slug: str) -> Path:
+    """FILE as given, else a name in submissions/<slug>/, else (no FILE) the newest submission."""
+    if not file:
+        newest = submission.newest(slug)
+        print(f"FILE not given: reproducing the newest submission, {newest.name}")
+        return newest
+    for candidate in (Path(file), paths.submissions_dir(slug) / file):
+        if candidate.is_file():
+            return candidate
+    raise KitError(f"{file}: file not found (FILE=<a submission .csv, e.g. in {paths.submissions_dir(slug)}>)")
+
+
+def read_record(path: Path) -> dict:
+    """The JSON record beside a submission; only files the kit wrote have one."""
+    record_path = path.with_suffix(".json")
+    if not record_path.is_file():
+        raise KitError(f"{record_path}: no record beside {path.name}: only submissions the kit wrote can be reproduced")
+    try:
+        record = json.loads(record_path.read_text())
+    except ValueError:
+        raise KitError(f"{record_path}: unreadable submission record") from None
+    if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+        raise KitError(f"{record_path}: the record has no config: it cannot be reproduced")
+    return record
+
+
+def recorded_config(record: dict, original: Path, args) -> Config:
+    """The config the submission was made with, reading data from DATA= when given."""
+    slug = record["config"].get("competition", {}).get("slug") or record.get("competition", "")
+    competitions.load_plugins(competitions.resolve_name(slug))  # its models.py may define the networks
+    if args.comp and competitions.resolve_name(args.comp) != slug:
+        print(f"note: {original.name} is a {slug} submission: reproducing it as such")
+    if args.preset or args.set or args.params:
+        print("note: PRESET, SET and PARAMS are ignored: a reproduction uses the recorded config")
+    return with_data_dir(record["config"], data_dir(record, args.data), str(original.with_suffix(".json")))
+
+
+def with_data_dir(saved: dict, folder: str, source: str) -> Config:
+    """A recorded config, resolved by today's schema, reading its data from `folder`. A config
+    saved before `train.deterministic` existed trained without deterministic ops: so it is again,
+    as TensorFlow's deterministic kernels give other (equally repeatable) numbers."""
+    legacy = {} if "deterministic" in saved.get("train", {}) else {"train": {"deterministic": "off"}}
+    return config.resolve(saved, {"data": {"dir": folder}}, legacy, source=source)
+
+
+def data_dir(record: dict, given: str) -> str:
+    """DATA= when given, else the recorded folder when it is here, else '' (data/<slug> or the
+    embedded sample, as for any command)."""
+    if given:
+        return given
+    recorded = record["config"].get("data", {}).get("dir", "")
+    if recorded and Path(recorded).expanduser().is_dir():
+        return recorded
+    if recorded:
+        print(f"note: the recorded data folder {recorded} is not here; DATA=<folder> names where the data is")
+    return ""
+
+
+def check_data(record: dict, original: Path, cfg: Config, loaded) -> None:
+    """The pixels and labels must hash to the record's data_sha256; else one error line naming
+    the files whose hashes differ from the record's."""
+    recorded = record.get("data_sha256")
+    if not recorded:
+        print(f"warning: {original.name}'s record has no data hash: the data cannot be checked", file=sys.stderr)
+        return
+    test = loaded.test.images if loaded.test is not None else None
+    if fileio.sha256_arrays(loaded.train.images, loaded.train.labels, test) == recorded:
+        return
+    source = "the embedded sample" if loaded.embedded else str(loaded.folder)
+    raise KitError(
+        f"{source}: not the data {original.name} was made from: "
+        f"{changed_files(record.get('data_files'), cfg, loaded)} (DATA=<the folder it was made from>)"
+    )
+
+
+def changed_files(recorded: dict | None, cfg: Config, loaded) -> str:
+    """'train.csv differs (sha256 1a2b3c4d recorded, 5e6f7a8b here), test.csv missing', ..."""
+    if not recorded:
+        return "its record predates per-file hashes, so which file differs is unknown"
+    here = data.used_files(cfg, loaded)
+    changed = []
+    for role, entry in recorded.items():
+        path = here.get(role)
+        if path is None:
+            changed.append(f"{entry['file']} missing")
+            continue
+        digest = fileio.sha256_file(path)
+        if digest != entry["sha256"]:
+            changed.append(f"{path.name} differs (sha256 {entry['sha256'][:8]} recorded, {digest[:8]} here)")
+    return ", ".join(changed) or "every file matches its recorded hash, yet the pixels read from them differ"
+
+
+def code_warnings(record: dict, here: str) -> list[str]:
+    """What differs between the recorded code and this checkout, with how to get the recorded one."""
+    recorded = record.get("git_commit", "")
+    if not recorded:
+        return ["the record names no git commit (not made in a git checkout): the code cannot be checked"]
+    commit = recorded.removesuffix("+dirty")
+    checkout = f"`git worktree add ../kit-{commit[:8]} {commit}`, then reproduce from that folder"
+    lines = []
+    if recorded.endswith("+dirty"):
+        lines.append(f"the original was made from changes never committed, on top of {commit[:12]}")
+    if not here:
+        lines.append(f"this folder is not a git checkout: the code cannot be compared with {commit[:12]}")
+    elif here.removesuffix("+dirty") != commit:
+        lines.append(f"the code here is commit {here.removesuffix('+dirty')[:12]}, not {commit[:12]}: {checkout}")
+    elif here.endswith("+dirty"):
+        lines.append(f"the code here has uncommitted changes on top of {commit[:12]}: for that commit, {checkout}")
+    return lines
+
+
+def run_details(record: dict, cfg: Config) -> list[dict]:
+    """Every run of the submission with its own config and split hash. A record written before
+    runs were recorded in detail gets the submission's config for each (and no split check)."""
+    if record.get("run_details"):
+        return record["run_details"]
+    print("note: this record predates per-run details: every run is trained with the submission's config")
+    if not record.get("runs"):
+        raise KitError("the record lists no runs: nothing to train again")
+    return [{"run": name, "config": config.to_dict(cfg), "split_sha256": None} for name in record["runs"]]
+
+
+def retrain(detail: dict, cfg: Config, loaded, source: str) -> Path:
+    """Train one recorded run again, in a new run folder; returns the folder."""
+    run_cfg = with_data_dir(detail["config"], cfg.data.dir, source)
+    # a run may have read its data differently (another data.limit): then it is read its way
+    images = loaded.train if run_cfg.data == cfg.data else data.load(run_cfg, with_test=False).train
+    splits = make_splits(images.labels, run_cfg.data)
+    check_split(detail, splits, run_cfg)
+    print(
+        f"== train {detail['run']} again: {run_cfg.train.model}, seed {run_cfg.train.seed}, "
+        f"split seed {run_cfg.data.seed}, {len(splits)} fold(s)"
+    )
+    result = runs.train(run_cfg, images, splits=splits)
+    print_run(run_cfg, result)
+    return result.run_dir
+
+
+def check_split(detail: dict, splits: list, run_cfg: Config) -> None:
+    """The re-derived split must be the recorded one (another scikit-learn may split otherwise)."""
+    recorded = detail.get("split_sha256")
+    if not recorded:
+        print(f"note: run {detail['run']} has no recorded split hash: its split is re-derived unchecked")
+        return
+    derived = split_sha256(splits)
+    if derived != recorded:
+        then = (detail.get("environment") or {}).get("versions", {}).get("scikit-learn", "?")
+        raise KitError(
+            f"run {detail['run']}: the split re-derived from data.seed={run_cfg.data.seed} is not the recorded one "
+            f"(sha256 {recorded[:8]} recorded, {derived[:8]} now; scikit-learn {then} then, "
+            f"{fileio.library_versions().get('scikit-learn')} now)"
+        )
+
+
+def compare_files(original: Path, new: Path) -> dict:
+    """Label agreement of two submissions of the same ids, and their largest probability
+    difference when both have their `.probabilities.npy`."""
+    old_frame, new_frame = pd.read_csv(original), pd.read_csv(new)
+    id_column, label_column = new_frame.columns
+    old_labels = old_frame.set_index(old_frame.columns[0])[old_frame.columns[1]].reindex(new_frame[id_column])
+    same = old_labels.to_numpy() == new_frame[label_column].to_numpy()
+    result = {"rows": len(same), "agree": int(same.sum())}
+    old_p, new_p = original.with_suffix(".probabilities.npy"), new.with_suffix(".probabilities.npy")
+    if old_p.exists() and new_p.exists():
+        before, after = np.load(old_p), np.load(new_p)
+        if before.shape == after.shape:
+            result["max_probability_difference"] = float(np.abs(before.astype(np.float64) - after).max())
+    return result
+
+
+def describe(comparison: dict) -> str:
+    """'labels identical (1,900 rows); probabilities bit-identical', or the agreement rate."""
+    rows, agree = comparison["rows"], comparison["agree"]
+    text = (
+        f"labels identical ({rows:,} rows)"
+        if agree == rows
+        else f"labels agree on {agree:,} of {rows:,} rows ({agree / max(rows, 1):.2%})"
+    )
+    difference = comparison.get("max_probability_difference")
+    if difference is None:
+        return f"{text}; the original has no .probabilities.npy to compare"
+    if difference == 0:
+        return f"{text}; probabilities bit-identical"
+    return f"{text}; largest probability difference {difference:.3g}"
+
+
+def differences(record: dict, now: dict) -> list[str]:
+    """Why a reproduction can differ from the original: what differs from its making (library
+    versions, backend, device, CPU count) and runs trained without deterministic ops."""
+    details = record.get("run_details") or []
+    made = [detail.get("environment") for detail in details] + [record.get("environment")]
+    made = [env for env in made if env]
+    if not made:
+        return ["the record has no library versions (written before the kit recorded them)"]
+    lines = []
+    for env in made:
+        versions = env.get("versions", {})
+        pairs = [(name, version, now["versions"].get(name, "not installed")) for name, version in versions.items()]
+        pairs += [(label, env.get(key), now.get(key)) for key, label in ENVIRONMENT_KEYS.items()]
+        lines += [f"{name} {then} then, {current} now" for name, then, current in pairs if then not in (None, current)]
+    lines += [
+        f"run {detail['run']} trained without deterministic ops (train.deterministic)"
+        for detail in details
+        if detail.get("deterministic") is False
+    ]
+    return list(dict.fromkeys(lines))  # each once, in order
+
+
+# besides library versions, what changes a model's numbers: labels printed for each
+ENVIRONMENT_KEYS = {"keras_backend": "Keras backend", "device": "device", "cpus": "CPU count"}
+
+
+def print_differences(lines: list[str], identical: bool) -> None:
+    """What differs from the original's making: why the labels differ, or what did not matter."""
+    if not lines:
+        print("made as the original was: same code, library versions, backend, device and CPU count")
+        return
+    print("made differently from the original (none of it changed a label):" if identical else "why it differs:")
+    for line in lines:
+        print(f"  - {line}")
