@@ -136,9 +136,10 @@ kernel-status: setup ## status of the pushed kernel's run
 kernel-output: setup ## fetch the kernel's submission.csv and log; track the submission
 	$(KIT) kernel-output $(ARGS)
 
-bench: setup ## benchmarks (never part of test): image input pipeline; throughput vs ImageDataGenerator, time to accuracy, TTA
+bench: setup ## benchmarks (never part of test): input pipeline; throughput vs ImageDataGenerator; TTA; old vs new recipe
 	$(PYTHON) bench/input_pipeline.py
 	$(call split_words,BENCH_ARGS) bench/bench.py
+	$(PYTHON) bench/recipe.py
 
 lint: setup ## ruff: lint rules and formatting (`ruff format` fixes the layout)
 	$(VENV)/bin/ruff check kit tests competitions bench

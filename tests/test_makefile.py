@@ -106,7 +106,7 @@ def test_every_variable_reaches_the_kit(make, monkeypatch):
     assert (args.port, args.study, args.storage, make.storage) == (9000, "s1", None, None)
     pytest_args = make("test", "PYTEST_ARGS=-k 'config and not slow' -x")
     assert pytest_args == [["-m", "pytest", "-k", "config and not slow", "-x"]]
-    assert make("bench", "BENCH_ARGS=--budget 300")[-1] == ["bench/bench.py", "--budget", "300"]
+    assert make("bench", "BENCH_ARGS=--budget 300")[1:] == [["bench/bench.py", "--budget", "300"], ["bench/recipe.py"]]
     assert make("run")[0][2:] == ["run", "--comp", "fashion-mnist"]
 
 

@@ -260,7 +260,11 @@ def kernel_status(client, kernel_id: str) -> tuple[str, str]:
 
 
 def kernel_output(client, kernel_id: str, dest: Path) -> list[Path]:
-    """Download the kernel's output files and its log into `dest`."""
+    """Download the kernel's top-level output files (its submission, record, probabilities and
+    packed runs; the unpacked runs/ folders are the same files again) and its log into `dest`."""
     dest.mkdir(parents=True, exist_ok=True)
-    files, _ = call(lambda: client.kernels_output(kernel_id, str(dest), force=True, quiet=True), "kernel-output")
+    files, _ = call(
+        lambda: client.kernels_output(kernel_id, str(dest), file_pattern=r"^[^/]+$", force=True, quiet=True),
+        "kernel-output",
+    )
     return [Path(f) for f in files]

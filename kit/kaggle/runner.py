@@ -84,14 +84,17 @@ def main():
 
 
 def keep_runs(working, names):
-    """Each run behind the submission as run-<name>.zip: `make kernel-output` brings it back as a
-    run that ensembles with local ones (the temporary folder it trained in vanishes)."""
+    """Each run behind the submission kept in the output (the temporary folder it trained in
+    vanishes): as files under runs/<name>/ to look at on Kaggle (checkpoints, history, reports),
+    and as run-<name>.zip, which `make kernel-output` brings back as a run to ensemble."""
     from kit import paths
     from kit.training.runs import pack_run
 
     for name in names:
-        packed = pack_run(paths.runs_dir(SLUG) / name, working / f"run-{name}.zip")
-        print(f"kept the run: {packed} ({packed.stat().st_size / 1e6:.1f} MB)")
+        run_dir = paths.runs_dir(SLUG) / name
+        shutil.copytree(run_dir, working / "runs" / name, ignore=shutil.ignore_patterns("backup"), dirs_exist_ok=True)
+        packed = pack_run(run_dir, working / f"run-{name}.zip")
+        print(f"kept the run: {working / 'runs' / name} and {packed.name} ({packed.stat().st_size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -653,6 +653,8 @@ def test_kernel_bundle_runs_offline_on_a_kaggle_like_folder(tmp_path, workdir, d
     # the run is kept in the output, and comes back as a run that predicts beside local ones
     assert np.load(working / "submission.probabilities.npy").shape == (len(sample), 10)
     (packed,) = working.glob("run-*.zip")
+    (kept,) = (working / "runs").iterdir()  # the same run as plain files, to look at on Kaggle
+    assert (kept / "fold0" / "best.keras").is_file() and list((kept / "reports").glob("*.png"))
     with zipfile.ZipFile(packed) as archive:
         names = archive.namelist()
     assert {"config.json", "run.json", "fold0/best.keras", "fold0/history.csv"} <= set(names)

@@ -1,0 +1,130 @@
+"""`make bench` part 3: the training recipe, old against new, side by side in one run.
+
+    1. `make run` on the embedded sample, as a user types it, once per recipe and alternated
+       (`--rounds`): total wall seconds and the test accuracy scored on the sample's test labels;
+    2. full Fashion-MNIST: wall seconds from model building to 0.90 / 0.92 / 0.93 test accuracy
+       (test set scored after every epoch, no TTA), the best accuracy, and the accuracy of the
+       kept checkpoint with the recipe's TTA, each recipe given the same `--budget`.
+
+A recipe is a preset of competitions/fashion-mnist/competition.toml ("" = the default, which is
+the new recipe; `classic` is the recipe it replaced). Rows go to bench/recipe.csv and a section to
+bench/RESULTS.md.
+
+    python bench/recipe.py [--data DIR] [--recipes ,classic] [--budget 600] [--parts sample,full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import environment, write_results  # noqa: E402
+from kit import data  # noqa: E402
+from kit.config import competitions  # noqa: E402
+from kit.data.splits import make_splits  # noqa: E402
+from kit.predict import predict_checkpoint  # noqa: E402
+from kit.training.runs import fit  # noqa: E402
+
+TARGETS = (0.90, 0.92, 0.93)
+
+
+def label(recipe: str) -> str:
+    return recipe or "new"
+
+
+def make_run(recipe: str) -> dict:
+    """`python -m kit run` on the embedded sample, in a fresh work folder; its own printed
+    test accuracy (scored on the sample's test labels) and the wall seconds of the command."""
+    with tempfile.TemporaryDirectory() as work:
+        command = [sys.executable, "-m", "kit", "run", *(["--preset", recipe] if recipe else [])]
+        started = time.perf_counter()
+        env = {**os.environ, "KIT_WORKDIR": work}
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"make run ({label(recipe)}) failed:\n{done.stderr[-2000:]}")
+    accuracy = float(re.search(r"test (?:\w+ [\d.]+, )?accuracy ([\d.]+)", done.stdout).group(1))
+    print(f"   make run, {label(recipe)} recipe: {seconds:.0f} s, test accuracy {accuracy:.4f}", flush=True)
+    return {"seconds": seconds, "accuracy": accuracy}
+
+
+def compare_sample(recipes: list[str], rounds: int) -> dict:
+    print(f"1. make run on the embedded sample, {rounds} alternated round(s)", flush=True)
+    results: dict[str, list[dict]] = {recipe: [] for recipe in recipes}
+    for _ in range(rounds):
+        for recipe in recipes:
+            results[recipe].append(make_run(recipe))
+    row = {}
+    for recipe, runs in results.items():
+        row[f"sample_{label(recipe)}_seconds"] = float(np.median([r["seconds"] for r in runs]))
+        row[f"sample_{label(recipe)}_accuracy"] = float(np.median([r["accuracy"] for r in runs]))
+    return row
+
+
+class TestAccuracy(keras.callbacks.Callback):
+    """Test accuracy after every epoch against the wall clock since `start`; stops at the budget."""
+
+    def __init__(self, x, y, start: float, budget: float):
+        super().__init__()
+        self.x, self.y, self.start, self.budget, self.points = x, y, start, budget, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        accuracy = float((self.model.predict(self.x, batch_size=2048, verbose=0).argmax(1) == self.y).mean())
+        self.points.append((time.perf_counter() - self.start, accuracy))
+        print(f"   epoch {epoch + 1}: {self.points[-1][0]:.0f} s, test accuracy {accuracy:.4f}", flush=True)
+        if self.points[-1][0] > self.budget:
+            self.model.stop_training = True
+
+
+def full_run(recipe: str, folder: str, budget: float) -> dict:
+    """The recipe's own fit (its split, schedule, checkpoint) on the full training set."""
+    cfg = competitions.load_config("fashion-mnist", recipe, [f"data.dir={folder}"])
+    loaded = data.load(cfg)
+    train_index, val_index = make_splits(loaded.train.labels, cfg.data)[0]
+    print(f"2. full Fashion-MNIST, {label(recipe)} recipe: {len(train_index)} training images", flush=True)
+    with tempfile.TemporaryDirectory() as work:
+        probe = TestAccuracy(loaded.test.images, loaded.test.labels, time.perf_counter(), budget)
+        result = fit(
+            cfg, loaded.train, train_index, val_index, Path(work) / "fold0", extra_callbacks=(probe,), verbose=0
+        )
+        final = predict_checkpoint(result.checkpoint, cfg, loaded.test.images)
+    name = label(recipe)
+    row = {f"full_{name}_seconds_to_{t}": next((s for s, a in probe.points if a >= t), None) for t in TARGETS}
+    row[f"full_{name}_best_accuracy"] = max(a for _, a in probe.points)
+    row[f"full_{name}_kept_with_tta"] = float((final.argmax(1) == loaded.test.labels).mean())
+    row[f"full_{name}_epochs"] = len(probe.points)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "fashion-mnist"))
+    parser.add_argument("--recipes", default=",classic", help="presets, comma-separated ('' = the default)")
+    parser.add_argument("--budget", type=float, default=600, help="seconds per recipe on the full data")
+    parser.add_argument("--rounds", type=int, default=1, help="alternated make run rounds on the sample")
+    parser.add_argument("--parts", default="sample,full")
+    args = parser.parse_args()
+    recipes, parts = args.recipes.split(","), set(args.parts.split(","))
+    row = environment() | {"recipes": " vs ".join(label(r) for r in recipes)}
+    if "sample" in parts:
+        row |= compare_sample(recipes, args.rounds)
+    if "full" in parts:
+        for recipe in recipes:
+            row |= full_run(recipe, args.data, args.budget)
+    write_results(row, "recipe.csv", title="recipe")
+
+
+if __name__ == "__main__":
+    main()
