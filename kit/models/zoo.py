@@ -106,3 +106,22 @@ def deotte_cnn(input_shape, num_classes, width=1.0, dropout=0.4):
     x = layers.Flatten()(x)
     x = layers.Dropout(dropout)(x)
     return keras.Model(inputs, classifier_head(x, num_classes), name="deotte_cnn")
+
+
+@register("air")
+def air(input_shape, num_classes, width=1.0, dropout=0.0):
+    """airbench-style CNN: a stem conv, then per stage conv, 2x2 max pool, BN-ReLU, conv-BN-ReLU;
+    global max pooling into the softmax. The fastest to a good score on a CPU (bench/recipe.py)."""
+    inputs = keras.Input(input_shape)
+    x = conv_bn(inputs, scaled(16, width), 3)
+    for filters in (32, 64, 128):
+        # pooling right after the first conv of a stage: the normalisation and second conv then
+        # run at a quarter of the pixels (airbench's layout)
+        x = layers.Conv2D(scaled(filters, width), 3, padding="same", use_bias=False)(x)
+        x = layers.MaxPooling2D()(x)
+        x = layers.Activation("relu")(layers.BatchNormalization(momentum=0.9)(x))
+        x = conv_bn(x, scaled(filters, width), 3)
+    x = layers.GlobalMaxPooling2D()(x)
+    if dropout:
+        x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, classifier_head(x, num_classes), name="air")
