@@ -76,8 +76,12 @@ def guess_form(cfg: config.Config, columns: tuple[str, ...], values: pd.Series |
     if values is None:
         return "label"
     binary_probability = cfg.num_classes == 2 and cfg.competition.metric in ("roc_auc", "log_loss")
-    fractional = pd.api.types.is_float_dtype(values) and not (values == values.round()).all()
-    return "probability" if binary_probability or fractional else "label"
+    return "probability" if binary_probability or is_fractional(values) else "label"
+
+
+def is_fractional(values: pd.Series) -> bool:
+    """Floats that are not all whole numbers: a sample column of probabilities, not labels."""
+    return pd.api.types.is_float_dtype(values) and not (values == values.round()).all()
 
 
 def is_text(values: pd.Series) -> bool:

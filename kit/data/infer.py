@@ -29,6 +29,7 @@ from PIL import Image
 from kit.data.folders import IMAGE_SUFFIXES, LABEL_NAMES, FileFinder
 from kit.data.pixels import COMPRESSED, read_frame, sniff
 from kit.errors import KitError
+from kit.submission import is_fractional
 
 PIXEL_COLUMN = re.compile(r"^pixel_?\d+$", re.IGNORECASE)
 SAMPLE_NAMES = ("sample_submission.csv", "sampleSubmission.csv", "sample_submission_file.csv")
@@ -346,8 +347,8 @@ def image_submission(found: Inferred, sample, sample_path, names: list[str]) -> 
         found.set("submission.form", "probabilities", f"{sample_path.name}: {sample.shape[1] - 1} class columns")
         return
     values = sample.iloc[:, 1]
-    fractional = pd.api.types.is_float_dtype(values) and not (values == values.round()).all()
-    if len(names) == 2 and (fractional or set(names) == {"0", "1"} and pd.api.types.is_float_dtype(values)):
+    floats = pd.api.types.is_float_dtype(values)  # 0.5 or 0.0 placeholders: a probability
+    if len(names) == 2 and (is_fractional(values) or set(names) == {"0", "1"} and floats):
         found.set("submission.form", "probability", f"{sample_path.name}: {columns}, a probability per image")
     else:
         found.set("submission.form", "label", f"{sample_path.name}: {columns}")

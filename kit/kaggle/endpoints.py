@@ -47,28 +47,31 @@ def submission_dict(item) -> dict[str, Any]:
     }
 
 
+def pages(client, method: str, request_type, competition: str, page_size: int, max_pages: int, what: str):
+    """Every response of a paged competitions call, page after page (bounded: at most
+    `max_pages`, and a server repeating a token must not loop forever)."""
+    token, seen = "", set()
+    with client.build_kaggle_client() as sdk:
+        fetch = getattr(sdk.competitions.competition_api_client, method)
+        for _ in range(max_pages):
+            request = request_type()
+            request.competition_name = competition
+            request.page_size = page_size
+            request.page_token = token
+            response = call(lambda r=request: fetch(r), what, competition)
+            yield response
+            token = response.next_page_token
+            if not token or token in seen:
+                return
+            seen.add(token)
+
+
 def list_submissions(client, competition: str, max_pages: int = 50) -> list[dict[str, Any]]:
     """Our submissions to `competition`, newest first, every page (bounded)."""
     from kagglesdk.competitions.types.competition_api_service import ApiListSubmissionsRequest
 
-    found, token, seen = [], "", set()
-    with client.build_kaggle_client() as sdk:
-        for _ in range(max_pages):
-            request = ApiListSubmissionsRequest()
-            request.competition_name = competition
-            request.page_size = 100
-            request.page_token = token
-            response = call(
-                lambda r=request: sdk.competitions.competition_api_client.list_submissions(r),
-                "submissions",
-                competition,
-            )
-            found += [submission_dict(item) for item in response.submissions or []]
-            token = response.next_page_token
-            if not token or token in seen:  # a server repeating a token must not loop forever
-                break
-            seen.add(token)
-    return found
+    responses = pages(client, "list_submissions", ApiListSubmissionsRequest, competition, 100, max_pages, "submissions")
+    return [submission_dict(item) for response in responses for item in response.submissions or []]
 
 
 def submission_limits(client, competition: str) -> dict[str, Any] | None:
@@ -207,33 +210,18 @@ def leaderboard(client, competition: str, max_pages: int = 50) -> list[dict[str,
     """The public leaderboard in Kaggle's order (rank 1 first), every page (bounded)."""
     from kagglesdk.competitions.types.competition_api_service import ApiGetLeaderboardRequest
 
-    entries, token, seen = [], "", set()
-    with client.build_kaggle_client() as sdk:
-        for _ in range(max_pages):
-            request = ApiGetLeaderboardRequest()
-            request.competition_name = competition
-            request.page_size = 200
-            request.page_token = token
-            response = call(
-                lambda r=request: sdk.competitions.competition_api_client.get_leaderboard(r),
-                "leaderboard",
-                competition,
-            )
-            for item in response.submissions or []:
-                entries.append(
-                    {
-                        "rank": len(entries) + 1,
-                        "team_id": item.team_id,
-                        "team_name": item.team_name,
-                        "score": as_score(item.score),
-                        "date": utc_text(item.submission_date),
-                    }
-                )
-            token = response.next_page_token
-            if not token or token in seen:
-                break
-            seen.add(token)
-    return entries
+    responses = pages(client, "get_leaderboard", ApiGetLeaderboardRequest, competition, 200, max_pages, "leaderboard")
+    items = [item for response in responses for item in response.submissions or []]
+    return [
+        {
+            "rank": rank,
+            "team_id": item.team_id,
+            "team_name": item.team_name,
+            "score": as_score(item.score),
+            "date": utc_text(item.submission_date),
+        }
+        for rank, item in enumerate(items, start=1)
+    ]
 
 
 # ---------------------------------------------------------------- kernels

@@ -155,8 +155,9 @@ def unpack_run(archive: Path, slug: str, name: str) -> Path:
         with zipfile.ZipFile(archive) as packed:
             if "config.json" not in packed.namelist():
                 raise KitError(f"{archive}: not a packed run (no config.json inside)")
-            target = unique_folder(paths.runs_dir(slug), name) if (paths.runs_dir(slug) / name).exists() else None
-            target = target or paths.runs_dir(slug) / name
+            target = paths.runs_dir(slug) / name
+            if target.exists():  # fetched twice: keep both
+                target = unique_folder(paths.runs_dir(slug), name)
             packed.extractall(target)
     except zipfile.BadZipFile:
         raise KitError(f"{archive}: not a zip archive") from None
