@@ -195,6 +195,6 @@ def main(argv: list[str] | None = None) -> int:
     except KitError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: checkpoints so far are kept; `--resume` continues a training run", file=sys.stderr)
+    except KeyboardInterrupt as interrupt:  # a training run says how to continue it
+        print(str(interrupt) or "interrupted", file=sys.stderr)
         return 130

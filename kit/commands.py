@@ -46,11 +46,11 @@ def cmd_audit(args, cfg: Config) -> int:
 
 def cmd_train(args, cfg: Config) -> int:
     from kit import data, tracker
-    from kit.training import runs
+    from kit.training import catalog, runs
 
     run_dir = None
-    if args.resume is not None:
-        run_dir = runs.find_run(cfg.competition.slug, args.resume)
+    if args.resume is not None:  # the newest interrupted run, or RUN=; a finished one is refused
+        run_dir = catalog.resumable_run(cfg.competition.slug, args.resume)
         cfg = config.resolve(config.to_dict(config.load_saved(run_dir / "config.json")), overrides=args.set)
         print(f"resuming {run_dir}")
     loaded = data.load(cfg, with_test=False)
@@ -82,7 +82,7 @@ def print_run(cfg: Config, result) -> None:
 
 def cmd_predict(args, cfg: Config) -> int:
     from kit import data, predict
-    from kit.training.runs import newest_run_of
+    from kit.training.catalog import newest_run_of
 
     loaded = data.load(cfg)
     names = args.runs or list(cfg.predict.runs)

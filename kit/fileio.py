@@ -62,14 +62,21 @@ def sha256_file(path: Path) -> str:
 def sha256_arrays(*arrays) -> str:
     """A content hash of the data a model saw (images and labels), for the submission record.
     Read in blocks of rows (the bytes of `array.tobytes()`), so memory-mapped sets stay on disk."""
-    from kit.data.stream import chunks
-
     digest = hashlib.sha256()
     for array in arrays:
         if array is not None:
             for block in chunks(array):
                 digest.update(memoryview(np.ascontiguousarray(block)).cast("B"))
     return digest.hexdigest()
+
+
+CHUNK = 4096  # rows per read when a whole array is scanned (hashes, audits)
+
+
+def chunks(images, size: int = CHUNK):
+    """Consecutive blocks of rows of an array, memory map or RowView: whole-set scans in bounded memory."""
+    for start in range(0, len(images), size):
+        yield np.asarray(images[start : start + size])
 
 
 def git_commit() -> str:

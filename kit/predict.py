@@ -15,7 +15,7 @@ import pandas as pd
 from kit import config, metrics, submission, tracker
 from kit.config import Config
 from kit.training import kinds
-from kit.training.runs import find_run
+from kit.training.catalog import find_run
 
 
 def predict_run(run_dir: Path, images: np.ndarray, tta: int | None = None) -> np.ndarray:

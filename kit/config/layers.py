@@ -21,8 +21,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from kit import fileio
 from kit.config.redact import hide_passwords
-from kit.config.schema import Config
+from kit.config.schema import BOUNDS, Config
 from kit.errors import KitError
 
 SECTIONS: dict[str, type] = typing.get_type_hints(Config)
@@ -60,8 +61,16 @@ def build_section(name: str, values: dict[str, Any]):
     for key, value in values.items():
         if key not in known:
             raise KitError(f"unknown config key '{name}.{key}' (known: {', '.join(known)})")
-        kwargs[key] = coerce(f"{name}.{key}", value, hints[key])
+        kwargs[key] = within_bounds(f"{name}.{key}", coerce(f"{name}.{key}", value, hints[key]))
     return kind(**kwargs)
+
+
+def within_bounds(key: str, value: Any) -> Any:
+    low, high = BOUNDS.get(key, (None, None))
+    if (low is not None and value < low) or (high is not None and value > high):
+        allowed = f"at least {low}" if high is None else f"between {low} and {high}"
+        raise KitError(f"config key '{key}' must be {allowed}, got {value!r}")
+    return value
 
 
 def coerce(key: str, value: Any, hint: Any) -> Any:
@@ -140,7 +149,7 @@ def public_dict(cfg: Config) -> dict[str, Any]:
 
 def save(cfg: Config, path: Path) -> None:
     """Write the resolved config as JSON (beside checkpoints and submissions), no password."""
-    path.write_text(json.dumps(public_dict(cfg), indent=2) + "\n")
+    fileio.atomic_write(path, (json.dumps(public_dict(cfg), indent=2) + "\n").encode())
 
 
 def load_saved(path: Path) -> Config:

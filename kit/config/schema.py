@@ -15,6 +15,28 @@ Metric = Literal["accuracy", "macro_f1", "micro_f1", "log_loss", "roc_auc", "qwk
 FillMode = Literal["nearest", "constant", "reflect", "wrap"]
 
 
+# numeric keys with bounds (inclusive; None = open), checked when a config is resolved: `epochs=-1`
+# is one error line before any data is read, not a run folder left behind by a failed fit
+BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "data.height": (1, None),
+    "data.width": (1, None),
+    "data.channels": (1, 4),
+    "data.val_fraction": (0.0, 0.9),
+    "data.folds": (0, None),
+    "data.limit": (0, None),
+    "train.width": (1e-3, None),
+    "train.dropout": (0.0, 0.95),
+    "train.epochs": (1, None),
+    "train.batch_size": (1, None),
+    "train.learning_rate": (1e-12, None),
+    "train.label_smoothing": (0.0, 0.99),
+    "train.fine_tune_epochs": (0, None),
+    "train.steps_per_execution": (1, None),
+    "predict.tta": (1, None),
+    "predict.batch_size": (1, None),
+}
+
+
 @dataclass(frozen=True)
 class CompetitionSection:
     slug: str = ""

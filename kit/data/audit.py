@@ -19,7 +19,7 @@ import pandas as pd
 from kit import fileio
 from kit.config import Config
 from kit.data.pixels import Images
-from kit.data.stream import chunks
+from kit.fileio import chunks
 
 
 def image_hashes(images) -> np.ndarray:

@@ -22,8 +22,6 @@ import numpy as np
 from kit.config import Config
 from kit.errors import KitError
 
-CHUNK = 4096  # rows per read when a whole array is scanned (audit hashes, blank images)
-
 
 class RowView:
     """The rows `rows` of an (N, H, W, C) array (often a memory map), without copying them.
@@ -63,12 +61,6 @@ def read_rows(array, rows: np.ndarray) -> np.ndarray:
     out = np.empty((len(rows), *array.shape[1:]), dtype=array.dtype)
     out[order] = array[rows[order]]
     return out
-
-
-def chunks(images, size: int = CHUNK):
-    """Consecutive blocks of rows of an array, memory map or RowView: whole-set scans in bounded memory."""
-    for start in range(0, len(images), size):
-        yield np.asarray(images[start : start + size])
 
 
 def take_rows(images, index) -> RowView | np.ndarray:

@@ -1,8 +1,9 @@
 """The Keras model kind: fit a network on one fold, load its checkpoint, predict with TTA.
 
 A fold folder holds `best.keras` (the best epoch by the competition's metric), `history.csv`
-and `backup/` (Keras BackupAndRestore: weights, optimizer state and epoch, so `--resume`
-continues an interrupted run where it stopped). The training step reads top to bottom in `fit`:
+and, while it trains, `backup/` (weights, optimizer state and epoch, so `make train RESUME=1`
+continues an interrupted run where it stopped; kit.training.checkpoints keeps all three whole
+through Ctrl-C and kill -9). The training step reads top to bottom in `fit`:
 resampled rows in, seeded model built and compiled, one or two stages (kit.training.fine_tune),
 best checkpoint scored on the validation rows.
 """
@@ -26,7 +27,7 @@ from kit.data.batches import Batches, reader_threads
 from kit.data.pixels import Images
 from kit.data.stream import is_streamed
 from kit.errors import KitError, TrainingDiverged
-from kit.training import determinism
+from kit.training import checkpoints, determinism
 from kit.training.fine_tune import factory_options, fit_stages
 from kit.training.resample import class_weights
 from kit.training.results import FoldResult
@@ -148,10 +149,11 @@ class ValidationMetric(keras.callbacks.Callback):
 def callbacks_for(cfg: Config, fold_dir: Path, resume: bool) -> list[keras.callbacks.Callback]:
     monitor, mode = f"val_{cfg.competition.metric}", monitor_mode(cfg.competition.metric)
     chosen = [
+        # the log before the backup: an epoch backed up is always logged (kit.training.checkpoints)
+        keras.callbacks.CSVLogger(str(fold_dir / checkpoints.HISTORY), append=resume),
         # restores weights, optimizer state and epoch when the run is resumed
-        keras.callbacks.BackupAndRestore(str(fold_dir / "backup")),
-        keras.callbacks.ModelCheckpoint(str(fold_dir / CHECKPOINT), monitor=monitor, mode=mode, save_best_only=True),
-        keras.callbacks.CSVLogger(str(fold_dir / "history.csv"), append=resume),
+        checkpoints.backup(fold_dir),
+        checkpoints.BestCheckpoint(fold_dir / CHECKPOINT, monitor, mode),
         keras.callbacks.TerminateOnNaN(),
     ]
     if cfg.train.schedule == "plateau":  # a one-cycle schedule owns the learning rate itself
@@ -189,6 +191,7 @@ def fit(
     """Train one network on `train_index` (already resampled), validate on `val_index`; the best
     epoch is kept as `fold_dir/best.keras`."""
     fold_dir.mkdir(parents=True, exist_ok=True)
+    resumed_at = checkpoints.prepare_resume(fold_dir) if resume else 0
     keras.utils.set_random_seed(cfg.train.seed)
     deterministic = determinism.apply(cfg.train.deterministic, has_gpu(), keras.backend.backend())
     set_precision(cfg.train.mixed_precision)
@@ -221,8 +224,9 @@ def fit(
     best = load(fold_dir / CHECKPOINT)
     probabilities = predict_images(best, images.images, val_index, cfg.predict.batch_size, cfg.data.workers)
     scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
+    checkpoints.finish(fold_dir)
     return FoldResult(
-        fold_dir / CHECKPOINT, val_index, probabilities, scores, len(history.epoch), seconds, deterministic
+        fold_dir / CHECKPOINT, val_index, probabilities, scores, resumed_at + len(history.epoch), seconds, deterministic
     )
 
 

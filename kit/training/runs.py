@@ -1,13 +1,15 @@
 """Runs: a folder per training run, every fold fitted through its model kind.
 
 A run lives in `artifacts/<slug>/runs/<time>-<model>/`: `config.json` (the resolved config),
-`split.npz` (the exact indices), `run.json` (status and scores), per fold the kind's checkpoint
-(`fold<k>/best.keras` or `best.joblib`) and `history.csv`, and `reports/`.
+`split.npz` (the exact indices), `run.json` (status and scores; `kit.training.catalog` reads it),
+per fold the kind's checkpoint (`fold<k>/best.keras` or `best.joblib`), `history.csv`, and once
+the fold finished `fold.json` + `val.npz` (its out-of-fold probabilities), and `reports/`.
 """
 
 from __future__ import annotations
 
-import json
+import io
+import os
 import time
 import zipfile
 from pathlib import Path
@@ -19,7 +21,7 @@ from kit.config import Config
 from kit.data.pixels import Images
 from kit.data.splits import load_splits, make_splits, save_splits, split_sha256
 from kit.errors import KitError
-from kit.training import kinds
+from kit.training import catalog, kinds
 from kit.training.resample import resample_index
 from kit.training.results import FoldResult, RunResult
 
@@ -47,30 +49,111 @@ def fit(
 def train(
     cfg: Config, images: Images, run_dir: Path | None = None, resume: bool = False, splits: list | None = None
 ) -> RunResult:
-    """A whole run: split, fit every fold, save config, scores and reports. Resumable.
+    """A whole run: split, fit every fold, save config, scores and reports. Resumable: a fold
+    that finished is kept, an interrupted one continues from its backup.
     `splits` gives the exact indices (`make reproduce`); by default they derive from data.seed."""
+    check_trainable(cfg)  # before a run folder exists: a mistake leaves nothing behind
     run_dir = run_dir or new_run_dir(cfg)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    config.save(cfg, run_dir / "config.json")
-    split_path = run_dir / "split.npz"
-    if resume and split_path.exists():
-        splits = load_splits(split_path)
-    else:
-        splits = splits or make_splits(images.labels, cfg.data)
-        save_splits(splits, split_path)
-    fileio.write_json(run_dir / "run.json", {"status": "running", "folds": len(splits)})
-    result = RunResult(run_dir)
-    for fold, (train_index, val_index) in enumerate(splits):
-        print(f"[{run_dir.name}] fold {fold + 1}/{len(splits)}: {len(train_index)} train, {len(val_index)} val")
-        result.folds.append(fit(cfg, images, train_index, val_index, run_dir / f"fold{fold}", resume=resume))
-    write_run_summary(cfg, result, images, split_sha256(splits))
+    with catalog.held(run_dir):
+        config.save(cfg, run_dir / "config.json")
+        split_path = run_dir / "split.npz"
+        if resume and split_path.exists():
+            splits = load_splits(split_path)
+        else:
+            splits = splits or make_splits(images.labels, cfg.data)
+            save_splits(splits, split_path)
+        catalog.mark(run_dir, catalog.RUNNING, folds=len(splits), model=cfg.train.model, pid=os.getpid())
+        result = RunResult(run_dir)
+        try:
+            for fold, (train_index, val_index) in enumerate(splits):
+                result.folds.append(train_fold(cfg, images, train_index, val_index, run_dir, fold, len(splits), resume))
+        except KeyboardInterrupt:
+            catalog.mark(run_dir, catalog.INTERRUPTED)
+            raise TrainingInterrupted(
+                f"interrupted: run {run_dir.name} is kept; continue it with `{resume_command(cfg, run_dir)}`"
+            ) from None
+        except BaseException as error:
+            catalog.mark(run_dir, catalog.FAILED, error=f"{type(error).__name__}: {error}")
+            raise
+        write_run_summary(cfg, result, images, split_sha256(splits))
     return result
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; its message is the command that continues it."""
+
+
+def resume_command(cfg: Config, run_dir: Path) -> str:
+    """`make train COMP=... RESUME=1 RUN=...`: the run's saved config holds data, preset and
+    overrides, so nothing else is needed."""
+    return f"make train COMP={cfg.competition.slug} RESUME=1 RUN={run_dir.name}"
+
+
+def check_trainable(cfg: Config) -> None:
+    """What would fail only after the data is read and a run folder made: an unknown model."""
+    from kit import models
+
+    models.get(cfg.train.model)
+
+
+def train_fold(cfg, images, train_index, val_index, run_dir: Path, fold: int, folds: int, resume: bool) -> FoldResult:
+    """One fold: kept as it is when a resumed run had finished it, else fitted (continuing from
+    its backup when resumed) and recorded in `fold<k>/fold.json` + `val.npz`."""
+    fold_dir = run_dir / f"fold{fold}"
+    finished = finished_fold(fold_dir, val_index) if resume else None
+    if finished is not None:
+        print(f"[{run_dir.name}] fold {fold + 1}/{folds}: finished before, kept ({finished.scores['score']:.4f})")
+        return finished
+    print(f"[{run_dir.name}] fold {fold + 1}/{folds}: {len(train_index)} train, {len(val_index)} val")
+    result = fit(cfg, images, train_index, val_index, fold_dir, resume=resume)
+    save_fold(result, fold_dir)
+    return result
+
+
+def save_fold(result: FoldResult, fold_dir: Path) -> None:
+    """The fold's validation rows and probabilities (out-of-fold predictions, for honest ensemble
+    scores and for keeping the fold on resume), then its summary, written last."""
+    buffer = io.BytesIO()
+    np.savez(buffer, val_index=result.val_index, probabilities=result.val_probabilities.astype(np.float32))
+    fileio.atomic_write(fold_dir / "val.npz", buffer.getvalue())
+    fileio.write_json(
+        fold_dir / "fold.json",
+        {
+            "checkpoint": result.checkpoint.name,
+            "scores": result.scores,
+            "epochs": result.epochs,
+            "seconds": result.seconds,
+            "deterministic": result.deterministic,
+        },
+    )
+
+
+def finished_fold(fold_dir: Path, val_index: np.ndarray) -> FoldResult | None:
+    """The fold as `save_fold` recorded it, if it finished on these validation rows."""
+    summary = fileio.read_json(fold_dir / "fold.json")
+    if not summary or not (fold_dir / summary["checkpoint"]).exists():
+        return None
+    with np.load(fold_dir / "val.npz", allow_pickle=False) as saved:
+        if not np.array_equal(saved["val_index"], val_index):
+            return None
+        probabilities = saved["probabilities"]
+    return FoldResult(
+        fold_dir / summary["checkpoint"],
+        val_index,
+        probabilities,
+        summary["scores"],
+        summary["epochs"],
+        summary["seconds"],
+        summary["deterministic"],
+    )
+
+
 def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash: str = "") -> None:
-    """run.json: scores, and what `make reproduce` checks (split hash, determinism, versions)."""
+    """run.json: scores, and what `make reproduce` checks (split hash, determinism, versions);
+    the reports first, so that a run is `complete` only once everything is written."""
+    report.write_run_reports(cfg, result, images)
     summary = {
-        "status": "complete",
+        "status": catalog.COMPLETE,
         "metric": cfg.competition.metric,
         "score": result.score,
         "model": cfg.train.model,
@@ -87,52 +170,31 @@ def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash
             for f in result.folds
         ],
     }
-    fileio.write_json(result.run_dir / "run.json", summary)
-    report.write_run_reports(cfg, result, images)
+    fileio.write_json(result.run_dir / catalog.RUN_FILE, summary)
 
 
 def new_run_dir(cfg: Config) -> Path:
-    return unique_folder(paths.runs_dir(cfg.competition.slug), f"{cfg.train.model}")
+    return unique_folder(paths.runs_dir(cfg.competition.slug), f"{cfg.train.model}", create=True)
 
 
 def unique_folder(parent: Path, suffix: str = "", create: bool = False) -> Path:
     """`parent/<time>-<suffix>`, with -2, -3 ... when that exists: runs, comparisons and
-    learning curves started in the same second never share a folder."""
+    learning curves started in the same second never share a folder (with `create`, the folder
+    is made here, atomically: two commands at once cannot both take one name)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = parent / (f"{stamp}-{suffix}" if suffix else stamp)
+    parent.mkdir(parents=True, exist_ok=True)
     folder, n = base, 1
-    while folder.exists():
-        n += 1
-        folder = base.with_name(f"{base.name}-{n}")
-    if create:
-        folder.mkdir(parents=True)
-    return folder
-
-
-def find_run(slug: str, name: str = "") -> Path:
-    """A run folder by name, or the newest one; a clear error when there is none."""
-    runs = paths.runs_dir(slug)
-    if name:
-        run_dir = runs / name if not Path(name).is_dir() else Path(name)
-        if not (run_dir / "config.json").exists():
-            raise KitError(f"no run '{name}' in {runs}")
-        return run_dir
-    found = sorted(p.parent for p in runs.glob("*/config.json"))
-    if not found:
-        raise KitError(f"no runs in {runs}: run `make train COMP={slug}` first")
-    return max(found, key=lambda p: (p / "config.json").stat().st_mtime)
-
-
-def newest_run_of(slug: str, model: str) -> str:
-    """The newest run folder of `slug` whose saved config trained `model`."""
-    found = [
-        p.parent
-        for p in paths.runs_dir(slug).glob("*/config.json")
-        if json.loads(p.read_text()).get("train", {}).get("model") == model
-    ]
-    if not found:
-        raise KitError(f"no {model} runs in {paths.runs_dir(slug)}: run `make train COMP={slug} MODEL={model}` first")
-    return max(found, key=lambda p: (p / "config.json").stat().st_mtime).name
+    while True:
+        try:
+            if not create and folder.exists():
+                raise FileExistsError(folder)
+            if create:
+                folder.mkdir()
+            return folder
+        except FileExistsError:
+            n += 1
+            folder = base.with_name(f"{base.name}-{n}")
 
 
 def pack_run(run_dir: Path, target: Path) -> Path:
@@ -142,7 +204,8 @@ def pack_run(run_dir: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(run_dir.rglob("*")):
-            if path.is_file() and "backup" not in path.relative_to(run_dir).parts:
+            inside = path.relative_to(run_dir)
+            if path.is_file() and "backup" not in inside.parts and inside.name != catalog.LOCK_FILE:
                 archive.write(path, path.relative_to(run_dir).as_posix())
     return target
 

@@ -1,16 +1,21 @@
 """Training: a run's files, resume after an interruption, the audit's findings."""
 
 import json
+import signal
+import subprocess
+import sys
 
 import keras
 import numpy as np
 import pandas as pd
 import pytest
+from keras.saving import load_model
 
-from kit import config, data, paths
+from kit import cli, config, data, paths
 from kit.config import competitions
 from kit.data.audit import audit, format_summary
-from kit.training import keras_kind, runs
+from kit.errors import KitError
+from kit.training import catalog, keras_kind, runs
 
 pytestmark = pytest.mark.slow
 
@@ -43,22 +48,24 @@ def test_resume_continues_epochs_history_and_optimizer_state(tiny, monkeypatch):
     original = keras_kind.callbacks_for
     run_dir = paths.runs_dir("digit-recognizer") / "interrupted"
     monkeypatch.setattr(keras_kind, "callbacks_for", lambda *a: original(*a) + [Interrupt()])
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="make train COMP=digit-recognizer RESUME=1 RUN=interrupted"):
         runs.train(cfg, images, run_dir=run_dir)
-    assert json.loads((run_dir / "run.json").read_text())["status"] == "running"
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
     assert pd.read_csv(run_dir / "fold0" / "history.csv")["epoch"].tolist() == [0, 1]
 
     RecordStart.seen = []
     monkeypatch.setattr(keras_kind, "callbacks_for", lambda *a: original(*a) + [RecordStart()])
-    assert runs.find_run("digit-recognizer") == run_dir
+    assert catalog.resumable_run("digit-recognizer") == run_dir
     result = runs.train(cfg, images, run_dir=run_dir, resume=True)
     history = pd.read_csv(run_dir / "fold0" / "history.csv")
     assert history["epoch"].tolist() == [0, 1, 2, 3]  # the same epoch count as an uninterrupted run
     steps_per_epoch = int(np.ceil(256 / 64))
     assert RecordStart.seen[0] == (2, 2 * steps_per_epoch)  # optimizer state came back too
     summary = json.loads((run_dir / "run.json").read_text())
-    assert summary["status"] == "complete" and summary["folds"][0]["epochs"] == 2
-    assert result.folds[0].checkpoint.exists()
+    assert summary["status"] == "complete" and summary["folds"][0]["epochs"] == 4
+    assert result.folds[0].checkpoint.exists() and not (run_dir / "fold0" / "backup").exists()
+    with pytest.raises(KitError, match="already finished"):  # a finished run is never retrained
+        catalog.resumable_run("digit-recognizer", "interrupted")
 
 
 def test_run_folder_holds_config_split_checkpoint_and_reports(tiny):
@@ -101,3 +108,59 @@ def test_audit_finds_planted_duplicates_and_blank_images(digits_folder):
     for name in ("balance.png", "examples.png", "balance.csv", "duplicates.csv", "summary.json"):
         assert (folder / name).stat().st_size > 0
     assert "test images also in train: 1" in format_summary(summary)
+
+
+KILLED_AT_EPOCH_END = """
+import os, signal, sys
+import keras
+from kit import data
+from kit.config import competitions
+from kit.training import keras_kind, runs
+
+class Kill(keras.callbacks.Callback):  # kill -9 right after epoch 2's backup and checkpoint
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+original = keras_kind.callbacks_for
+keras_kind.callbacks_for = lambda *a: original(*a) + [Kill()]
+cfg = competitions.load_config(
+    "digits", "tiny", ["data.limit=320", "train.epochs=4", "train.batch_size=64"], data_dir=sys.argv[1]
+)
+runs.train(cfg, data.load(cfg, with_test=False).train)
+"""
+
+
+def test_kill_9_then_resume_continues_the_newest_interrupted_run(digits_folder):
+    """A killed process writes nothing: its run still says `running`, but nobody holds its lock, so
+    it is interrupted; RESUME=1 takes it, even with a backup torn by the kill, and logs every epoch once."""
+    killed = subprocess.run([sys.executable, "-c", KILLED_AT_EPOCH_END, str(digits_folder)], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    (run_dir,) = catalog.all_runs("digit-recognizer")
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "running"
+    assert catalog.status(run_dir) == "interrupted"
+    backup = run_dir / "fold0" / "backup"
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 2
+    (backup / "training_metadata.json").write_text('{"epo')  # the kill landed while the backup was written
+    (backup / "latest.weights.h5").write_bytes(b"\x89HDF\r\n")
+
+    assert cli.main(["train", "--comp", "digits", "--data", str(digits_folder), "--resume"]) == 0
+    history = pd.read_csv(run_dir / "fold0" / "history.csv")
+    assert history["epoch"].tolist() == [0, 1, 2, 3]  # epoch 2 ran again from the previous backup, logged once
+    assert catalog.status(run_dir) == "complete" and load_model(run_dir / "fold0" / "best.keras", compile=False)
+    assert cli.main(["train", "--comp", "digits", "--data", str(digits_folder), "--resume"]) == 2  # none left
+
+
+def test_a_failed_run_is_marked_and_never_taken_by_default(tiny, monkeypatch, capsys):
+    cfg, images = tiny
+    cfg = config.replace(cfg, train={"epochs": 1})
+    good = runs.train(cfg, images).run_dir
+    monkeypatch.setattr(runs, "fit", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("out of memory")))
+    with pytest.raises(RuntimeError):
+        runs.train(cfg, images)
+    failed = catalog.all_runs("digit-recognizer")[-1]
+    assert catalog.status(failed) == "failed" and "out of memory" in catalog.read_record(failed)["error"]
+    assert catalog.find_run("digit-recognizer") == good
+    assert "passing over 1 newer unfinished run" in capsys.readouterr().out
+    with pytest.raises(KitError, match="no interrupted run"):
+        catalog.resumable_run("digit-recognizer")
