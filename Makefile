@@ -51,7 +51,7 @@ ARGS   := --comp $(call q,COMP) $(if $(PRESET),--preset $(call q,PRESET)) $(if $
           $(if $(SET)$(MODEL),--set $(if $(MODEL),"train.model=$$KIT_MAKE_MODEL") $(if $(SET),$(call q,SET)))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup new run test data audit train predict models lint bench clean compare learning-curve reproduce
+.PHONY: help setup new run test data audit train runs predict models lint bench clean compare learning-curve reproduce
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ audit: setup ## duplicates, blank images, class balance chart, examples per clas
 
 train: setup ## train COMP's model; RESUME=1 continues the newest interrupted run
 	$(KIT) train $(ARGS) $(if $(RESUME),--resume $(if $(RUN),$(call q,RUN)))
+
+runs: setup ## COMP's runs: status (complete, running, interrupted, failed), model, data, score
+	$(KIT) runs $(ARGS)
 
 # STORAGE goes by the environment (KIT_STORAGE), never a command line: a database password
 # there would be visible to every user of the machine (ps)

@@ -22,6 +22,7 @@ VERBS = {
     "data": ("kit.commands:cmd_data", "check the competition's files and say where they are read from"),
     "audit": ("kit.commands:cmd_audit", "duplicates, blank images, class balance, example grid"),
     "train": ("kit.commands:cmd_train", "train the configured model (every fold); --resume continues a run"),
+    "runs": ("kit.commands:cmd_runs", "list the runs: status, model, data, validation score"),
     "predict": ("kit.commands:cmd_predict", "predict the test set with TTA and ensembling, write a submission"),
     "models": ("kit.commands:cmd_models", "list the registered models"),
     "compare": ("kit.commands:cmd_compare", "train several models on one seeded split; table and chart"),
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         const="",
         default=None,
         metavar="RUN",
-        help="continue an interrupted run (default: the newest)",
+        help="continue an interrupted run (default: the newest interrupted one)",
     )
     sub["compare"].add_argument(
         "--models",

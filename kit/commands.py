@@ -1,4 +1,4 @@
-"""The local verbs: run, data, audit, train, predict, models, compare, learning-curve.
+"""The local verbs: run, data, audit, train, runs, predict, models, compare, learning-curve.
 
 `kit.cli.VERBS` names every verb's home (the Kaggle verbs live in `kit.kaggle`, tuning in
 `kit.tune`). Each command takes the parsed arguments and the resolved config and returns an exit
@@ -53,6 +53,7 @@ def cmd_train(args, cfg: Config) -> int:
         run_dir = catalog.resumable_run(cfg.competition.slug, args.resume)
         cfg = config.resolve(config.to_dict(config.load_saved(run_dir / "config.json")), overrides=args.set)
         print(f"resuming {run_dir}")
+    runs.check_trainable(cfg)  # before the data is read
     loaded = data.load(cfg, with_test=False)
     result = runs.train(cfg, loaded.train, run_dir=run_dir, resume=run_dir is not None)
     print_run(cfg, result)
@@ -138,6 +139,21 @@ def cmd_run(args, cfg: Config) -> int:
     path, record = predict.predict_submission(cfg, loaded, [result.run_dir.name])
     print_submission(path, record)
     print(f"== done in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def cmd_runs(args, cfg: Config) -> int:
+    """Every run of the competition: status, model, data folder, validation score."""
+    import pandas as pd
+
+    from kit.training import catalog
+
+    rows = catalog.listing(cfg.competition.slug)
+    if not rows:
+        print(f"no runs in {paths.runs_dir(cfg.competition.slug)}: `make train COMP={cfg.competition.slug}` starts one")
+        return 0
+    print(pd.DataFrame(rows).to_string(index=False))
+    print("make predict takes the newest complete run; make train RESUME=1 the newest interrupted one (or RUN=)")
     return 0
 
 

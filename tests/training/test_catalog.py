@@ -1,0 +1,64 @@
+"""Which run a command means: statuses, the newest finished or interrupted run, `make runs`, and
+mistakes refused before a run folder exists. Run folders are made by hand here (no training)."""
+
+import json
+import os
+
+import pytest
+
+from kit import cli, fileio, paths
+from kit.errors import KitError
+from kit.training import catalog
+
+SLUG = "fashion-mnist"
+
+
+def make_run(name: str, status: str, model: str = "cnn", score: float | None = None, error: str = ""):
+    run_dir = paths.runs_dir(SLUG) / name
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps({"train": {"model": model}, "data": {"dir": "/data/x"}}))
+    record = {"status": status, "metric": "accuracy", "folds": 1}
+    if score is not None:
+        record["score"] = score
+    if error:
+        record["error"] = error
+    fileio.write_json(run_dir / "run.json", record)
+    stamp = 1_000_000 + len(list(paths.runs_dir(SLUG).iterdir()))  # creation order = age
+    os.utime(run_dir / "config.json", (stamp, stamp))
+    return run_dir
+
+
+def test_statuses_choose_the_run_each_command_takes(workdir, capsys):
+    done = make_run("a-cnn", "complete", score=0.91)
+    make_run("b-svm", "complete", model="svm", score=0.85)
+    dead = make_run("c-cnn", "running")  # its process was killed: nobody holds its lock
+    make_run("d-cnn", "failed", error="RuntimeError: out of memory")
+    assert catalog.status(dead) == "interrupted"
+    assert catalog.find_run(SLUG).name == "b-svm"
+    assert "passing over 2 newer unfinished run(s)" in capsys.readouterr().out
+    assert catalog.newest_run_of(SLUG, "cnn") == done.name
+    assert catalog.resumable_run(SLUG) == dead
+    with catalog.held(dead):  # a process is training it
+        assert catalog.status(dead) == "running"
+        with pytest.raises(KitError, match="being trained by another process"):
+            catalog.resumable_run(SLUG, "c-cnn")
+    with pytest.raises(KitError, match=r"already finished \(score 0.9100\)"):
+        catalog.resumable_run(SLUG, "a-cnn")
+
+
+def test_make_runs_lists_status_model_data_and_score(workdir, capsys):
+    make_run("a-cnn", "complete", score=0.9123)
+    make_run("b-cnn", "failed", error="TrainingDiverged: loss nan")
+    assert cli.main(["runs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["run", "status", "model", "data", "folds", "metric", "score", "note"]
+    assert lines[1].split() == ["a-cnn", "complete", "cnn", "/data/x", "1", "accuracy", "0.9123"]
+    assert lines[2].split()[:3] == ["b-cnn", "failed", "cnn"] and "loss nan" in lines[2]
+
+
+@pytest.mark.parametrize("setting", ["train.model=nosuch", "train.epochs=-1", "train.batch_size=0"])
+def test_a_mistake_is_refused_before_a_run_folder_exists(workdir, capsys, setting):
+    assert cli.main(["train", "--set", setting]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert not paths.runs_dir(SLUG).exists() or not any(paths.runs_dir(SLUG).iterdir())
