@@ -7,6 +7,7 @@ code. Heavy imports (Keras) happen inside, so `--help` and config errors stay in
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -82,14 +83,20 @@ def print_run(cfg: Config, result) -> None:
 
 
 def cmd_predict(args, cfg: Config) -> int:
+    """Ensemble the chosen runs (RUN=, predict.runs, MODEL='s newest, else the newest finished
+    one). Each run predicts with the settings it was trained with (image size, channels, data
+    folder); only TTA and ensembling come from the command line, DATA= where the data moved."""
     from kit import data, predict
-    from kit.training.catalog import newest_run_of
+    from kit.training import catalog
 
-    loaded = data.load(cfg)
+    slug = cfg.competition.slug
     names = args.runs or list(cfg.predict.runs)
     if not names and model_requested(args.set):  # MODEL=svm: the newest run of that model
-        names = [newest_run_of(cfg.competition.slug, cfg.train.model)]
-    path, record = predict.predict_submission(cfg, loaded, names)
+        names = [catalog.newest_run_of(slug, cfg.train.model)]
+    run_dirs = [catalog.find_run(slug, name) for name in names] or [catalog.find_run(slug)]
+    cfg = predict.run_settings(cfg, run_dirs[0], data_given=bool(args.data))
+    loaded = data.load(cfg)
+    path, record = predict.predict_submission(cfg, loaded, run_dirs)
     print_submission(path, record)
     return 0
 
@@ -103,7 +110,10 @@ def print_submission(path: Path, record: dict) -> None:
     print(f"submission: {path}")
     print(f"  record: {path.with_suffix('.json')}")
     if record.get("cv_score") is not None:
-        print(f"  CV {record['metric']}: {record['cv_score']:.4f}")
+        method = record.get("cv_method", "validation")
+        print(f"  CV {record['metric']}: {record['cv_score']:.4f}{'' if method == 'validation' else f' ({method})'}")
+        if method.startswith("mean of members"):
+            print("  warning: no ensemble CV; the leaderboard is the only measure of this ensemble", file=sys.stderr)
     if "local_score" in record:
         score = record["local_score"]
         own = "" if record["metric"] in ("accuracy", "macro_f1") else f"{record['metric']} {score['score']:.4f}, "
@@ -136,7 +146,7 @@ def cmd_run(args, cfg: Config) -> int:
     result = runs.train(cfg, loaded.train)
     print_run(cfg, result)
     print("== predict")
-    path, record = predict.predict_submission(cfg, loaded, [result.run_dir.name])
+    path, record = predict.predict_submission(cfg, loaded, [result.run_dir])
     print_submission(path, record)
     print(f"== done in {time.perf_counter() - started:.0f} s")
     return 0

@@ -40,6 +40,16 @@ def direction(metric: str) -> str:
     return "maximize" if greater_is_better(metric) else "minimize"
 
 
+def better(metric: str, value: float, than: float) -> bool:
+    return value > than if greater_is_better(metric) else value < than
+
+
+def chance_score(metric: str, num_classes: int) -> float:
+    """What guessing scores on balanced classes: uniform probabilities, or a random label."""
+    k = max(num_classes, 2)
+    return {"log_loss": float(np.log(k)), "roc_auc": 0.5, "qwk": 0.0}.get(metric, 1.0 / k)
+
+
 def score(labels: np.ndarray, probabilities: np.ndarray, metric: str) -> dict[str, float]:
     """{'accuracy', 'macro_f1', the metric, 'score'}: 'score' is the competition's metric."""
     return score_labels(labels, probabilities.argmax(axis=1), metric, probabilities)

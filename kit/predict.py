@@ -7,6 +7,7 @@ over checkpoints, then over runs. `predict_submission` turns them into a validat
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,17 @@ import pandas as pd
 
 from kit import config, metrics, submission, tracker
 from kit.config import Config
+from kit.errors import KitError
 from kit.training import kinds
-from kit.training.catalog import find_run
+
+
+def run_settings(cfg: Config, run_dir: Path, data_given: bool = False) -> Config:
+    """The config a run predicts with: everything that shaped its model (image size, channels,
+    preprocessing, data folder) as it was trained, with the command's prediction options (TTA,
+    ensemble), and the command's data folder when it names one (`DATA=`: the data moved)."""
+    saved = config.load_saved(run_dir / "config.json")
+    data = {"dir": cfg.data.dir} if data_given else {}
+    return config.replace(saved, predict=dataclasses.asdict(cfg.predict), data=data)
 
 
 def predict_run(run_dir: Path, images: np.ndarray, tta: int | None = None) -> np.ndarray:
@@ -38,9 +48,27 @@ def predict_checkpoint(path: Path, cfg: Config, images: np.ndarray) -> np.ndarra
     return kind.predict(kind.load(path), cfg, images)
 
 
-def ensemble(run_dirs: list[Path], images: np.ndarray, tta: int | None = None) -> np.ndarray:
-    """Average the runs' probabilities (each run already averages its folds and views)."""
-    return np.mean([predict_run(run_dir, images, tta) for run_dir in run_dirs], axis=0)
+def ensemble(cfg: Config, loaded, run_dirs: list[Path]) -> np.ndarray:
+    """Average the runs' probabilities (each run already averages its folds and views); a run
+    trained on images of another size or channel count gets its own copy of the test set."""
+    return np.mean(
+        [predict_run(run_dir, test_images_for(cfg, loaded, run_dir), cfg.predict.tta) for run_dir in run_dirs], axis=0
+    )
+
+
+def test_images_for(cfg: Config, loaded, run_dir: Path) -> np.ndarray:
+    """The test images as `run_dir` was trained to see them, read from the prediction's folder."""
+    from kit import data
+    from kit.training.oof import images_signature
+
+    own = config.replace(config.load_saved(run_dir / "config.json"), data={"dir": cfg.data.dir})
+    if images_signature(config.public_dict(own), False) == images_signature(config.public_dict(cfg), False):
+        return loaded.test.images
+    print(f"reading the test images again for {run_dir.name} ({own.data.height}x{own.data.width}x{own.data.channels})")
+    test = data.load(own).test
+    if len(test.images) != len(loaded.test.images) or not np.array_equal(test.ids, loaded.test.ids):
+        raise KitError(f"run {run_dir.name} was trained on another competition's files: ensemble runs of one data set")
+    return test.images
 
 
 def in_sample_order(probabilities: np.ndarray, test_ids: np.ndarray, sample_ids: np.ndarray) -> np.ndarray:
@@ -52,12 +80,10 @@ def in_sample_order(probabilities: np.ndarray, test_ids: np.ndarray, sample_ids:
     return probabilities[position]
 
 
-def predict_submission(cfg: Config, loaded, run_names: list[str]) -> tuple[Path, dict]:
+def predict_submission(cfg: Config, loaded, run_dirs: list[Path]) -> tuple[Path, dict]:
     """Ensemble the runs on the test set; write a validated submission, its record and its
     probabilities (for later ensembling), and track it. Returns the file and its record."""
-    slug = cfg.competition.slug
-    run_dirs = [find_run(slug, name) for name in run_names] or [find_run(slug)]
-    probabilities = ensemble(run_dirs, loaded.test.images, tta=cfg.predict.tta)
+    probabilities = ensemble(cfg, loaded, run_dirs)
     return write_submission(cfg, loaded, run_dirs, probabilities)
 
 

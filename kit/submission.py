@@ -227,14 +227,17 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
     """What a submission's JSON record says of its making: config, runs, CV, data hashes, commit,
     library versions, and per run what `make reproduce` needs to train it again from the record
     alone (its own config, with its seeds, and the hash of its split)."""
+    from kit.training.oof import ensemble_cv
+
     runs = [fileio.read_json(run_dir / "run.json") | {"run": run_dir.name} for run_dir in run_dirs]
-    cv_scores = [run["score"] for run in runs if "score" in run]
+    cv_score, cv_method = ensemble_cv(run_dirs, loaded.train.labels, cfg.competition.metric, config.public_dict(cfg))
     return {
         "competition": cfg.competition.slug,
         "config": config.public_dict(cfg),
         "runs": [run["run"] for run in runs],
         "models": sorted({run.get("model", "?") for run in runs}),
-        "cv_score": float(np.mean(cv_scores)) if cv_scores else None,
+        "cv_score": cv_score,
+        "cv_method": cv_method,  # an ensemble: out-of-fold on shared rows, else labelled a mean of members
         "metric": cfg.competition.metric,
         "tta_views": cfg.predict.tta,
         "data_sha256": fileio.sha256_arrays(loaded.train.images, loaded.train.labels, loaded.test.images),

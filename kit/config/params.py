@@ -19,6 +19,10 @@ from kit import paths
 from kit.config.layers import read_toml
 from kit.errors import KitError
 
+# what a study never changes, so what tuned parameters never hold: the data and the submission
+# are the competition's, and [tune] names a Python file (tune.space) that the next study imports
+FIXED_SECTIONS = ("competition", "data", "submission", "tune")
+
 
 def best_params_path(slug: str) -> Path:
     return paths.artifacts_dir(slug) / "best_params.toml"
@@ -29,4 +33,16 @@ def load_params(path: Path) -> dict[str, Any]:
     if not path.exists():
         hint = " (run `make tune` first)" if path.name == "best_params.toml" else ""
         raise KitError(f"{path}: no tuned parameters{hint}")
-    return {key: table for key, table in read_toml(path).items() if isinstance(table, dict)}
+    sections = {key: table for key, table in read_toml(path).items() if isinstance(table, dict)}
+    fixed = sorted(set(sections) & set(FIXED_SECTIONS))
+    if fixed:
+        raise KitError(
+            f"{path}: tuned parameters never set [{', '.join(fixed)}] (a study keeps them fixed): remove those tables"
+        )
+    return sections
+
+
+def tunable(sections: dict[str, Any]) -> dict[str, Any]:
+    """`sections` without what tuned parameters never hold (a trial's stored config comes from a
+    shared database, which anyone with access to it can write)."""
+    return {name: table for name, table in sections.items() if name not in FIXED_SECTIONS}

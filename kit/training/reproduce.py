@@ -52,7 +52,7 @@ def cmd_reproduce(args, cfg: Config) -> int:
     run_dirs = [retrain(detail, cfg, loaded, f"{original.name}'s run {detail['run']}") for detail in details]
     print("== predict")
     tta = int(record.get("tta_views", cfg.predict.tta))
-    probabilities = predict.ensemble(run_dirs, loaded.test.images, tta=tta)
+    probabilities = predict.ensemble(config.replace(cfg, predict={"tta": tta}), loaded, run_dirs)
     path, new_record = predict.write_submission(
         cfg, loaded, run_dirs, probabilities, name=f"reproduce-{original.stem}", extra={"reproduces": original.name}
     )

@@ -20,6 +20,8 @@ from kit.training.kinds import CHECKPOINTS
 from kit.tune.space import sample_sections
 from kit.tune.storage import first_line
 
+BASELINE = "untuned"  # the user attribute of a study's first trial: the base config, nothing sampled
+
 
 class Objective:
     """One trial: sample the space, fit every fold with pruning, return the mean score."""
@@ -29,7 +31,8 @@ class Objective:
         self.images, self.splits = images, splits
 
     def __call__(self, trial) -> float:
-        sections = sample_sections(self.space, trial)
+        # the study's first trial measures the base config as it is: what tuning has to beat
+        sections = {} if trial.user_attrs.get(BASELINE) else sample_sections(self.space, trial)
         cfg = config.replace(self.cfg, **sections)
         trial.set_user_attr("config", sections)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")

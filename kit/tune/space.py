@@ -13,10 +13,10 @@ from typing import Any
 from kit import config, paths
 from kit.config import Config
 from kit.config.competitions import load_module
+from kit.config.params import FIXED_SECTIONS
 from kit.errors import KitError
 
 # the split and the competition stay fixed during a study, or its trials could not be compared
-FIXED_SECTIONS = ("competition", "data", "submission", "tune")
 
 
 def space_path(cfg: Config) -> Path:

@@ -24,6 +24,7 @@ import importlib.util
 import json
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Callable
 
@@ -32,7 +33,7 @@ import numpy as np
 from kit import config, metrics
 from kit.config import Config
 from kit.errors import KitError
-from kit.tune.objective import Objective, TrialPrinter
+from kit.tune.objective import BASELINE, Objective, TrialPrinter
 from kit.tune.space import check_space, load_space
 from kit.tune.storage import existing_default_storage, open_storage, rdb_url, show_storage, storage_for, study_dir
 from kit.tune.summary import print_summary, write_best_params, write_reports
@@ -78,8 +79,16 @@ def cmd_tune(args, cfg: Config) -> int:
     failed = wait_workers(extra)
     if worker:
         return 0
-    finish(cfg, study, storage_spec)
+    finish(cfg, study, storage_spec, follow_up(cfg, args))
     return 1 if failed else 0
+
+
+def follow_up(cfg: Config, args) -> str:
+    """`make train ... PARAMS=best` with the COMP, PRESET and DATA this study ran on."""
+    words = [f"COMP={cfg.competition.slug}"]
+    words += [f"PRESET={args.preset}"] if args.preset else []
+    words += [f"DATA={shlex.quote(args.data)}"] if args.data else []
+    return f"make train {' '.join(words)} PARAMS=best"
 
 
 def cmd_dashboard(args, cfg: Config) -> int:
@@ -142,6 +151,8 @@ def open_study(cfg: Config, storage, storage_spec: str, worker: int):
         pruner=make_pruner(cfg),
     )
     check_base_config(study, cfg)
+    if not existing and not worker:  # the first trial measures the untuned configuration
+        study.enqueue_trial({}, user_attrs={BASELINE: True}, skip_if_exists=True)
     return study
 
 
@@ -165,6 +176,23 @@ def check_base_config(study, cfg: Config) -> None:
             "PARAMS differ): its trials will not compare; use a new STUDY= for a new experiment",
             file=sys.stderr,
         )
+
+
+def verdict(cfg: Config, trials, best, command: str) -> str:
+    """Whether the tuned parameters are worth using: not when the untuned configuration (the
+    study's first trial) scores as well, nor when the best trial is no better than chance."""
+    metric = cfg.competition.metric
+    chance = metrics.chance_score(metric, cfg.num_classes)
+    margin = abs(best.value - chance)
+    if margin < 0.02 * max(abs(chance), 1.0) or not metrics.better(metric, best.value, chance):
+        return f"at chance ({metric} {chance:.4f} for guessing): nothing learned; check the data, lr and epochs first"
+    baseline = [t for t in trials if t.user_attrs.get(BASELINE) and t.value is not None]
+    if baseline and (best.number == baseline[0].number or not metrics.better(metric, best.value, baseline[0].value)):
+        return (
+            f"no better than the untuned configuration (trial {baseline[0].number}, {metric} "
+            f"{baseline[0].value:.4f}): keep the defaults; PARAMS=best is not worth using yet"
+        )
+    return f"use it: {command}"
 
 
 def make_sampler(tune: config.TuneSection, seed: int):
@@ -210,7 +238,7 @@ def optimize(study, cfg: Config, space: Callable, n_trials: int, worker: int) ->
     )
 
 
-def finish(cfg: Config, study, storage_spec: str) -> None:
+def finish(cfg: Config, study, storage_spec: str, command: str) -> None:
     """Summary table, reports and best_params.toml, once every worker is done."""
     from optuna.trial import TrialState
 
@@ -224,4 +252,4 @@ def finish(cfg: Config, study, storage_spec: str) -> None:
     best = study.best_trial
     path = write_best_params(cfg, study.study_name, best, storage_spec)
     print(f"best: trial {best.number}, {cfg.competition.metric} {best.value:.4f} -> {path}")
-    print(f"  use it: make train COMP={cfg.competition.slug} PARAMS=best")
+    print(f"  {verdict(cfg, trials, best, command)}")

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from kit import fileio
+from kit import config, fileio
 from kit.config import Config
-from kit.config.params import best_params_path
+from kit.config.params import best_params_path, tunable
+from kit.errors import KitError
 from kit.metrics import greater_is_better
 from kit.tune.objective import format_value
 from kit.tune.space import load_space, sample_sections
@@ -79,13 +80,14 @@ def write_reports(study, folder: Path) -> list[Path]:
 
 def write_best_params(cfg: Config, study_name: str, best, storage_spec: str) -> Path:
     """best_params.toml beside the study and for the competition (what PARAMS=best reads)."""
+    import optuna
     import tomli_w
 
-    sections = best.user_attrs.get("config")
-    if sections is None:  # a trial added by other means: replay the space on its parameters
-        import optuna
-
+    try:  # the local space replayed on the trial's parameters: keys this machine's space.py sets
         sections = sample_sections(load_space(cfg), optuna.trial.FixedTrial(best.params))
+    except (KitError, ValueError):  # the space changed since: the trial's stored config, minus fixed tables
+        sections = tunable(best.user_attrs.get("config") or {})
+    config.resolve(sections, source=f"trial {best.number} of study '{study_name}'")  # known keys, right types
     header = {
         "study": study_name,
         "trial": best.number,

@@ -12,11 +12,12 @@ from living_species_data import COUNTS, make_dataset
 from PIL import Image
 from sklearn.metrics import f1_score
 
-from kit import config, data, paths
+from kit import cli, config, data, paths
 from kit.config import competitions
 from kit.data.audit import audit
 from kit.data.folders import decode
 from kit.errors import KitError
+from kit.training import catalog, oof
 from kit.training.resample import class_weights, resample_index
 
 SLUG = "living-species"
@@ -394,3 +395,39 @@ def test_auto_streams_only_image_sets_too_large_for_memory():
     assert not stream_wanted(config.replace(species_cfg, data={"stream": "off"}), 200_000)
     digits = competitions.load_config("digits")
     assert not stream_wanted(digits, 10_000_000)  # pixel CSVs are read into memory anyway
+
+
+@pytest.mark.slow
+def test_predict_uses_each_runs_own_settings_and_scores_ensembles_honestly(species, workdir, capsys):
+    """Runs at 32x32 (PRESET=tiny) and 40x40 are predicted without PRESET or DATA (both come from
+    each run's config); an ensemble of runs on one data set is scored out-of-fold on the rows both
+    validated on, one of runs on different images is labelled a mean of members."""
+    folder, _ = species
+    quick = ["train.epochs=1", "data.folds=2", "data.limit=150"]
+    train = ["train", "--comp", SLUG, "--data", str(folder)]
+    assert cli.main([*train, "--preset", "tiny", "--set", *quick]) == 0
+    assert cli.main([*train, "--set", *quick, "data.height=40", "data.width=40"]) == 0
+    assert cli.main([*train, "--preset", "tiny", "--set", *quick, "data.seed=3", "train.seed=7"]) == 0
+    small, larger, other_split = catalog.all_runs(SLUG)
+
+    assert cli.main(["predict", "--comp", SLUG]) == 0  # the newest finished run: 32x32, its own data folder
+    assert f"using run {other_split.name}" in capsys.readouterr().out
+
+    assert cli.main(["predict", "--comp", SLUG, "--runs", small.name, larger.name]) == 0
+    assert f"reading the test images again for {larger.name} (40x40x3)" in capsys.readouterr().out
+    assert newest_record()["cv_method"].startswith("mean of members")
+
+    assert cli.main(["predict", "--comp", SLUG, "--runs", small.name, other_split.name]) == 0
+    record = newest_record()
+    labels = data.load(config.load_saved(small / "config.json"), with_test=False).train.labels
+    members = [oof.out_of_fold(run) for run in (small, other_split)]
+    rows = np.sort(members[0][0])
+    assert record["cv_method"] == f"out-of-fold, on the {len(labels)} rows all 2 runs validated on"
+    averaged = sum(probabilities[np.argsort(member_rows)] for member_rows, probabilities in members) / 2
+    expected = f1_score(labels[rows], averaged.argmax(axis=1), average="macro")
+    assert record["cv_score"] == pytest.approx(expected, abs=1e-6)
+
+
+def newest_record() -> dict:
+    newest = max(paths.submissions_dir(SLUG).glob("*.json"), key=lambda path: path.stat().st_mtime)
+    return json.loads(newest.read_text())

@@ -1,0 +1,78 @@
+"""Honest cross-validation numbers for an ensemble of runs, from their out-of-fold predictions.
+
+Every finished fold keeps its validation rows and probabilities (`fold<k>/val.npz`). An
+ensemble's CV is its averaged probabilities scored on the rows every member validated on,
+each member's prediction there coming from a model that never trained on that row. Runs of
+different data (another folder, size or row limit) share no rows: their CV is only the mean of
+the members' own scores, and says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from kit import fileio, metrics
+
+# data keys that change which images a row number means, or how they look
+SPLIT_ONLY = {"val_fraction", "folds", "seed", "workers", "cache", "stream", "stream_above_mb"}
+
+
+def images_signature(saved: dict, with_limit: bool = True) -> dict:
+    """A saved config's data settings that decide the images (row limit too, unless asked not to)."""
+    data = {key: value for key, value in saved.get("data", {}).items() if key not in SPLIT_ONLY}
+    if not with_limit:
+        data.pop("limit", None)
+    return data
+
+
+def out_of_fold(run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """(rows, probabilities) over the run's finished folds; None when a fold lacks them (a run
+    trained before folds kept them, or a comparison's run)."""
+    folds = sorted(run_dir.glob("fold*/val.npz"))
+    expected = fileio.read_json(run_dir / "run.json").get("folds")
+    if not folds or (isinstance(expected, list) and len(expected) != len(folds)):
+        return None
+    rows, probabilities = [], []
+    for path in folds:
+        with np.load(path, allow_pickle=False) as saved:
+            rows.append(saved["val_index"])
+            probabilities.append(saved["probabilities"])
+    return np.concatenate(rows), np.concatenate(probabilities)
+
+
+def ensemble_cv(run_dirs: list[Path], labels: np.ndarray, metric: str, current: dict) -> tuple[float | None, str]:
+    """(score, how it was measured). One run: its own CV (the mean over its folds). `labels` are
+    the training labels as loaded now, under the config `current` (a saved config's dict)."""
+    scores = [fileio.read_json(run_dir / "run.json").get("score") for run_dir in run_dirs]
+    scores = [score for score in scores if isinstance(score, float)]
+    mean = float(np.mean(scores)) if scores else None
+    if len(run_dirs) == 1:
+        return mean, "validation"
+    shared = shared_rows(run_dirs, len(labels), current)
+    if shared is None:
+        return mean, "mean of members (they validated on different data: not an ensemble score)"
+    rows, probabilities = shared
+    score = metrics.score(labels[rows], probabilities, metric)["score"]
+    return float(score), f"out-of-fold, on the {len(rows)} rows all {len(run_dirs)} runs validated on"
+
+
+def shared_rows(run_dirs: list[Path], n_rows: int, current: dict) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows every run validated on and the runs' averaged probabilities there, or None."""
+    saved = [fileio.read_json(run_dir / "config.json") for run_dir in run_dirs]
+    if any(images_signature(config) != images_signature(current) for config in saved):
+        return None
+    members = [out_of_fold(run_dir) for run_dir in run_dirs]
+    if any(member is None or member[0].max(initial=-1) >= n_rows for member in members):
+        return None
+    rows = members[0][0]
+    for member_rows, _ in members[1:]:
+        rows = np.intersect1d(rows, member_rows)
+    if len(rows) == 0:
+        return None
+    total = 0
+    for member_rows, probabilities in members:
+        position = {row: i for i, row in enumerate(member_rows)}
+        total = total + probabilities[[position[row] for row in rows]]
+    return rows, total / len(members)
