@@ -259,7 +259,7 @@ def decode_cached(cfg: Config, split: str, files: list[Path | None], stream: boo
     folder = paths.artifacts_dir(cfg.competition.slug) / "cache"
     array_path, faults_path = folder / f"{split}-{key}.npy", folder / f"{split}-{key}.json"
     if (cfg.data.cache or stream) and array_path.exists() and faults_path.exists():
-        images = np.load(array_path, mmap_mode="r" if stream else None)
+        images = np.load(array_path, mmap_mode="r" if stream else None, allow_pickle=False)
         return Decoded(images, [tuple(f) for f in json.loads(faults_path.read_text())])
     if not (cfg.data.cache or stream):
         return decode_all(files, size, cfg.data.workers)
@@ -271,7 +271,7 @@ def decode_cached(cfg: Config, split: str, files: list[Path | None], stream: boo
     del target
     os.replace(tmp, array_path)  # a concurrent reader sees the whole file or none
     faults_path.write_text(json.dumps(decoded.faults))
-    return Decoded(np.load(array_path, mmap_mode="r" if stream else None), decoded.faults)
+    return Decoded(np.load(array_path, mmap_mode="r" if stream else None, allow_pickle=False), decoded.faults)
 
 
 def cache_key(files: list[Path | None], size: tuple[int, int, int]) -> str:

@@ -2,7 +2,7 @@
 
 A run lives in `artifacts/<slug>/runs/<time>-<model>/`: `config.json` (the resolved config),
 `split.npz` (the exact indices), `run.json` (status and scores), per fold the kind's checkpoint
-(`fold<k>/best.keras` or `best.joblib`) and `history.csv`, and `reports/`.
+(`fold<k>/best.keras` or `best.skops`) and `history.csv`, and `reports/`.
 """
 
 from __future__ import annotations
