@@ -158,7 +158,7 @@ def unpack_run(archive: Path, slug: str, name: str) -> Path:
             target = paths.runs_dir(slug) / name
             if target.exists():  # fetched twice: keep both
                 target = unique_folder(paths.runs_dir(slug), name)
-            packed.extractall(target)
+            fileio.extract_zip(packed, archive, target)
     except zipfile.BadZipFile:
         raise KitError(f"{archive}: not a zip archive") from None
     return target
