@@ -16,7 +16,7 @@ import pandas as pd
 
 from kit import config, fileio, paths
 from kit.data import used_files
-from kit.data.pixels import UNREADABLE, plain, unreadable
+from kit.data.pixels import UNREADABLE, plain, read_csv, unreadable
 from kit.errors import KitError
 
 Form = Literal["label", "probabilities", "probability"]
@@ -186,7 +186,7 @@ def read_and_validate(path: Path, exp: Expected) -> pd.DataFrame:
     if not path.is_file():
         raise KitError(f"{path}: file not found")
     try:
-        frame = pd.read_csv(path)
+        frame = read_csv(path, sniffed=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise KitError(f"{path}: not a readable CSV ({exc})") from None
     except UNREADABLE as exc:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from kit import paths
 from kit.config import Config
-from kit.data.pixels import UNREADABLE, Images, find_file, read_pixel_csv, unreadable
+from kit.data.pixels import UNREADABLE, Images, find_file, read_csv, read_pixel_csv, unreadable
 from kit.errors import KitError
 
 
@@ -102,7 +102,7 @@ def read_sample_submission(cfg: Config, folder: Path) -> pd.DataFrame | None:
     if not cfg.submission.sample_file or not path.exists():
         return None
     try:
-        return pd.read_csv(path)
+        return read_csv(path, sniffed=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise KitError(f"{path}: unreadable sample submission ({exc})") from None
     except UNREADABLE as exc:

@@ -14,18 +14,22 @@ training, tuning and prediction run unchanged. The decoded arrays are written st
 cache under `artifacts/<slug>/cache/`, keyed by the file list, sizes, modification times and
 image size; with `data.stream` the cache is memory-mapped instead of loaded (kit.data.stream).
 
-A file that is missing, empty, not an image, truncated or otherwise unreadable, or a row whose
-label is not a class, never stops the run: training rows are skipped, test rows (which need a
-prediction) get a blank placeholder and, in the submission, the most frequent training class;
-every such row is listed in `faults` with its kind.
+A file that is missing, empty, not an image, truncated or otherwise unreadable, above the pixel
+cap, or outside the data folder (an absolute path, `../`, or a symlink leading out: never opened),
+or a row whose label is not a class, never stops the run: training rows are skipped, test rows
+(which need a prediction) get a blank placeholder and, in the submission, the most frequent
+training class; every such row is listed in `faults` with its kind (see kit.data.images).
+
+Two processes decoding the same uncached set (`make tune WORKERS=2`) take turns on a lock: the
+second reads what the first wrote. The cache's files appear whole (temporary name, then rename).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,10 +38,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-from kit import paths
+from kit import fileio, paths
 from kit.config import Config
+from kit.data.images import Outside, decode
 from kit.data.pixels import Images, read_frame
 from kit.data.stream import stream_wanted, take_rows
 from kit.errors import KitError
@@ -167,7 +171,7 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
         values = label_values(frame[label_column], cfg.competition.class_names)
         for row, (name, value) in enumerate(zip(frame[image_column].astype(str), values, strict=True)):
             names.append((split, row + 1, name))
-            files.append(finder.find(name))
+            files.append(finder.locate(name))
             good = np.isfinite(value) and value == round(value) and 0 <= value < cfg.num_classes
             labels.append(int(value) if good else -1)
     decoded = decode_cached(cfg, "train", files, stream_wanted(cfg, len(files)))
@@ -201,7 +205,7 @@ def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[I
         if not len(ids) or finder.roots[0] == folder:
             where = folder / (cfg.data.test_dir or "test")
             raise KitError(f"{where}: no test images, and no {cfg.submission.sample_file} naming them")
-    files = [finder.find(str(value)) for value in ids]
+    files = [finder.locate(str(value)) for value in ids]
     decoded = decode_cached(cfg, "test", files, stream_wanted(cfg, len(files)))
     rows = [("test", i + 1, str(ids[i]), kind, detail) for i, (kind, detail) in enumerate(decoded.faults) if kind]
     source = folder / cfg.submission.sample_file if sample is not None else finder.roots[0]
@@ -219,24 +223,42 @@ def label_values(column: pd.Series, class_names: tuple[str, ...]) -> np.ndarray:
 
 class FileFinder:
     """Resolves a CSV value to a file: a path relative to the data folder or to the split's image
-    folder, or a bare name or id (extension optional) found anywhere under the image folder."""
+    folder, or a bare name or id (extension optional) found anywhere under the image folder.
+    A file that resolves outside the data folder is `Outside`, whatever the path's form."""
 
     def __init__(self, folder: Path, subdir: str):
         # no such image folder: look under the whole data folder (another naming of the folders)
         self.roots = [folder / subdir, folder] if subdir and (folder / subdir).is_dir() else [folder]
+        self.top = Path(os.path.realpath(folder))
         self.index: dict[str, Path] | None = None
+        self.real_dirs: dict[Path, Path] = {}
 
     def find(self, value: str) -> Path | None:
+        """The file `value` names inside the data folder, else None."""
+        found = self.locate(value)
+        return found if isinstance(found, Path) else None
+
+    def locate(self, value: str) -> Path | Outside | None:
+        """The file `value` names, `Outside` when it leads out of the data folder, None if none."""
         text = value.strip().replace("\\", "/")  # paths written on Windows
         if not text:
             return None
         for root in self.roots:
-            candidate = root / text
+            candidate = root / text  # an absolute `text` replaces the root: checked below
             if candidate.is_file():
-                return candidate
+                return self.contained(candidate, text)
         listing = self.listing()
         name = Path(text).name
-        return listing.get(name) or listing.get(name.lower())
+        found = listing.get(name) or listing.get(name.lower())
+        return None if found is None else self.contained(found, text)
+
+    def contained(self, path: Path, value: str) -> Path | Outside:
+        """`path` when its real location (`..` and links resolved) is inside the data folder."""
+        parent = self.real_dirs.get(path.parent)
+        if parent is None:  # one realpath per folder: 200k images need not cost 200k of them
+            parent = self.real_dirs[path.parent] = Path(os.path.realpath(path.parent))
+        real = Path(os.path.realpath(path)) if path.is_symlink() else parent / path.name
+        return path if real.is_relative_to(self.top) else Outside(value, str(real))
 
     def listing(self) -> dict[str, Path]:
         """name -> path and stem -> path of every file under the image folder (built lazily)."""
@@ -250,44 +272,63 @@ class FileFinder:
         return self.index
 
 
-def decode_cached(cfg: Config, split: str, files: list[Path | None], stream: bool = False) -> Decoded:
+def decode_cached(cfg: Config, split: str, files: list, stream: bool = False) -> Decoded:
     """`decode_all`, reusing the decoded arrays cached for the same files and image size.
     `stream`: decode straight into the cache file and return it memory-mapped, never whole in
     memory (the cache is then kept whatever `data.cache` says: it is where batches come from)."""
     size = (cfg.data.height, cfg.data.width, cfg.data.channels)
+    if not (cfg.data.cache or stream):
+        return decode_all(files, size, cfg.data.workers)
     key = cache_key(files, size)
     folder = paths.artifacts_dir(cfg.competition.slug) / "cache"
     array_path, faults_path = folder / f"{split}-{key}.npy", folder / f"{split}-{key}.json"
-    if (cfg.data.cache or stream) and array_path.exists() and faults_path.exists():
-        images = np.load(array_path, mmap_mode="r" if stream else None)
-        return Decoded(images, [tuple(f) for f in json.loads(faults_path.read_text())])
-    if not (cfg.data.cache or stream):
-        return decode_all(files, size, cfg.data.workers)
+    mode = "r" if stream else None
+    cached = read_cache(array_path, faults_path, mode)
+    if cached is not None:
+        return cached
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = array_path.with_suffix(".tmp.npy")
-    target = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(files), *size))
-    decoded = decode_all(files, size, cfg.data.workers, out=target)
-    target.flush()
-    del target
-    os.replace(tmp, array_path)  # a concurrent reader sees the whole file or none
-    faults_path.write_text(json.dumps(decoded.faults))
-    return Decoded(np.load(array_path, mmap_mode="r" if stream else None), decoded.faults)
+    # another process decoding the same set (tune workers) holds the lock: wait, then read its cache
+    with fileio.locked(folder / f"{split}-{key}.lock"):
+        cached = read_cache(array_path, faults_path, mode)
+        if cached is not None:
+            return cached
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{array_path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            target = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(files), *size))
+            decoded = decode_all(files, size, cfg.data.workers, out=target)
+            target.flush()
+            del target
+            fileio.write_json(faults_path, decoded.faults)  # first: a reader wants both files
+            os.replace(tmp, array_path)  # a concurrent reader sees the whole file or none
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return Decoded(np.load(array_path, mmap_mode=mode, allow_pickle=False), decoded.faults)
 
 
-def cache_key(files: list[Path | None], size: tuple[int, int, int]) -> str:
+def read_cache(array_path: Path, faults_path: Path, mode: str | None) -> Decoded | None:
+    """The cached arrays and faults when both files are there (the faults are written first)."""
+    if not (array_path.exists() and faults_path.exists()):
+        return None
+    faults = [tuple(f) for f in json.loads(faults_path.read_text())]
+    return Decoded(np.load(array_path, mmap_mode=mode, allow_pickle=False), faults)
+
+
+def cache_key(files: list, size: tuple[int, int, int]) -> str:
     """A digest of every file's path, size and modification time, the image size and the version."""
     digest = hashlib.blake2b(digest_size=10)
     digest.update(json.dumps([CACHE_VERSION, size]).encode())
     for path in files:
         try:
-            stat = path.stat() if path else None
+            stat = path.stat() if isinstance(path, Path) else None  # never an Outside file
         except OSError:
             stat = None
         digest.update(f"{path}|{stat.st_size if stat else -1}|{stat.st_mtime_ns if stat else -1}\n".encode())
     return digest.hexdigest()
 
 
-def decode_all(files: list[Path | None], size: tuple[int, int, int], workers: int = 0, out=None) -> Decoded:
+def decode_all(files: list, size: tuple[int, int, int], workers: int = 0, out=None) -> Decoded:
     """Decode every file on a thread pool into `out` (a new array, or a zeroed memory map);
     faulty ones stay zero with their fault recorded."""
     height, width, channels = size
@@ -303,80 +344,6 @@ def decode_all(files: list[Path | None], size: tuple[int, int, int], workers: in
     if len(files) >= 1000:
         print(f"decoded {len(files)} images in {seconds:.1f} s ({len(files) / seconds:.0f}/s)")
     return Decoded(images, faults)
-
-
-def decode(path: Path | None, size: tuple[int, int, int]) -> tuple[np.ndarray | None, str, str]:
-    """(pixels, '', '') or (None, fault kind, detail), kind one of missing, empty, not_an_image,
-    truncated, corrupt, unreadable. Never raises for a bad file."""
-    if path is None:
-        return None, "missing", "no such file"
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, "unreadable", f"{exc.__class__.__name__}: {exc}"
-    if not data:
-        return None, "empty", "zero bytes"
-    height, width, channels = size
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.draft("RGB", (width, height))  # JPEG: let libjpeg decode at a reduced scale
-            image.load()
-            kind = image.format
-            pixels = to_mode(image, "RGB" if channels == 3 else "L")
-            pixels = pixels.resize((width, height), Image.Resampling.BILINEAR)
-    except UnidentifiedImageError:
-        kind = magic_format(data)
-        if kind is None:
-            return None, "not_an_image", "not a format Pillow can read"
-        fault = "truncated" if cut_short(data, kind) else "corrupt"
-        return None, fault, f"starts like a {kind} file but cannot be decoded"
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        fault = "truncated" if "truncat" in str(exc).lower() else "corrupt"
-        return None, fault, f"{exc.__class__.__name__}: {exc}"
-    if cut_short(data, kind):
-        return None, "truncated", f"{kind} file lacks its end marker"
-    return np.asarray(pixels, dtype=np.uint8).reshape(height, width, channels), "", ""
-
-
-def to_mode(image: Image.Image, mode: str) -> Image.Image:
-    """RGB (or L) from any mode: camera rotation applied, transparency composited on white."""
-    image = ImageOps.exif_transpose(image)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-    elif image.mode in ("I", "I;16", "I;16B", "F"):  # 16-bit or float grayscale: stretch to 0..255
-        values = np.asarray(image, dtype=np.float64)
-        span = values.max() - values.min() or 1.0
-        image = Image.fromarray(((values - values.min()) / span * 255).astype(np.uint8))
-    return image.convert(mode)
-
-
-MAGIC = {
-    b"\xff\xd8\xff": "JPEG",
-    b"\x89PNG\r\n\x1a\n": "PNG",
-    b"GIF8": "GIF",
-    b"BM": "BMP",
-    b"II*\x00": "TIFF",
-    b"MM\x00*": "TIFF",
-}
-
-
-def magic_format(data: bytes) -> str | None:
-    """The image format a file's first bytes announce (WebP: RIFF....WEBP), or None."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return next((kind for magic, kind in MAGIC.items() if data.startswith(magic)), None)
-
-
-def cut_short(data: bytes, kind: str | None) -> bool:
-    """True when a JPEG lacks its end-of-image marker or a PNG its IEND chunk: files cut off near
-    the end decode without error (libjpeg pads them) but their last rows are grey."""
-    tail = data[-1024:]  # some cameras append a few bytes after the marker
-    if kind == "JPEG":
-        return b"\xff\xd9" not in tail
-    if kind == "PNG":
-        return b"IEND" not in tail
-    return False
 
 
 def fault_counts(faults: pd.DataFrame) -> dict[str, int]:

@@ -27,7 +27,7 @@ import pandas as pd
 from PIL import Image
 
 from kit.data.folders import IMAGE_SUFFIXES, LABEL_NAMES, FileFinder
-from kit.data.pixels import COMPRESSED, read_frame, sniff
+from kit.data.pixels import COMPRESSED, read_csv, read_frame
 from kit.errors import KitError
 from kit.submission import is_fractional
 
@@ -96,7 +96,7 @@ def find_sample(folder: Path) -> Path | None:
 def header(path: Path) -> list[str]:
     """A CSV's column names, without reading its rows."""
     try:
-        return [str(c) for c in pd.read_csv(path, nrows=0, **sniff(path)).columns]
+        return [str(c) for c in read_csv(path, nrows=0).columns]
     except (ValueError, OSError, EOFError, UnicodeDecodeError) as exc:
         raise KitError(f"{path}: not a readable CSV file ({exc.__class__.__name__}: {exc})") from None
 
@@ -135,7 +135,7 @@ def infer_pixels(found: Inferred, folder: Path, files, sample: pd.DataFrame | No
         found.set("data.id_column", extra[0], f"{test_path.name}'s first non-pixel column")
     if label in test_columns:  # Fashion-MNIST's Kaggle release: the test file is labelled
         found.set("data.test_labels", True, f"{test_path.name} has a '{label}' column")
-    labels = pd.read_csv(train_path, usecols=[label], **sniff(train_path))[label]
+    labels = read_csv(train_path, usecols=[label])[label]
     classes = int(pd.to_numeric(labels, errors="coerce").max()) + 1
     found.set(
         "competition.class_names", [str(i) for i in range(classes)], f"{train_path.name}: labels 0..{classes - 1}"

@@ -52,7 +52,23 @@ def bundle_files(slug: str) -> dict[str, bytes]:
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.suffix in COMPETITION_SUFFIXES and path.name not in SKIP_NAMES:
             files[f"competitions/{slug}/{path.name}"] = path.read_bytes()
-    return files
+    return {**files, **skops_files()}
+
+
+def skops_files() -> dict[str, bytes]:
+    """skops' persistence code (pure Python, MIT): Kaggle's image lacks it, and scikit-learn
+    models are saved with it (kit.training.sklearn_kind). Nothing when it is not installed here."""
+    try:
+        import skops
+    except ImportError:
+        return {}
+    root = Path(skops.__file__).parent
+    wanted = [root / "__init__.py", root / "_version.py", *root.glob("io/**/*.py"), *root.glob("utils/*.py")]
+    return {
+        f"skops/{path.relative_to(root).as_posix()}": path.read_bytes()
+        for path in sorted(wanted)
+        if path.is_file() and "tests" not in path.relative_to(root).parts
+    }
 
 
 def pack(files: dict[str, bytes]) -> str:

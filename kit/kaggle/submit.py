@@ -60,10 +60,10 @@ def config_only_expected(cfg: Config, path: Path):
     import pandas as pd
 
     from kit import submission
-    from kit.data.pixels import UNREADABLE, unreadable
+    from kit.data.pixels import UNREADABLE, read_csv, unreadable
 
     try:
-        rows = len(pd.read_csv(path, usecols=[0])) if path.is_file() else 0
+        rows = len(read_csv(path, sniffed=False, usecols=[0])) if path.is_file() else 0
     except (pd.errors.ParserError, pd.errors.EmptyDataError):
         rows = 0  # read_and_validate names the defect
     except UNREADABLE as exc:

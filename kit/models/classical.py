@@ -1,7 +1,7 @@
 """The scikit-learn baselines, registered beside the networks (kind "sklearn").
 
 Each factory returns an unfitted estimator that takes flattened uint8 pixels (N, H*W*C) and scales
-them to 0..1 itself, so a saved `best.joblib` needs nothing else at prediction time. The signature
+them to 0..1 itself, so a saved `best.skops` needs nothing else at prediction time. The signature
 matches the Keras factories (`input_shape, num_classes, width, dropout`) so registry-wide tests and
 the comparison treat both kinds alike; arguments that mean nothing to a model are ignored.
 
@@ -39,7 +39,7 @@ ROW_CAPS = {"svm": 30_000, "knn": 50_000}
 
 
 def to_unit(pixels: np.ndarray) -> np.ndarray:
-    """uint8 pixels 0..255 -> float32 0..1 (a module-level function, so joblib can pickle it)."""
+    """uint8 pixels 0..255 -> float32 0..1 (a module-level function: skops stores it by name)."""
     return np.asarray(pixels, dtype=np.float32) / 255.0
 
 

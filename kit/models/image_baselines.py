@@ -70,7 +70,7 @@ def chunk_features(images: np.ndarray) -> np.ndarray:
 
 
 def colour_step(input_shape) -> FunctionTransformer:
-    # a module-level function with its shape as an argument: the fitted pipeline pickles
+    # a module-level function with its shape as an argument: skops stores the fitted pipeline
     return FunctionTransformer(colour_features, kw_args={"shape": tuple(input_shape)})
 
 
@@ -103,7 +103,7 @@ class BackboneEmbedding(TransformerMixin, BaseEstimator):
     """Flattened uint8 images -> the global-pooled features of a frozen MobileNetV2.
 
     `weights`: auto (ImageNet when cached, else random, with a warning), imagenet, none or a path.
-    The Keras model is built on first use and kept outside the estimator, so pickles stay small.
+    The Keras model is built on first use and kept outside the estimator, so saved models stay small.
     """
 
     def __init__(self, shape=(32, 32, 3), weights="auto", batch_size=256):

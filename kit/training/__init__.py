@@ -4,7 +4,7 @@ runs.py          a run: split, `fit` every fold through its kind, results and re
 results.py       FoldResult, RunResult and the `ModelKind` interface
 kinds.py         model or checkpoint -> its kind's module (the only branch on a model's kind)
 keras_kind.py    networks: build (scaling + augmentation + network), compile, fit, TTA predict
-sklearn_kind.py  scikit-learn baselines: subsampled fit, joblib checkpoints, predict_proba
+sklearn_kind.py  scikit-learn baselines: subsampled fit, skops checkpoints, predict_proba
 fine_tune.py     the two-stage transfer-learning schedule (frozen base, then its top unfrozen)
 resample.py      class imbalance: over/under-sampling (imbalanced-learn), class weights
 compare.py       many models on one split (make compare), one model on growing data (learning curve)

@@ -259,7 +259,12 @@ def load(path: Path) -> keras.Model:
     """A fold's saved network (compiled for nothing: it only predicts)."""
     if not path.exists():
         raise KitError(f"{path}: checkpoint not found (was the run interrupted before its first epoch?)")
-    return keras.saving.load_model(path, compile=False)
+    try:  # safe_mode: a received file's Lambda layers (Python bytecode) are refused, never run
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except ValueError as error:
+        if "safe_mode" not in str(error) and "unsafe" not in str(error):
+            raise
+        raise KitError(f"{path}: refused: it holds code (a Lambda layer), which the kit never runs") from None
 
 
 def predict(model: keras.Model, cfg: Config, images) -> np.ndarray:

@@ -228,7 +228,7 @@ def compare_files(original: Path, new: Path) -> dict:
     result = {"rows": len(same), "agree": int(same.sum())}
     old_p, new_p = original.with_suffix(".probabilities.npy"), new.with_suffix(".probabilities.npy")
     if old_p.exists() and new_p.exists():
-        before, after = np.load(old_p), np.load(new_p)
+        before, after = np.load(old_p, allow_pickle=False), np.load(new_p, allow_pickle=False)
         if before.shape == after.shape:
             result["max_probability_difference"] = float(np.abs(before.astype(np.float64) - after).max())
     return result

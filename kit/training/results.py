@@ -40,7 +40,7 @@ class ModelKind(Protocol):
     """fit, load, predict and count parameters for one kind of model (`fitted_index`: the rows
     `fit` really trains on, as some kinds subsample)."""
 
-    CHECKPOINT: str  # the file name of a fold's saved model: best.keras, best.joblib
+    CHECKPOINT: str  # the file name of a fold's saved model: best.keras, best.skops
 
     def fit(
         self,

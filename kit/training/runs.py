@@ -2,7 +2,7 @@
 
 A run lives in `artifacts/<slug>/runs/<time>-<model>/`: `config.json` (the resolved config),
 `split.npz` (the exact indices), `run.json` (status and scores; `kit.training.catalog` reads it),
-per fold the kind's checkpoint (`fold<k>/best.keras` or `best.joblib`), `history.csv`, and once
+per fold the kind's checkpoint (`fold<k>/best.keras` or `best.skops`), `history.csv`, and once
 the fold finished `fold.json` + `val.npz` (its out-of-fold probabilities), and `reports/`.
 """
 
@@ -221,7 +221,7 @@ def unpack_run(archive: Path, slug: str, name: str) -> Path:
             target = paths.runs_dir(slug) / name
             if target.exists():  # fetched twice: keep both
                 target = unique_folder(paths.runs_dir(slug), name)
-            packed.extractall(target)
+            fileio.extract_zip(packed, archive, target)
     except zipfile.BadZipFile:
         raise KitError(f"{archive}: not a zip archive") from None
     return target

@@ -1,9 +1,13 @@
 """The scikit-learn model kind (registry kind "sklearn"): fit, load, predict, count parameters.
 
 These models share the runs, splits, reports, prediction and submission path of the networks
-(`kit.training.kinds` picks this module for them): a fold folder holds `best.joblib` (the fitted
+(`kit.training.kinds` picks this module for them): a fold folder holds `best.skops` (the fitted
 pipeline) and a one-row `history.csv` (train and validation scores, the shape of a Keras history).
 TTA does not apply: the views would need one fit per view.
+
+A run folder may come from someone else (a kernel's output, a colleague's zip), so models are
+stored with `skops.io`, which rebuilds objects from data instead of running a pickle's code, and
+loaded only when every type in the file is one the kit's own models use (`TRUSTED_TYPES`).
 
 Models whose cost explodes with the data fit on a stratified, seeded subsample (see
 `train.max_train_rows` and `kit.models.classical.ROW_CAPS`), and say so with a warning.
@@ -14,7 +18,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 from scipy.special import softmax
@@ -22,14 +25,28 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from kit import metrics, models
+from kit import fileio, metrics, models
 from kit.config import Config
 from kit.data.pixels import Images
 from kit.errors import KitError
 from kit.models.classical import ROW_CAPS
 from kit.training.results import FoldResult
 
-CHECKPOINT = "best.joblib"
+CHECKPOINT = "best.skops"
+# Types in the kit's own fitted models that skops does not trust by default: the kit's feature
+# functions and estimator, imbalanced-learn's pipeline and sampler, scikit-learn's tree nodes.
+# Anything else in a model file is refused unread (every registered model saves and loads in
+# tests/training/test_compare.py::test_every_classical_model_fits_saves_and_predicts).
+TRUSTED_TYPES = frozenset(
+    {
+        "kit.models.classical.to_unit",
+        "kit.models.image_baselines.colour_features",
+        "kit.models.image_baselines.BackboneEmbedding",
+        "imblearn.pipeline.Pipeline",
+        "imblearn.over_sampling._random_over_sampler.RandomOverSampler",
+        "sklearn.tree._tree.Tree",
+    }
+)
 
 
 def flat(images: np.ndarray) -> np.ndarray:
@@ -82,7 +99,7 @@ def fit(
     extra_callbacks: tuple = (),
     verbose: int | str = "auto",
 ) -> FoldResult:
-    """Fit on the (capped) training rows, save `best.joblib`, score the validation rows.
+    """Fit on the (capped) training rows, save `best.skops`, score the validation rows.
 
     One "epoch"; `seconds` is the fit time. `resume`, `extra_callbacks` and `verbose` belong to
     epoch-wise training and mean nothing to a single fit.
@@ -96,7 +113,7 @@ def fit(
     fit_estimator(estimator, flat(images.images[rows]), images.labels[rows])
     seconds = time.perf_counter() - started
     checkpoint = fold_dir / CHECKPOINT
-    joblib.dump(estimator, checkpoint)
+    save(estimator, checkpoint)
     probabilities = predict_proba(estimator, images.images[val_index], cfg.num_classes)
     scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
     write_history(cfg, estimator, images, rows, val_index, probabilities, fold_dir / "history.csv")
@@ -178,11 +195,36 @@ def align_classes(estimator, probabilities: np.ndarray, num_classes: int | None)
     return full
 
 
+def skops_io():
+    """`skops.io`, imported on first use (1 s of start-up that networks need not pay)."""
+    try:
+        from skops import io
+    except ImportError:
+        raise KitError("scikit-learn models are saved with skops, which is not installed: pip install skops") from None
+    return io
+
+
+def save(estimator, path: Path) -> Path:
+    """`estimator` in skops' format, written atomically (a reader never sees half a model)."""
+    return fileio.atomic_write(path, skops_io().dumps(estimator))
+
+
 def load(path: Path):
-    """A fitted estimator saved by `fit`."""
+    """A fitted estimator saved by `fit`; a file holding any type outside `TRUSTED_TYPES` is
+    refused before anything in it is built."""
     if not path.exists():
         raise KitError(f"{path}: model file not found")
-    return joblib.load(path)
+    skops = skops_io()
+    try:
+        untrusted = sorted(set(skops.get_untrusted_types(file=path)) - TRUSTED_TYPES)
+    except Exception as error:  # not a zip, no schema, damaged: skops raises many kinds
+        raise KitError(f"{path}: not a readable skops model file ({type(error).__name__}: {error})") from None
+    if untrusted:
+        raise KitError(
+            f"{path}: refused: it holds types the kit's models never use, which could run code when "
+            f"loaded: {', '.join(untrusted)}"
+        )
+    return skops.load(path, trusted=sorted(TRUSTED_TYPES))
 
 
 def predict(estimator, cfg: Config, images: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from sklearn.metrics import f1_score
 from kit import cli, config, data, paths
 from kit.config import competitions
 from kit.data.audit import audit
-from kit.data.folders import decode
+from kit.data.images import decode
 from kit.errors import KitError
 from kit.training import catalog, oof
 from kit.training.resample import class_weights, resample_index

@@ -589,6 +589,7 @@ def test_kernel_bundle_carries_config_and_code_but_no_data(workdir, monkeypatch)
     monkeypatch.setenv("KAGGLE_KEY", KEY)
     _, meta, sources = build_kernel(workdir, "--comp", "fashion", "--set", "train.epochs=1")
     assert "competitions/fashion-mnist/competition.toml" in sources and "kit/kaggle/client.py" in sources
+    assert "skops/io/_persist.py" in sources  # scikit-learn models are saved with it; Kaggle lacks it
     assert not [name for name in sources if "/sample/" in name or not name.endswith((".py", ".toml", ".md"))]
     assert meta["competition_sources"] == []  # Fashion-MNIST is no Kaggle competition
 

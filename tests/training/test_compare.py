@@ -48,7 +48,7 @@ def test_every_classical_model_fits_saves_and_predicts(name, cfg, images, tmp_pa
     model_cfg = config.replace(cfg, train={"model": name})
     train_index, val_index = halves(len(images))
     result = sklearn_kind.fit(model_cfg, images, train_index, val_index, tmp_path / "fold0")
-    assert result.checkpoint == tmp_path / "fold0" / "best.joblib" and result.checkpoint.exists()
+    assert result.checkpoint == tmp_path / "fold0" / "best.skops" and result.checkpoint.exists()
     assert result.val_probabilities.shape == (len(val_index), 10)
     np.testing.assert_allclose(result.val_probabilities.sum(axis=1), 1.0, rtol=1e-5)
     assert result.scores["accuracy"] > 0.5  # 450 training images; chance is 0.1

@@ -97,3 +97,15 @@ def test_data_parallel_on_two_virtual_cpu_devices_matches_one_device(tmp_path):
     single, parallel = (x.split(" ", 2)[2] for x in lines if x.startswith("LOSS"))
     # the same seed, the same global batch: splitting it over two devices changes nothing
     assert single == parallel and single.count(",") == 2  # three epochs
+
+
+def test_a_checkpoint_holding_code_is_refused_not_run(tmp_path):
+    marker = tmp_path / "code-ran"
+    inputs = keras.Input((2,))
+    # the path is a constant in the lambda's bytecode, which Keras stores in the file
+    planted = keras.layers.Lambda(eval(f"lambda x: x + len(str(open({str(marker)!r}, 'w').close()))"))
+    keras.Model(inputs, planted(inputs)).save(tmp_path / "best.keras")
+    marker.unlink(missing_ok=True)  # building the model ran the lambda once here
+    with pytest.raises(KitError, match="best.keras: refused: it holds code"):
+        keras_kind.load(tmp_path / "best.keras")
+    assert not marker.exists()
