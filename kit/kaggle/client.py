@@ -118,8 +118,9 @@ def api():
     KaggleApi.args[:] = [arg for arg in KaggleApi.args if arg not in ("--verbose", "-v")]
     client = KaggleApi()
     client.build_kaggle_client = sdk_builder(client)
-    # authenticate() prints its own help (and a permissions warning) on stdout; ours is on stderr.
-    with contextlib.redirect_stdout(io.StringIO()):
+    # authenticate() prints its own 15-line help (and a permissions warning) on stdout and stderr;
+    # the kit's one line says the same
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
             client.authenticate()
         except SystemExit:

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from kit import config, fileio, paths, report
+from kit import config, fileio, paths
 from kit.config import Config
 from kit.data.pixels import Images
-from kit.data.splits import load_splits, make_splits, save_splits, split_sha256
 from kit.errors import KitError
 from kit.training import kinds
-from kit.training.resample import resample_index
 from kit.training.results import FoldResult, RunResult
+
+# scikit-learn, imbalanced-learn and matplotlib (seconds) are imported where a run is trained or
+# reported, so that finding runs (`make predict` with none) answers at once
 
 
 def fit(
@@ -36,6 +37,8 @@ def fit(
 ) -> FoldResult:
     """Train `cfg.train.model` on `train_index`, validate on `val_index` (make train, tune and
     compare all come through here); the kind of the model decides how."""
+    from kit.training.resample import resample_index
+
     # imbalance: resample the training rows only, so validation keeps the true class mix
     train_index = resample_index(cfg, images.labels, train_index, fold_dir)
     kind = kinds.for_model(cfg.train.model)
@@ -49,6 +52,8 @@ def train(
 ) -> RunResult:
     """A whole run: split, fit every fold, save config, scores and reports. Resumable.
     `splits` gives the exact indices (`make reproduce`); by default they derive from data.seed."""
+    from kit.data.splits import load_splits, make_splits, save_splits, split_sha256
+
     run_dir = run_dir or new_run_dir(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     config.save(cfg, run_dir / "config.json")
@@ -88,6 +93,8 @@ def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash
         ],
     }
     fileio.write_json(result.run_dir / "run.json", summary)
+    from kit import report
+
     report.write_run_reports(cfg, result, images)
 
 
