@@ -358,6 +358,7 @@ def test_missing_credentials_give_a_clear_message(server, digits_folder, kaggle_
     (kaggle_env / "kaggle.json").unlink()
     result = submit(digits_folder)
     assert_clean_failure(result, "no Kaggle credentials", "KAGGLE_API_TOKEN")
+    assert result.stderr.count("\n") == 1 and "Authentication required" not in result.stdout  # the kit's line only
     assert server.state.requests == []
 
 
@@ -409,7 +410,7 @@ def test_offline_competition_is_scored_locally_and_tracked(server, fashion_folde
 # ------------------------------------------------------------------ leaderboard
 
 
-def test_leaderboard_syncs_submissions_rank_and_plot(server, digits_folder, workdir):
+def test_leaderboard_syncs_submissions_rank_and_plot(server, digits_folder, workdir, kaggle_env):
     server.add_submission(ref=11, fileName="web.csv", description="from the website", publicScore="0.97")
     server.add_submission(ref=12, fileName="pending.csv", status="PENDING", publicScore="", polls=-99)
     server.state.leaderboard = [
@@ -456,6 +457,15 @@ def test_leaderboard_syncs_submissions_rank_and_plot(server, digits_folder, work
         assert db.execute("SELECT rank, teams FROM standings").fetchall() == [(2, 4)]
     plot = workdir / "artifacts" / "digit-recognizer" / "leaderboard.png"
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # without credentials: what the tracker knows, said to be local, no request and no failure
+    (kaggle_env / "kaggle.json").unlink()
+    asked = len(server.state.requests)
+    offline = run_kit("leaderboard", "--comp", "digits", timeout=120)
+    assert offline.returncode == 0, offline.stderr
+    assert "not synced with Kaggle" in offline.stdout and "best public score 0.97000" in offline.stdout
+    assert "rank 2 of 4 (top 50.0%) on " in offline.stdout and "web.csv" in offline.stdout
+    assert offline.stderr.startswith("warning: no Kaggle credentials") and offline.stderr.count("\n") == 1
+    assert len(server.state.requests) == asked
 
 
 def test_interrupted_poll_is_picked_up_by_leaderboard(server, digits_folder):
