@@ -559,6 +559,33 @@ def test_test_environment_is_honoured_and_never_prints_credentials(server, digit
     assert all(r.headers.get("Host", "").endswith("7777") for r in server.calls("CreateSubmission"))
 
 
+def test_new_downloads_the_competition_and_reads_its_metric_from_kaggle(server, digits_folder, workdir, tmp_path):
+    competitions_dir = tmp_path / "competitions"
+    competitions_dir.mkdir()
+    env = {**os.environ, "KIT_COMPETITIONS": str(competitions_dir)}
+    names = ("train.csv", "test.csv", "sample_submission.csv")
+    server.state.data_zip = zip_folder({name: (digits_folder / name).read_bytes() for name in names})
+    server.state.competition_metrics = {"digit-recognizer-2": "AUC", "digit-recognizer": "Multi Class Log Loss"}
+
+    def new(*extra: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "kit", "new", "--comp", "digit-recognizer", *extra]
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+
+    result = new()
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (workdir / "data" / "digit-recognizer").iterdir()) == sorted(names)
+    text = (competitions_dir / "digit-recognizer" / "competition.toml").read_text()
+    assert "metric = \"log_loss\"  # Kaggle's competition record: 'Multi Class Log Loss'" in text
+    assert "metric log_loss" in result.stdout and "is a guess" not in result.stdout
+    assert [c.json.get("search") for c in server.calls("ListCompetitions")] == ["digit-recognizer"]
+    # METRIC= overrides Kaggle's record; a metric the kit lacks stops with one line naming it
+    assert new("--metric", "accuracy", "--force").returncode == 0
+    assert 'metric = "accuracy"  # METRIC=' in (competitions_dir / "digit-recognizer" / "competition.toml").read_text()
+    server.state.competition_metrics["digit-recognizer"] = "MAP@{K}"
+    assert_clean_failure(new("--force"), "Kaggle scores it with 'MAP@{K}'", "METRIC=<one of accuracy, macro_f1")
+    assert len(server.calls("DownloadDataFiles")) == 1  # the files were there already
+
+
 def test_data_errors_are_clear(server, kaggle_env):
     server.state.forbidden = True
     result = run_kit("data", "--comp", "digits", timeout=120)
