@@ -51,7 +51,7 @@ ARGS   := --comp $(call q,COMP) $(if $(PRESET),--preset $(call q,PRESET)) $(if $
           $(if $(SET)$(MODEL),--set $(if $(MODEL),"train.model=$$KIT_MAKE_MODEL") $(if $(SET),$(call q,SET)))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup new run test data audit train runs predict models lint bench clean compare learning-curve reproduce
+.PHONY: help setup new run test data audit train runs predict models config lint bench clean compare learning-curve reproduce
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -119,6 +119,9 @@ reproduce: setup ## re-create FILE (a submission) from its record alone, as a ne
 
 models: setup ## list the registered models
 	$(KIT) models $(ARGS)
+
+config: setup ## print COMP's resolved settings (PRESET, PARAMS, SET, DATA applied), as TOML
+	$(KIT) config $(ARGS)
 
 .PHONY: submit leaderboard kernel kernel-push kernel-status kernel-output
 submit: setup ## validate, upload once and poll FILE (default: newest); MSG="..."; FORCE=1 resubmits

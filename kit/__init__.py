@@ -2,6 +2,8 @@
 
 import os
 
-# TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) hides the kit's own output.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from kit.console import quiet
+
+# TensorFlow's C++ start-up chatter (CUDA probing, absl's notices) hides the kit's own output
+quiet.install()
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")

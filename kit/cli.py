@@ -25,6 +25,7 @@ VERBS = {
     "runs": ("kit.commands:cmd_runs", "list the runs: status, model, data, validation score"),
     "predict": ("kit.commands:cmd_predict", "predict the test set with TTA and ensembling, write a submission"),
     "models": ("kit.commands:cmd_models", "list the registered models"),
+    "config": ("kit.commands:cmd_config", "print the resolved settings (defaults < toml < preset < params < SET)"),
     "compare": ("kit.commands:cmd_compare", "train several models on one seeded split; table and chart"),
     "learning-curve": ("kit.commands:cmd_learning_curve", "one model on growing fractions of the data"),
     "reproduce": (
@@ -191,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
             return verb_function(args.verb)(args, None)
         args.preset = args.preset or verb_preset(args.verb, args.comp)
         cfg = competitions.load_config(args.comp, args.preset, args.set, args.data, args.params)
+        from kit import models
+
+        models.check_name(cfg.train.model)  # MODEL=nosuch: said before any data or Keras loads
         set_xla_flag(cfg.train.deterministic)  # before Keras starts JAX, which reads it once
         return verb_function(args.verb)(args, cfg)
     except KitError as error:

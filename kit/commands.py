@@ -7,6 +7,7 @@ code. Heavy imports (Keras) happen inside, so `--help` and config errors stay in
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -35,9 +36,10 @@ def cmd_data(args, cfg: Config) -> int:
 
 def cmd_audit(args, cfg: Config) -> int:
     from kit import data
-    from kit.data.audit import audit, format_summary
 
     loaded = data.load(cfg)
+    from kit.data.audit import audit, format_summary
+
     summary = audit(
         cfg, loaded.train, loaded.test, paths.artifacts_dir(cfg.competition.slug) / "audit", faults=loaded.faults
     )
@@ -86,14 +88,17 @@ def cmd_predict(args, cfg: Config) -> int:
     """Ensemble the chosen runs (RUN=, predict.runs, MODEL='s newest, else the newest finished
     one). Each run predicts with the settings it was trained with (image size, channels, data
     folder); only TTA and ensembling come from the command line, DATA= where the data moved."""
-    from kit import data, predict
+    from kit import data
     from kit.training import catalog
 
     slug = cfg.competition.slug
     names = args.runs or list(cfg.predict.runs)
     if not names and model_requested(args.set):  # MODEL=svm: the newest run of that model
         names = [catalog.newest_run_of(slug, cfg.train.model)]
+    # no such run: said before the data and Keras load
     run_dirs = [catalog.find_run(slug, name) for name in names] or [catalog.find_run(slug)]
+    from kit import predict
+
     cfg = predict.run_settings(cfg, run_dirs[0], data_given=bool(args.data))
     loaded = data.load(cfg)
     path, record = predict.predict_submission(cfg, loaded, run_dirs)
@@ -124,12 +129,14 @@ def print_submission(path: Path, record: dict) -> None:
 
 def cmd_run(args, cfg: Config) -> int:
     """The whole pipeline: audit, train, predict with TTA, write and score the submission."""
-    from kit import data, predict
+    from kit import data
+
+    started = time.perf_counter()
+    loaded = data.load(cfg)  # a missing file is said before the heavy imports below
+    from kit import predict
     from kit.data.audit import audit, format_summary
     from kit.training import runs
 
-    started = time.perf_counter()
-    loaded = data.load(cfg)
     print("== audit")
     print(
         format_summary(
@@ -167,6 +174,33 @@ def cmd_runs(args, cfg: Config) -> int:
     return 0
 
 
+def cmd_config(args, cfg: Config) -> int:
+    """The resolved settings as TOML: defaults < competition.toml < preset < params < SET (and
+    DATA), each section as `make train` would use it (a database password shown as ***)."""
+    layers = " < ".join(
+        ["defaults", f"competitions/{cfg.competition.slug}/competition.toml"]
+        + [f"[presets.{args.preset}]"] * bool(args.preset)
+        + [f"params {args.params}"] * bool(args.params)
+        + ["SET"] * bool(args.set)
+        + ["DATA"] * bool(args.data)
+    )
+    print(f"# {cfg.competition.slug}: the resolved settings ({layers})")
+    for section, values in config.public_dict(cfg).items():
+        print(f"\n[{section}]")
+        for key, value in values.items():
+            print(f"{key} = {toml_value(value)}")
+    return 0
+
+
+def toml_value(value) -> str:
+    """A value as TOML, a list on one line (tomli_w puts each item on its own)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
 def cmd_models(args, cfg: Config) -> int:
     from kit import models
 
@@ -178,11 +212,14 @@ def cmd_models(args, cfg: Config) -> int:
 
 def cmd_compare(args, cfg: Config) -> int:
     """Every model of --models (default compare.models) on one seeded split: table and chart."""
-    from kit import data
-    from kit.training import compare
+    from kit import data, models
 
     names = [name for value in args.models for name in value.replace(",", " ").split()] or list(cfg.compare.models)
+    for name in names:
+        models.check_name(name)
     loaded = data.load(cfg)
+    from kit.training import compare
+
     started = time.perf_counter()
     table, folder = compare.compare(cfg, loaded.train, names, test=loaded.test)
     print((folder / "results.md").read_text())
@@ -194,9 +231,10 @@ def cmd_compare(args, cfg: Config) -> int:
 def cmd_learning_curve(args, cfg: Config) -> int:
     """train.model (MODEL=) on growing fractions of the training split: table and plot."""
     from kit import data
-    from kit.training import compare
 
     loaded = data.load(cfg, with_test=False)
+    from kit.training import compare
+
     table, folder = compare.learning_curve(cfg, loaded.train, args.fractions or None)
     print((folder / "results.md").read_text())
     print(f"learning curve of {cfg.train.model}: {folder / 'learning_curve.png'}")

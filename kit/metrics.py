@@ -18,6 +18,7 @@ function, `score`, so a number means the same thing everywhere.
 
 from __future__ import annotations
 
+import re
 import typing
 
 import numpy as np
@@ -29,6 +30,29 @@ METRICS: tuple[str, ...] = typing.get_args(Metric)
 LOWER_IS_BETTER = frozenset({"log_loss"})
 PROBABILITY_METRICS = frozenset({"log_loss", "roc_auc"})  # they read probabilities, not labels
 CLIP = 1e-15  # Kaggle's log-loss clips predictions to [eps, 1 - eps]
+
+
+# Kaggle's names for them (its competition records' `evaluationMetric`), lower-case letters and
+# digits only: "Categorization Accuracy", "Multi Class Log Loss", "MeanFScoreMicro", ...
+KAGGLE_NAMES = {
+    **dict.fromkeys(("categorizationaccuracy", "accuracy", "classificationaccuracy", "multiclassaccuracy"), "accuracy"),
+    **dict.fromkeys(
+        ("multiclassloss", "multiclasslogloss", "logloss", "logarithmicloss", "mlogloss", "crossentropy"), "log_loss"
+    ),
+    **dict.fromkeys(("auc", "rocauc", "aucroc", "areaunderreceiveroperatingcharacteristiccurve"), "roc_auc"),
+    **dict.fromkeys(("quadraticweightedkappa", "qwk", "quadraticweightedcohenskappa"), "qwk"),
+    **dict.fromkeys(("meanfscoremicro", "microaveragedf1score", "microf1", "f1micro", "microf1score"), "micro_f1"),
+    **dict.fromkeys(("macrof1", "meanfscoremacro", "macroaveragedf1score", "f1macro", "macrof1score"), "macro_f1"),
+}
+
+
+def from_kaggle(name: str) -> str | None:
+    """The kit's metric for Kaggle's name of it, or None when the kit has no such metric.
+
+    >>> from_kaggle("Area Under Receiver Operating Characteristic Curve"), from_kaggle("MAP@5")
+    ('roc_auc', None)
+    """
+    return KAGGLE_NAMES.get(re.sub(r"[^a-z0-9]", "", name.lower()))
 
 
 def greater_is_better(metric: str) -> bool:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from kit import config, metrics, submission, tracker
 from kit.config import Config
+from kit.console.progress import progress
 from kit.errors import KitError
 from kit.training import kinds
 
@@ -36,7 +37,7 @@ def predict_run(run_dir: Path, images: np.ndarray, tta: int | None = None) -> np
         cfg = config.replace(cfg, predict={"tta": tta})
     found = kinds.checkpoints(run_dir)
     total = None
-    for path in found:
+    for path in progress(found, f"predicting {len(images)} images with {run_dir.name}", unit="checkpoints"):
         probabilities = predict_checkpoint(path, cfg, images)
         total = probabilities if total is None else total + probabilities
     return total / len(found)

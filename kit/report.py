@@ -10,6 +10,7 @@ matplotlib.use("Agg")  # files only; no display on servers and CI
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report
 
 from kit.config import Config
@@ -39,6 +40,7 @@ def plot_learning_curves(histories: list[Path], target: Path) -> None:
             ax.plot(history["epoch"] + 1, history[key], label=f"train (fold {fold})")
             ax.plot(history["epoch"] + 1, history[f"val_{key}"], "--", label=f"validation (fold {fold})")
             ax.set(xlabel="epoch", ylabel=key, title=key)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 2.5
     axes[0].legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(target, dpi=100)
@@ -46,11 +48,24 @@ def plot_learning_curves(histories: list[Path], target: Path) -> None:
 
 
 def plot_confusion(labels, predicted, names: list[str], target: Path) -> None:
-    fig, ax = plt.subplots(figsize=(8, 7))
-    ConfusionMatrixDisplay.from_predictions(
-        labels, predicted, labels=range(len(names)), display_labels=names, ax=ax, xticks_rotation=45, colorbar=False
-    )
-    ax.set_title("validation confusion matrix")
+    """Counts beside the row-normalised matrix (each row's share of the true class): on
+    imbalanced data the counts of a small class are too faint to read, its recall is not."""
+    size = min(8 + 0.25 * len(names), 20)
+    fig, axes = plt.subplots(1, 2, figsize=(2 * size, size * 0.9))
+    for ax, normalize, title in zip(axes, (None, "true"), ("counts", "share of each true class (recall)"), strict=True):
+        ConfusionMatrixDisplay.from_predictions(
+            labels,
+            predicted,
+            labels=range(len(names)),
+            display_labels=names,
+            normalize=normalize,
+            values_format=".2f" if normalize else "d",
+            include_values=len(names) <= 30,
+            ax=ax,
+            xticks_rotation=45,
+            colorbar=False,
+        )
+        ax.set_title(f"validation confusion matrix: {title}")
     fig.tight_layout()
     fig.savefig(target, dpi=100)
     plt.close(fig)
@@ -97,8 +112,12 @@ def plot_comparison(table: pd.DataFrame, target: Path) -> None:
         ("predict_seconds_per_1000", "prediction s / 1,000 images (log)"),
     )
     for ax, (column, title) in zip(axes[1:], panels, strict=True):
-        ax.barh(y, table[column].clip(lower=1e-3), color="tab:gray")
-        ax.set(xscale="log", title=title)
+        values = table[column].clip(lower=1e-3).to_numpy(dtype=float)
+        low = log_axis(ax.xaxis, values)
+        ax.set_xlim(low, values.max() * 4)  # room for each bar's value at its end
+        bars = ax.barh(y, values - low, left=low, color="tab:gray")
+        ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], padding=3, fontsize=8)
+        ax.set_title(title)
     for ax in axes:
         ax.set_yticks(y, table["model"])
         ax.invert_yaxis()  # first model on top, as in the table
@@ -107,12 +126,27 @@ def plot_comparison(table: pd.DataFrame, target: Path) -> None:
     plt.close(fig)
 
 
+def log_axis(axis, values: np.ndarray) -> float:
+    """A log-scale axis whose tick labels never overlap: ticks at 1, 2 and 5 times each power of
+    ten (or only the powers when the values span many), written as plain numbers, no labels on
+    minor ticks (matplotlib's own label them all when the range is under a decade). Returns the
+    power of ten below the smallest value, where bars should start."""
+    low = 10.0 ** np.floor(np.log10(values.min()))
+    decades = np.log10(values.max() / low)
+    axis.axes.set_xscale("log") if axis.axis_name == "x" else axis.axes.set_yscale("log")
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 2 else (1.0,), numticks=8))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+    return low
+
+
 def plot_learning_curve(table: pd.DataFrame, model: str, metric: str, target: Path) -> None:
     """Train and validation score against the number of training examples."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.plot(table["examples"], table["train_score"], "o-", label="train")
     ax.plot(table["examples"], table["val_score"], "o--", label="validation")
-    ax.set(xscale="log", xlabel="training examples", ylabel=metric, title=f"learning curve: {model}")
+    log_axis(ax.xaxis, table["examples"].to_numpy(dtype=float))
+    ax.set(xlabel="training examples", ylabel=metric, title=f"learning curve: {model}")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

@@ -128,3 +128,20 @@ def test_a_data_folder_with_a_space_works_through_make(tmp_path, digits_folder):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"digit-recognizer: data ok in {spaced}" in done.stdout
+
+
+def test_clean_honours_kit_workdir(tmp_path):
+    """`make clean` removes artifacts/ and build/ where the kit writes them, and keeps the rest."""
+    tmp_path = tmp_path / "elsewhere"
+    for name in ("artifacts", "build", "submissions", "data"):
+        (tmp_path / name / "x").mkdir(parents=True)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "clean"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "KIT_WORKDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "submissions"]

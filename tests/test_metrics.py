@@ -43,3 +43,23 @@ def test_log_loss_clips_certain_mistakes_and_labels_alone_cannot_give_it():
     assert np.isfinite(metrics.score(np.array([1, 1]), certain_mistake, "log_loss")["score"])
     with pytest.raises(ValueError, match="needs probabilities"):
         metrics.score_labels(np.array([0, 1]), np.array([0, 1]), "log_loss")
+
+
+@pytest.mark.parametrize(
+    ("kaggle_name", "metric"),
+    [
+        ("Categorization Accuracy", "accuracy"),
+        ("MulticlassLoss", "log_loss"),
+        ("Multi Class Log Loss", "log_loss"),
+        ("AUC", "roc_auc"),
+        ("Area Under Receiver Operating Characteristic Curve", "roc_auc"),
+        ("Quadratic Weighted Kappa", "qwk"),
+        ("MeanFScoreMicro", "micro_f1"),
+        ("Micro-averaged F1 Score", "micro_f1"),
+        ("Macro F1", "macro_f1"),
+        ("MAP@{K}", None),
+        ("Mean Columnwise Root Mean Squared Error", None),
+    ],
+)
+def test_kaggle_metric_names_map_onto_the_kits(kaggle_name, metric):
+    assert metrics.from_kaggle(kaggle_name) == metric

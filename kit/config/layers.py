@@ -14,6 +14,7 @@ every submission.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import tomllib
 import types
@@ -48,7 +49,9 @@ def resolve(
 
 def check_section(section: str, values: Any, source: str) -> None:
     if section not in SECTIONS:
-        raise KitError(f"{source}: unknown section [{section}] (known: {', '.join(SECTIONS)})")
+        raise KitError(
+            f"{source}: unknown section [{section}]{did_you_mean(section, SECTIONS)} (known: {', '.join(SECTIONS)})"
+        )
     if not isinstance(values, dict):
         raise KitError(f"{source}: [{section}] must be a table of key = value")
 
@@ -60,7 +63,8 @@ def build_section(name: str, values: dict[str, Any]):
     kwargs = {}
     for key, value in values.items():
         if key not in known:
-            raise KitError(f"unknown config key '{name}.{key}' (known: {', '.join(known)})")
+            hint = did_you_mean(key, known, prefix=f"{name}.")
+            raise KitError(f"unknown config key '{name}.{key}'{hint} (known: {', '.join(known)})")
         kwargs[key] = within_bounds(f"{name}.{key}", coerce(f"{name}.{key}", value, hints[key]))
     return kind(**kwargs)
 
@@ -116,14 +120,28 @@ def locate_key(name: str) -> tuple[str, str]:
     if "." in name:
         section, key = name.split(".", 1)
         if section not in SECTIONS:
-            raise KitError(f"unknown config section '{section}' in '{name}' (known: {', '.join(SECTIONS)})")
+            hint = did_you_mean(section, SECTIONS)
+            raise KitError(f"unknown config section '{section}' in '{name}'{hint} (known: {', '.join(SECTIONS)})")
         return section, key
     owners = [s for s, kind in SECTIONS.items() if name in {f.name for f in dataclasses.fields(kind)}]
     if not owners:
-        raise KitError(f"unknown config key '{name}' (use section.key; sections: {', '.join(SECTIONS)})")
+        owner = {f.name: s for s, kind in SECTIONS.items() for f in dataclasses.fields(kind)}
+        close = difflib.get_close_matches(name, list(owner), n=1, cutoff=0.7)
+        hint = did_you_mean(name, close, prefix=f"{owner[close[0]]}.") if close else ""
+        raise KitError(f"unknown config key '{name}'{hint} (use section.key; sections: {', '.join(SECTIONS)})")
     if len(owners) > 1:
         raise KitError(f"config key '{name}' is ambiguous: write one of {', '.join(f'{s}.{name}' for s in owners)}")
     return owners[0], name
+
+
+def did_you_mean(name: str, known, prefix: str = "") -> str:
+    """': did you mean train.epochs?' for a near miss among the names `known`, else ''.
+
+    >>> did_you_mean("epoch", ["epochs", "batch_size"], prefix="train.")
+    ': did you mean train.epochs?'
+    """
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.7)
+    return f": did you mean {prefix}{close[0]}?" if close else ""
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -29,7 +29,8 @@ def cmd_new(args, cfg=None) -> int:
     slug = args.comp
     check_slug(slug)
     folder = data_source(slug, args.data)
-    found = infer(folder, args.metric)
+    metric, source = (args.metric, "METRIC=") if args.metric or args.data else kaggle_metric(slug)
+    found = infer(folder, metric, source)
     add_defaults(found, slug)
     for text in args.set:  # SET= settles what could not be inferred, or corrects a guess
         section, key, value = parse_override(text)
@@ -61,6 +62,34 @@ def data_source(slug: str, data: str) -> Path:
     print(f"downloading {slug} from Kaggle into {downloaded} ...")
     download_competition(slug, downloaded)
     return downloaded
+
+
+def kaggle_metric(slug: str) -> tuple[str, str]:
+    """The metric Kaggle's competition record names, as the kit's (metric, where it came from);
+    ('', '') without credentials or when Kaggle cannot be asked (the files' guess then stands)."""
+    from kit import metrics
+    from kit.kaggle import endpoints
+    from kit.kaggle.client import api, has_credentials
+
+    if not has_credentials():
+        return "", ""
+    try:
+        name = endpoints.competition_metric(api(), slug)
+    except KitError as error:
+        print(
+            f"warning: could not read {slug}'s metric from Kaggle ({error}); guessing it from the files",
+            file=sys.stderr,
+        )
+        return "", ""
+    if not name:
+        return "", ""
+    metric = metrics.from_kaggle(name)
+    if metric is None:
+        raise KitError(
+            f"{slug}: Kaggle scores it with '{name}', which is none of the kit's metrics: "
+            f"METRIC=<one of {', '.join(metrics.METRICS)}> settles it"
+        )
+    return metric, f"Kaggle's competition record: {name!r}"
 
 
 def add_defaults(found: Inferred, slug: str) -> None:

@@ -41,6 +41,7 @@ import pandas as pd
 
 from kit import fileio, paths
 from kit.config import Config
+from kit.console.progress import progress
 from kit.data.images import Outside, decode
 from kit.data.pixels import Images, read_frame
 from kit.data.stream import stream_wanted, take_rows
@@ -336,7 +337,8 @@ def decode_all(files: list, size: tuple[int, int, int], workers: int = 0, out=No
     faults: list[tuple[str, str]] = []
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers or min(32, (os.cpu_count() or 1) + 4)) as pool:
-        for i, (array, kind, detail) in enumerate(pool.map(partial(decode, size=size), files)):
+        decoding = progress(pool.map(partial(decode, size=size), files), "decoding images", len(files), "images")
+        for i, (array, kind, detail) in enumerate(decoding):
             if array is not None:
                 images[i] = array
             faults.append((kind, detail))

@@ -51,8 +51,9 @@ class Inferred:
         self.sources[key] = source
 
 
-def infer(folder: Path, metric: str = "") -> Inferred:
-    """Everything `competition.toml` needs, from the files in `folder`."""
+def infer(folder: Path, metric: str = "", metric_source: str = "METRIC=") -> Inferred:
+    """Everything `competition.toml` needs, from the files in `folder` (the metric from
+    `metric_source` when given: METRIC=, or Kaggle's competition record)."""
     if not folder.is_dir():
         raise KitError(f"data folder {folder} does not exist (DATA=)")
     found = Inferred()
@@ -65,7 +66,7 @@ def infer(folder: Path, metric: str = "") -> Inferred:
         infer_class_folders(found, folder, class_root, sample, sample_path)
     else:
         infer_image_table(found, folder, sample, sample_path)
-    choose_metric(found, metric, sample_path)
+    choose_metric(found, metric, sample_path, metric_source)
     return found
 
 
@@ -357,10 +358,10 @@ def image_submission(found: Inferred, sample, sample_path, names: list[str]) -> 
 # ---------------------------------------------------------------- metric
 
 
-def choose_metric(found: Inferred, metric: str, sample_path) -> None:
+def choose_metric(found: Inferred, metric: str, sample_path, source: str = "METRIC=") -> None:
     """METRIC= when given; else the usual metric of the submission's form, said to be a guess."""
     if metric:
-        found.set("competition.metric", metric, "METRIC=")
+        found.set("competition.metric", metric, source)
         return
     form = found.sections.get("submission", {}).get("form", "label")
     guess = {"probabilities": "log_loss", "probability": "roc_auc"}.get(form, "accuracy")

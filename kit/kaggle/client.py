@@ -110,16 +110,18 @@ def secrets() -> list[str]:
 def api():
     """An authenticated `KaggleApi`; a clear KitError when there are no usable credentials."""
     warn_if_readable()
+    # `import kaggle` authenticates and, without credentials, prints a 15-line help on stdout
+    # (and a permissions warning on stderr) before it gives up; the kit's one line says the same
     try:
-        from kaggle.api.kaggle_api_extended import KaggleApi
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            from kaggle.api.kaggle_api_extended import KaggleApi
     except ImportError:
         raise KitError("the `kaggle` package is not installed: run `make setup`") from None
     # VERBOSE=1 makes kagglesdk print every request with its Authorization header: never.
     KaggleApi.args[:] = [arg for arg in KaggleApi.args if arg not in ("--verbose", "-v")]
     client = KaggleApi()
     client.build_kaggle_client = sdk_builder(client)
-    # authenticate() prints its own help (and a permissions warning) on stdout; ours is on stderr.
-    with contextlib.redirect_stdout(io.StringIO()):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
             client.authenticate()
         except SystemExit:

@@ -53,7 +53,9 @@ def download_competition(competition: str, dest: Path) -> list[Path]:
             source = Path(call(lambda: kagglehub_download(kagglehub, competition), "data", competition))
     if source is None:
         client = api()
-        fetch = functools.partial(client.competition_download_files, competition, str(staging), quiet=True)
+        fetch = functools.partial(
+            client.competition_download_files, competition, str(staging), quiet=False
+        )  # its own progress bar, as kagglehub shows
         call(fetch, "data", competition)
         source = staging
     copy_unzipped(source, staging)

@@ -74,6 +74,24 @@ def list_submissions(client, competition: str, max_pages: int = 50) -> list[dict
     return [submission_dict(item) for response in responses for item in response.submissions or []]
 
 
+def competition_metric(client, competition: str) -> str:
+    """Kaggle's name of the competition's evaluation metric ("Categorization Accuracy"), from its
+    record in the competitions list (searched by slug, closed ones included); '' if not found."""
+    from kagglesdk.competitions.types.competition_api_service import ApiListCompetitionsRequest
+    from kagglesdk.competitions.types.competition_enums import CompetitionListTab
+
+    request = ApiListCompetitionsRequest()
+    request.search = competition
+    request.group = CompetitionListTab.COMPETITION_LIST_TAB_EVERYTHING
+    with client.build_kaggle_client() as sdk:
+        fetch = sdk.competitions.competition_api_client.list_competitions
+        response = call(lambda: fetch(request), "competition record", competition)
+    for item in response.competitions or []:
+        if (item.ref or "").rstrip("/").rsplit("/", 1)[-1] == competition:  # a URL or the bare slug
+            return item.evaluation_metric or ""
+    return ""
+
+
 def submission_limits(client, competition: str) -> dict[str, Any] | None:
     """Today's submission counts, or None where the server does not offer them."""
     from kagglesdk.competitions.types.competition_api_service import ApiGetSubmissionLimitsRequest

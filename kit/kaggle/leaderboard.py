@@ -12,7 +12,7 @@ from kit import paths, tracker
 from kit.config import Config
 from kit.errors import KitError
 from kit.kaggle import endpoints
-from kit.kaggle.client import api, username
+from kit.kaggle.client import NO_CREDENTIALS, api, has_credentials, username
 
 
 def our_standing(entries: list[dict], remote: list[dict]) -> dict[str, Any] | None:
@@ -36,7 +36,12 @@ def cmd_leaderboard(args, cfg: Config) -> int:
     """Sync our submissions and the public leaderboard, print the standing, plot the history."""
     slug, competition = cfg.competition.slug, cfg.competition.kaggle
     standing = None
-    if competition:
+    if competition and not has_credentials():  # offline: what the tracker knows is still worth showing
+        print(f"warning: {NO_CREDENTIALS}", file=sys.stderr)
+        print(f"not synced with Kaggle: {competition} as the local tracker last knew it")
+        known = tracker.standings(slug)
+        standing = known[-1] if known else None
+    elif competition:
         client = api()
         remote = endpoints.list_submissions(client, competition)
         changed = tracker.sync_remote(slug, remote)
@@ -69,7 +74,8 @@ def print_standing(cfg: Config, rows: list[dict], standing: dict | None) -> None
     label = "public" if cfg.competition.kaggle else "local test"
     print(f"best {label} score {best['public_score']:.5f} ({best['file']})")
     if standing:
-        print(f"rank {standing['rank']} of {standing['teams']} (top {standing['percentile']:.1f}%)")
+        when = f" on {standing['synced'][:10]}" if standing.get("synced") else ""
+        print(f"rank {standing['rank']} of {standing['teams']} (top {standing['percentile']:.1f}%){when}")
     elif cfg.competition.kaggle:
         print("not found on the public leaderboard")
 

@@ -19,17 +19,41 @@ scaling and augmentation around them. An unknown name is an error listing the kn
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from kit.errors import KitError
 from kit.models.registry import REGISTRY, ModelSpec, register
 
-__all__ = ["REGISTRY", "ModelSpec", "get", "names", "register"]
+__all__ = ["REGISTRY", "ModelSpec", "check_name", "get", "names", "register"]
+
+BUILTIN = ("classical", "image_baselines", "transfer", "zoo")  # the modules load_builtin imports
 
 
 def get(name: str) -> ModelSpec:
     load_builtin()
-    if name not in REGISTRY:
-        raise KitError(f"unknown model '{name}' (known: {', '.join(sorted(REGISTRY))})")
+    check_name(name)
     return REGISTRY[name]
+
+
+def check_name(name: str) -> None:
+    """An unknown model name is an error, answered before Keras loads (seconds): the built-in
+    names are read from their `@register("...")` lines, a competition's own from the registry
+    (its models.py is imported with its config)."""
+    known = set(REGISTRY) | builtin_names()
+    if name not in known:
+        raise KitError(f"unknown model '{name}' (known: {', '.join(sorted(known))})")
+
+
+def builtin_names() -> set[str]:
+    """The names the built-in modules register, read from their source without importing them."""
+    found = set()
+    for module in BUILTIN:
+        tree = ast.parse((Path(__file__).parent / f"{module}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "register" and node.args:
+                found.add(ast.literal_eval(node.args[0]))
+    return found
 
 
 def names(kind: str | None = None) -> list[str]:

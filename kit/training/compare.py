@@ -22,6 +22,7 @@ from sklearn.metrics import precision_recall_fscore_support
 
 from kit import config, fileio, metrics, models, paths, report
 from kit.config import Config
+from kit.console.progress import progress
 from kit.data.pixels import Images
 from kit.data.splits import make_splits, save_splits
 from kit.errors import KitError
@@ -173,7 +174,7 @@ def compare(
     split = holdout(cfg, images.labels)
     save_splits([split], folder / "split.npz")
     rows = []
-    for number, model_cfg in enumerate(configs, 1):
+    for number, model_cfg in enumerate(progress(configs, "compared models", unit="models"), 1):
         print(
             f"== [{number}/{len(configs)}] {model_cfg.train.model}: {len(split[0])} train, {len(split[1])} val",
             flush=True,

@@ -16,14 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from kit import config, fileio, paths, report
+from kit import config, fileio, paths
 from kit.config import Config
 from kit.data.pixels import Images
-from kit.data.splits import load_splits, make_splits, save_splits, split_sha256
 from kit.errors import KitError
 from kit.training import catalog, kinds
-from kit.training.resample import resample_index
 from kit.training.results import FoldResult, RunResult
+
+# scikit-learn, imbalanced-learn and matplotlib (seconds) are imported where a run is trained or
+# reported, so that finding runs (`make predict` with none) answers at once
 
 
 def fit(
@@ -38,6 +39,8 @@ def fit(
 ) -> FoldResult:
     """Train `cfg.train.model` on `train_index`, validate on `val_index` (make train, tune and
     compare all come through here); the kind of the model decides how."""
+    from kit.training.resample import resample_index
+
     # imbalance: resample the training rows only, so validation keeps the true class mix
     train_index = resample_index(cfg, images.labels, train_index, fold_dir)
     kind = kinds.for_model(cfg.train.model)
@@ -53,6 +56,8 @@ def train(
     that finished is kept, an interrupted one continues from its backup.
     `splits` gives the exact indices (`make reproduce`); by default they derive from data.seed."""
     check_trainable(cfg)  # before a run folder exists: a mistake leaves nothing behind
+    from kit.data.splits import load_splits, make_splits, save_splits, split_sha256
+
     run_dir = run_dir or new_run_dir(cfg)
     with catalog.held(run_dir):
         config.save(cfg, run_dir / "config.json")
@@ -151,6 +156,8 @@ def finished_fold(fold_dir: Path, val_index: np.ndarray) -> FoldResult | None:
 def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash: str = "") -> None:
     """run.json: scores, and what `make reproduce` checks (split hash, determinism, versions);
     the reports first, so that a run is `complete` only once everything is written."""
+    from kit import report
+
     report.write_run_reports(cfg, result, images)
     summary = {
         "status": catalog.COMPLETE,

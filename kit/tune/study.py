@@ -32,6 +32,7 @@ import numpy as np
 
 from kit import config, metrics
 from kit.config import Config
+from kit.console.progress import progress
 from kit.errors import KitError
 from kit.tune.objective import BASELINE, Objective, TrialPrinter
 from kit.tune.space import check_space, load_space
@@ -229,13 +230,14 @@ def optimize(study, cfg: Config, space: Callable, n_trials: int, worker: int) ->
     images = data.load(cfg, with_test=False).train
     splits = make_splits(images.labels, cfg.data)  # seeded: the same split for every trial
     objective = Objective(cfg, space, images, splits, study_dir(cfg, study.study_name))
-    study.optimize(
-        objective,
-        n_trials=n_trials or None,
-        timeout=cfg.tune.timeout or None,
-        callbacks=[TrialPrinter(cfg.competition.metric, worker)],
-        gc_after_trial=True,
-    )
+    with progress(desc="trials", total=n_trials or None, unit="trials") as bar:  # ETA of this worker's share
+        study.optimize(
+            objective,
+            n_trials=n_trials or None,
+            timeout=cfg.tune.timeout or None,
+            callbacks=[TrialPrinter(cfg.competition.metric, worker), lambda study, trial: bar.update(1)],
+            gc_after_trial=True,
+        )
 
 
 def finish(cfg: Config, study, storage_spec: str, command: str) -> None:

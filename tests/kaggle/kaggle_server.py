@@ -71,6 +71,8 @@ class State:
     bad_auth: bool = False
     forbidden: bool = False  # 403 on competition calls: rules not accepted
     known_competitions: tuple[str, ...] = ("digit-recognizer",)
+    # the competitions list's records: slug -> evaluationMetric (as Kaggle names it)
+    competition_metrics: dict[str, str] = field(default_factory=lambda: {"digit-recognizer": "Categorization Accuracy"})
 
 
 class KaggleServer:
@@ -311,6 +313,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def api_GetLeaderboard(self, body: dict) -> None:
         self.send(200, {"submissions": self.server_state.leaderboard})
+
+    def api_ListCompetitions(self, body: dict) -> None:
+        """Records whose slug contains `search`, each with its `ref` as a URL, as Kaggle answers."""
+        search = body.get("search", "")
+        found = [
+            {"ref": f"https://www.kaggle.com/competitions/{slug}", "title": slug.title(), "evaluationMetric": metric}
+            for slug, metric in self.server_state.competition_metrics.items()
+            if search in slug
+        ]
+        self.send(200, {"competitions": found})
 
     def api_DownloadDataFiles(self, body: dict) -> None:
         self.send(302, headers={"Location": f"http://localhost/files/{body['competitionName']}.zip"})

@@ -358,6 +358,7 @@ def test_missing_credentials_give_a_clear_message(server, digits_folder, kaggle_
     (kaggle_env / "kaggle.json").unlink()
     result = submit(digits_folder)
     assert_clean_failure(result, "no Kaggle credentials", "KAGGLE_API_TOKEN")
+    assert result.stderr.count("\n") == 1 and "Authentication required" not in result.stdout  # the kit's line only
     assert server.state.requests == []
 
 
@@ -409,7 +410,7 @@ def test_offline_competition_is_scored_locally_and_tracked(server, fashion_folde
 # ------------------------------------------------------------------ leaderboard
 
 
-def test_leaderboard_syncs_submissions_rank_and_plot(server, digits_folder, workdir):
+def test_leaderboard_syncs_submissions_rank_and_plot(server, digits_folder, workdir, kaggle_env):
     server.add_submission(ref=11, fileName="web.csv", description="from the website", publicScore="0.97")
     server.add_submission(ref=12, fileName="pending.csv", status="PENDING", publicScore="", polls=-99)
     server.state.leaderboard = [
@@ -456,6 +457,15 @@ def test_leaderboard_syncs_submissions_rank_and_plot(server, digits_folder, work
         assert db.execute("SELECT rank, teams FROM standings").fetchall() == [(2, 4)]
     plot = workdir / "artifacts" / "digit-recognizer" / "leaderboard.png"
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # without credentials: what the tracker knows, said to be local, no request and no failure
+    (kaggle_env / "kaggle.json").unlink()
+    asked = len(server.state.requests)
+    offline = run_kit("leaderboard", "--comp", "digits", timeout=120)
+    assert offline.returncode == 0, offline.stderr
+    assert "not synced with Kaggle" in offline.stdout and "best public score 0.97000" in offline.stdout
+    assert "rank 2 of 4 (top 50.0%) on " in offline.stdout and "web.csv" in offline.stdout
+    assert offline.stderr.startswith("warning: no Kaggle credentials") and offline.stderr.count("\n") == 1
+    assert len(server.state.requests) == asked
 
 
 def test_interrupted_poll_is_picked_up_by_leaderboard(server, digits_folder):
@@ -547,6 +557,33 @@ def test_test_environment_is_honoured_and_never_prints_credentials(server, digit
     assert sent.returncode == 0, sent.stderr
     assert server.puts()[0].body == path.read_bytes()
     assert all(r.headers.get("Host", "").endswith("7777") for r in server.calls("CreateSubmission"))
+
+
+def test_new_downloads_the_competition_and_reads_its_metric_from_kaggle(server, digits_folder, workdir, tmp_path):
+    competitions_dir = tmp_path / "competitions"
+    competitions_dir.mkdir()
+    env = {**os.environ, "KIT_COMPETITIONS": str(competitions_dir)}
+    names = ("train.csv", "test.csv", "sample_submission.csv")
+    server.state.data_zip = zip_folder({name: (digits_folder / name).read_bytes() for name in names})
+    server.state.competition_metrics = {"digit-recognizer-2": "AUC", "digit-recognizer": "Multi Class Log Loss"}
+
+    def new(*extra: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "kit", "new", "--comp", "digit-recognizer", *extra]
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+
+    result = new()
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (workdir / "data" / "digit-recognizer").iterdir()) == sorted(names)
+    text = (competitions_dir / "digit-recognizer" / "competition.toml").read_text()
+    assert "metric = \"log_loss\"  # Kaggle's competition record: 'Multi Class Log Loss'" in text
+    assert "metric log_loss" in result.stdout and "is a guess" not in result.stdout
+    assert [c.json.get("search") for c in server.calls("ListCompetitions")] == ["digit-recognizer"]
+    # METRIC= overrides Kaggle's record; a metric the kit lacks stops with one line naming it
+    assert new("--metric", "accuracy", "--force").returncode == 0
+    assert 'metric = "accuracy"  # METRIC=' in (competitions_dir / "digit-recognizer" / "competition.toml").read_text()
+    server.state.competition_metrics["digit-recognizer"] = "MAP@{K}"
+    assert_clean_failure(new("--force"), "Kaggle scores it with 'MAP@{K}'", "METRIC=<one of accuracy, macro_f1")
+    assert len(server.calls("DownloadDataFiles")) == 1  # the files were there already
 
 
 def test_data_errors_are_clear(server, kaggle_env):

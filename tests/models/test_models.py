@@ -34,3 +34,14 @@ def test_width_scales_the_parameter_count(name):
 def test_unknown_model_lists_the_known_ones():
     with pytest.raises(KitError, match=r"unknown model 'resnet9000' \(known: .*cnn.*deotte_cnn"):
         models.get("resnet9000")
+
+
+def test_names_read_from_the_source_are_the_registered_ones():
+    """`check_name` answers before Keras loads from the `@register("...")` lines: they must be
+    every built-in model (a registration written another way would be refused as unknown)."""
+    from kit.models.registry import REGISTRY
+
+    models.load_builtin()
+    assert models.builtin_names() == {
+        name for name, spec in REGISTRY.items() if spec.factory.__module__.startswith("kit.")
+    }

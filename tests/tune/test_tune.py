@@ -417,7 +417,10 @@ def test_unknown_parameter_name_in_the_space(capsys, tmp_path):
     path = write_space(tmp_path, 'def space(trial):\n    return {"train": {"learning_rat": 0.1}}\n')
     known = ", ".join(f.name for f in dataclasses.fields(config.TrainSection))
     err = kit_error(capsys, "tune", *TINY, f"tune.space={path}")
-    assert err == f"error: {path}: unknown config key 'train.learning_rat' (known: {known})"
+    assert (
+        err
+        == f"error: {path}: unknown config key 'train.learning_rat': did you mean train.learning_rate? (known: {known})"
+    )
 
 
 def test_unknown_section_in_the_space(capsys, tmp_path):
