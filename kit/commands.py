@@ -56,7 +56,6 @@ def cmd_train(args, cfg: Config) -> int:
         run_dir = catalog.resumable_run(cfg.competition.slug, args.resume)
         cfg = config.resolve(config.to_dict(config.load_saved(run_dir / "config.json")), overrides=args.set)
         print(f"resuming {run_dir}")
-    runs.check_trainable(cfg)  # before the data is read
     loaded = data.load(cfg, with_test=False)
     result = runs.train(cfg, loaded.train, run_dir=run_dir, resume=run_dir is not None)
     print_run(cfg, result)

@@ -96,8 +96,9 @@ def find_run(slug: str, name: str = "") -> Path:
     runs = all_runs(slug)
     finished = [run_dir for run_dir in runs if status(run_dir) == COMPLETE]
     if not finished:
-        others = f" ({len(runs)} not finished: `make runs COMP={slug}`)" if runs else ""
-        raise KitError(f"no finished runs in {paths.runs_dir(slug)}{others}: run `make train COMP={slug}` first")
+        others = f"finished runs in {paths.runs_dir(slug)} ({len(runs)} not finished: `make runs COMP={slug}`)"
+        found = others if runs else f"runs in {paths.runs_dir(slug)}"
+        raise KitError(f"no {found}: run `make train COMP={slug}` first")
     chosen = finished[-1]
     skipped = runs[runs.index(chosen) + 1 :]
     passed = f", passing over {len(skipped)} newer unfinished run(s)" if skipped else ""

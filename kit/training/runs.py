@@ -98,7 +98,7 @@ def check_trainable(cfg: Config) -> None:
     """What would fail only after the data is read and a run folder made: an unknown model."""
     from kit import models
 
-    models.get(cfg.train.model)
+    models.check_name(cfg.train.model)  # read from the registry's source: Keras is not loaded for it
 
 
 def train_fold(cfg, images, train_index, val_index, run_dir: Path, fold: int, folds: int, resume: bool) -> FoldResult:
