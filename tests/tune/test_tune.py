@@ -59,7 +59,8 @@ def space(trial):
     return {"train": {"model": "dense", "learning_rate": rate}}
 """
 
-# trial 0 trains a network whose loss is NaN from the first batch; trial 1 is healthy
+# trial 0 measures the untuned config, trial 1 trains a network whose loss is NaN from the first
+# batch, trial 2 is healthy
 NAN_SPACE = '''
 import keras
 from kit.models import register
@@ -72,7 +73,7 @@ def nan_net(input_shape, num_classes, width=1.0, dropout=0.0):
     return keras.Model(inputs, keras.layers.Lambda(lambda t: t * float("nan"))(x))
 
 def space(trial):
-    return {"train": {"model": "nan_net" if trial.number == 0 else "dense"}}
+    return {"train": {"model": "nan_net" if trial.number == 1 else "dense"}}
 '''
 
 
@@ -384,6 +385,30 @@ def test_best_params_file_is_a_config_layer(workdir):
     assert tuned_cfg.augment.horizontal_flip is False
 
 
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([0.80, 0.85, 0.83], "use it: make train COMP=fashion-mnist PRESET=tiny DATA='/my data' PARAMS=best"),
+        ([0.85, 0.84, 0.80], "no better than the untuned configuration (trial 0, accuracy 0.8500)"),
+        ([0.10, 0.105, 0.09], "at chance (accuracy 0.1000 for guessing)"),
+    ],
+)
+def test_a_study_says_whether_its_best_trial_is_worth_using(values, expected):
+    """The first trial measures the untuned configuration: tuning that does not beat it, or that
+    scores at chance, is not recommended."""
+    cfg = competitions.load_config("fashion")
+    trials = [
+        optuna.trial.create_trial(value=value, user_attrs={"untuned": True} if number == 0 else {})
+        for number, value in enumerate(values)
+    ]
+    study = optuna.create_study(direction="maximize")
+    for trial in trials:
+        study.add_trial(trial)
+    args = types.SimpleNamespace(preset="tiny", data="/my data")
+    command = kit.tune.study.follow_up(cfg, args)
+    assert expected in kit.tune.study.verdict(cfg, study.trials, study.best_trial, command)
+
+
 def test_best_params_never_carry_what_a_study_keeps_fixed(workdir, tmp_path):
     """A trial's stored config comes from a shared database: whoever can write there must not be
     able to plant [tune] space (a Python file the next study imports), [data] or [submission]."""
@@ -646,13 +671,14 @@ def test_hopeless_trial_is_pruned(tmp_path):
 @pytest.mark.slow
 def test_diverging_trial_fails_and_the_study_goes_on(tmp_path):
     space = write_space(tmp_path, NAN_SPACE)
-    result = run_kit("tune", *TINY, f"tune.space={space}", "--n-trials", "2", "--pruner", "none")
+    result = run_kit("tune", *TINY, f"tune.space={space}", "--n-trials", "3", "--pruner", "none")
     check_ok(result)
     study = sqlite_study()
-    assert states(study) == [TrialState.FAIL, TrialState.COMPLETE]
-    assert study.trials[0].user_attrs["failure"].startswith("training diverged (loss nan)")
-    assert "trial 0 fail: training diverged (loss nan)" in result.stdout
-    assert study.best_trial.number == 1
+    assert states(study) == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
+    assert study.trials[0].user_attrs["untuned"] and study.trials[0].params == {}
+    assert study.trials[1].user_attrs["failure"].startswith("training diverged (loss nan)")
+    assert "trial 1 fail: training diverged (loss nan)" in result.stdout
+    assert study.best_trial.number in (0, 2)
 
 
 @pytest.mark.slow
