@@ -53,7 +53,7 @@ def cmd_train(args, cfg: Config) -> int:
 
     run_dir = None
     if args.resume is not None:  # the newest interrupted run, or RUN=; a finished one is refused
-        run_dir = catalog.resumable_run(cfg.competition.slug, args.resume)
+        run_dir = catalog.resumable_run(cfg.competition.slug, args.resume, cfg.data.dir)
         cfg = config.resolve(config.to_dict(config.load_saved(run_dir / "config.json")), overrides=args.set)
         print(f"resuming {run_dir}")
     loaded = data.load(cfg, with_test=False)

@@ -25,7 +25,8 @@ def run_settings(cfg: Config, run_dir: Path, data_given: bool = False) -> Config
     preprocessing, data folder) as it was trained, with the command's prediction options (TTA,
     ensemble), and the command's data folder when it names one (`DATA=`: the data moved)."""
     saved = config.load_saved(run_dir / "config.json")
-    data = {"dir": cfg.data.dir} if data_given else {}
+    moved = saved.data.dir and not Path(saved.data.dir).expanduser().is_dir()  # a kernel's /kaggle/input
+    data = {"dir": cfg.data.dir} if data_given or moved else {}
     return config.replace(saved, predict=dataclasses.asdict(cfg.predict), data=data)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,15 +121,16 @@ def newest_run_of(slug: str, model: str) -> str:
     return found[-1].name
 
 
-def resumable_run(slug: str, name: str = "") -> Path:
+def resumable_run(slug: str, name: str = "", data: str = "") -> Path:
     """The run `make train RESUME=1` continues: `name`, or the newest interrupted one. A finished
-    run, or one still training, is refused."""
+    run, or one still training, is refused (saying how to start a new one, on `data`)."""
+    start = f"make train COMP={slug}" + (f" DATA={shlex.quote(data)}" if data else "")
     if not name:
         interrupted = [run_dir for run_dir in all_runs(slug) if status(run_dir) == INTERRUPTED]
         if not interrupted:
             raise KitError(
-                f"no interrupted run of {slug} to resume (`make runs COMP={slug}` lists them; "
-                f"`make train COMP={slug}` starts a new one)"
+                f"no interrupted run of {slug} to resume "
+                f"(`make runs COMP={slug}` lists them; `{start}` starts a new one)"
             )
         return interrupted[-1]
     run_dir = named_run(slug, name)
@@ -136,9 +138,7 @@ def resumable_run(slug: str, name: str = "") -> Path:
     if found == COMPLETE:
         score = read_record(run_dir).get("score")
         scored = f" (score {score:.4f})" if isinstance(score, float) else ""
-        raise KitError(
-            f"run {run_dir.name} already finished{scored}: nothing to resume; `make train COMP={slug}` starts a new run"
-        )
+        raise KitError(f"run {run_dir.name} already finished{scored}: nothing to resume; `{start}` starts a new run")
     if found == RUNNING:
         raise KitError(f"run {run_dir.name} is being trained by another process")
     return run_dir
