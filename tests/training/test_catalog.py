@@ -62,3 +62,14 @@ def test_a_mistake_is_refused_before_a_run_folder_exists(workdir, capsys, settin
     err = capsys.readouterr().err
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
     assert not paths.runs_dir(SLUG).exists() or not any(paths.runs_dir(SLUG).iterdir())
+
+
+def test_two_runs_started_in_the_same_second_never_share_a_folder(workdir, monkeypatch):
+    from kit.training import runs
+
+    monkeypatch.setattr(runs.time, "strftime", lambda _: "20261202-080000")
+    parent = paths.runs_dir(SLUG)
+    (parent / "20261202-080000-cnn").mkdir(parents=True)  # another command took the name a moment ago
+    first = runs.unique_folder(parent, "cnn", create=True)
+    second = runs.unique_folder(parent, "cnn", create=True)
+    assert (first.name, second.name) == ("20261202-080000-cnn-2", "20261202-080000-cnn-3")
