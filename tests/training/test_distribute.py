@@ -77,3 +77,64 @@ def test_make_train_on_two_tensorflow_cpus_uses_both_and_the_global_batch(workdi
     assert "global batch 64 (32 per device), learning rate 0.002 (0.001 x 2)" in ran.stdout
     # 320 training rows (a fifth held out): 5 steps of 64, where one device at 32 would take 10
     assert epoch_steps(ran.stdout) == [5], ran.stdout[-2000:]
+
+
+DATA_PARALLEL_JAX = textwrap.dedent("""
+    import pathlib, sys
+    import jax, keras, numpy as np
+    import pandas as pd
+    from kit.config import competitions
+    from kit.training import runs
+    from kit.data.pixels import Images
+
+    class WhereAreTheWeights(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            devices = len(self.model.trainable_variables[0].value.sharding.device_set)
+            print("WEIGHTS ON", devices, "DEVICES,", self.params["steps"], "STEPS")
+
+    assert len(jax.devices()) == 2, jax.devices()
+    rng = np.random.default_rng(0)
+    labels = np.arange(256) % 10
+    images = Images(rng.integers(0, 255, (256, 28, 28, 1), dtype="uint8"), labels, np.arange(256), None)
+    # one device at the global batch and rate == two devices at half the batch each, scaled
+    for name, mode, batch, rate, train_rows, metric in [
+        ("one", "off", 64, 0.002, 192, "accuracy"),
+        ("two", "data_parallel", 32, 0.001, 192, "accuracy"),
+        ("uneven", "data_parallel", 32, 0.001, 191, "log_loss"),  # padded to 192; val rows 63 -> 64
+    ]:
+        cfg = competitions.load_config("digits", "tiny", [
+            f"train.distribute={mode}", f"train.batch_size={batch}", f"train.learning_rate={rate}",
+            "train.model=dense", "train.epochs=2", f"competition.metric={metric}"])
+        folder = pathlib.Path(sys.argv[1]) / name
+        result = runs.fit(cfg, images, np.arange(train_rows), np.arange(193, 256), folder, verbose=0,
+                          extra_callbacks=(WhereAreTheWeights(),))
+        assert result.val_probabilities.shape == (63, 10), result.val_probabilities.shape
+        print("LOSS", name, pd.read_csv(folder / "history.csv")["loss"].round(5).tolist())
+""")
+
+
+@pytest.mark.jax
+@pytest.mark.slow
+@pytest.mark.skipif(not backend_available("jax"), reason="JAX is not installed (pip install -e '.[jax]')")
+def test_data_parallel_on_two_jax_cpus_equals_one_device_at_the_global_batch(tmp_path):
+    env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    result = subprocess.run(
+        [sys.executable, "-c", DATA_PARALLEL_JAX, str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    weights = [x for x in lines if x.startswith("WEIGHTS ON")]
+    assert weights == [
+        "WEIGHTS ON 1 DEVICES, 3 STEPS",
+        "WEIGHTS ON 2 DEVICES, 3 STEPS",
+        "WEIGHTS ON 2 DEVICES, 3 STEPS",
+    ]
+    assert sum("global batch 64 (32 per device), learning rate 0.002 (0.001 x 2)" in x for x in lines) == 2
+    one, two, _ = (x.split(" ", 2)[2] for x in lines if x.startswith("LOSS"))
+    # the same seed, the same global batch and rate: splitting it over two devices changes nothing
+    assert one == two and one.count(",") == 1  # two epochs
