@@ -83,7 +83,7 @@ def global_config(cfg: Config, replicas: int) -> Config:
     count) and the learning rates scaled by the count; `cfg` itself for one device.
 
     >>> from kit.config import layers
-    >>> scaled = global_config(layers.resolve({}, overrides=["batch_size=32"]), 2)
+    >>> scaled = global_config(layers.resolve({}, overrides=["train.batch_size=32"]), 2)
     >>> (scaled.train.batch_size, scaled.train.learning_rate)
     (64, 0.002)
     """
@@ -112,6 +112,8 @@ def plan(cfg: Config) -> Plan:
         return Plan((), cfg)
     backend = keras.backend.backend()
     if backend not in ("jax", "tensorflow"):
+        if mode == "auto":
+            return Plan((), cfg)
         raise KitError(f"train.distribute={mode} is not supported on the {backend} backend (use jax or tensorflow)")
     accelerators = accelerator_names(backend)
     if mode == "auto" and len(accelerators) < 2:
