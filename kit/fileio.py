@@ -180,14 +180,17 @@ def keras_backend() -> str:
 
 
 def device() -> str:
-    """'gpu' when the backend already running sees one, else 'cpu' (scikit-learn runs never
-    start a backend, and need none)."""
+    """'gpu' when the backend already running sees one ('2 x gpu' for two: data-parallel runs
+    differ with the count, kit.training.distribute), else 'cpu' (scikit-learn runs never start a
+    backend, and need none)."""
     backend = keras_backend()
+    gpus = 0
     if backend == "jax" and "jax" in sys.modules:
-        return "gpu" if sys.modules["jax"].default_backend() == "gpu" else "cpu"
+        jax = sys.modules["jax"]
+        gpus = jax.local_device_count() if jax.default_backend() == "gpu" else 0
     if backend == "tensorflow" and "tensorflow" in sys.modules:
-        return "gpu" if sys.modules["tensorflow"].config.list_physical_devices("GPU") else "cpu"
-    return "cpu"
+        gpus = len(sys.modules["tensorflow"].config.list_physical_devices("GPU"))
+    return "cpu" if not gpus else "gpu" if gpus == 1 else f"{gpus} x gpu"
 
 
 def byte_cap(cap: tuple[str, int]) -> int:

@@ -131,9 +131,11 @@ class TrainSection:
     # 20% of steps to learning_rate, then cosine decay to 0 (keeps accuracy at large batch sizes)
     schedule: Literal["plateau", "onecycle"] = "plateau"
     steps_per_execution: int = 1  # batches per compiled call: >1 keeps a GPU busy on small models
-    # off | data_parallel: keras.distribution.DataParallel (JAX) or tf.distribute.MirroredStrategy
-    # (TensorFlow) over every local device; batch_size is the global batch
-    distribute: Literal["off", "data_parallel"] = "off"
+    # auto: data-parallel over every accelerator when more than one is visible (Kaggle's 2 x T4),
+    # else off (a CPU trains as always); data_parallel: over every local device, CPUs included.
+    # With N devices batch_size is per device: global batch N x batch_size, learning rates x N
+    # (kit.training.distribute)
+    distribute: Literal["auto", "off", "data_parallel"] = "auto"
     # scikit-learn models only: fit on at most this many (stratified, seeded) rows. Kernel SVMs and
     # KNN grow quadratically / per query with the rows, so a full-size fit can take an hour.
     # 0 = the model's own cap (kit.models.classical.ROW_CAPS: svm 30k, knn 50k); -1 = every row.

@@ -39,6 +39,7 @@ SETTINGS_END = "# --- end of settings ---"
 PLACEHOLDER_USER = "your-kaggle-username"  # replaced by the real name at `make kernel-push`
 COMPETITION_SUFFIXES = (".toml", ".py", ".md")  # config and code; data files stay behind
 SKIP_NAMES = {"make_sample.py"}  # builds the embedded sample from ../shared: useless on Kaggle
+GPU_MACHINE = "NvidiaTeslaT4"  # kaggle's name for "GPU T4 x2" (`kaggle kernels push --accelerator`)
 
 
 def bundle_files(slug: str) -> dict[str, bytes]:
@@ -88,8 +89,10 @@ def kernel_slug(slug: str) -> str:
 
 
 def metadata(cfg: Config, user: str, gpu: bool, internet: bool) -> dict[str, Any]:
-    """kernel-metadata.json: the title slugifies to the id, as `kaggle kernels push` wants."""
+    """kernel-metadata.json: the title slugifies to the id, as `kaggle kernels push` wants. A GPU
+    kernel asks for the machine with two T4s, which `train.distribute=auto` trains on together."""
     name = kernel_slug(cfg.competition.slug)
+    shape = {"machine_shape": GPU_MACHINE} if gpu else {}  # the kaggle client sends it as machineShape
     return {
         "id": f"{user or PLACEHOLDER_USER}/{name}",
         "title": name,
@@ -104,6 +107,7 @@ def metadata(cfg: Config, user: str, gpu: bool, internet: bool) -> dict[str, Any
         "competition_sources": [cfg.competition.kaggle] if cfg.competition.kaggle else [],
         "kernel_sources": [],
         "model_sources": [],
+        **shape,
     }
 
 
@@ -193,9 +197,13 @@ def cmd_kernel(args, cfg: Config) -> int:
         print("note: DATA is not baked into the kernel: it reads /kaggle/input/", file=sys.stderr)
     folder = build(cfg, args.preset, args.set, params, gpu=args.gpu, internet=args.internet)
     meta = json.loads((folder / "kernel-metadata.json").read_text())
+    gpu = "off"
+    if meta.get("machine_shape") == GPU_MACHINE:
+        on = "one" if cfg.train.distribute == "off" else "both"
+        gpu = f"2 x T4 (train.distribute={cfg.train.distribute} trains on {on})"
     print(f"kernel bundle: {folder}")
     print(
-        f"  id {meta['id']}, script {meta['code_file']}, GPU {meta['enable_gpu']}, "
+        f"  id {meta['id']}, script {meta['code_file']}, GPU {gpu}, "
         f"internet {meta['enable_internet']}, sources {meta['competition_sources']}"
     )
     if meta["id"].startswith(PLACEHOLDER_USER):

@@ -10,7 +10,6 @@ best checkpoint scored on the validation rows.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
 import time
@@ -27,7 +26,7 @@ from kit.data.batches import Batches, reader_threads
 from kit.data.pixels import Images
 from kit.data.stream import is_streamed
 from kit.errors import KitError, TrainingDiverged
-from kit.training import checkpoints, determinism
+from kit.training import checkpoints, determinism, distribute
 from kit.training.fine_tune import factory_options, fit_stages
 from kit.training.resample import class_weights
 from kit.training.results import FoldResult
@@ -82,21 +81,6 @@ def learning_rate(cfg: Config, steps_per_epoch: int):
     )
 
 
-def distribution_scope(cfg: Config):
-    """Build and compile inside this: data parallelism over every local device when asked."""
-    if cfg.train.distribute == "off":
-        return contextlib.nullcontext()
-    backend = keras.backend.backend()
-    if backend == "jax":
-        keras.distribution.set_distribution(keras.distribution.DataParallel())
-        return contextlib.nullcontext()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return tf.distribute.MirroredStrategy().scope()
-    raise KitError(f"train.distribute=data_parallel is not supported on the {backend} backend")
-
-
 def set_precision(mode: str) -> str:
     """`auto` uses mixed_float16 on a GPU and float32 elsewhere (CPUs gain nothing from it)."""
     policy = {"off": "float32", "auto": "mixed_float16" if has_gpu() else "float32"}.get(mode, mode)
@@ -129,9 +113,10 @@ class ValidationMetric(keras.callbacks.Callback):
 
     NATIVE = ("accuracy", "macro_f1")  # compiled metrics: Keras logs val_accuracy, val_macro_f1
 
-    def __init__(self, cfg: Config, images: Images, val_index: np.ndarray):
+    def __init__(self, cfg: Config, images: Images, val_index: np.ndarray, spread: distribute.Plan | None = None):
         super().__init__()
         self.cfg, self.images, self.val_index = cfg, images, val_index
+        self.spread = spread or distribute.Plan((), cfg)
 
     def on_epoch_end(self, epoch, logs=None):
         metric = self.cfg.competition.metric
@@ -140,8 +125,9 @@ class ValidationMetric(keras.callbacks.Callback):
         if metric == "micro_f1":  # one label per image: micro-F1 is accuracy, no second pass
             logs["val_micro_f1"] = logs.get("val_accuracy")
             return
-        workers, batch = self.cfg.data.workers, self.cfg.predict.batch_size
-        probabilities = predict_images(self.model, self.images.images, self.val_index, batch, workers)
+        workers, batch = self.cfg.data.workers, self.spread.batch(self.cfg.predict.batch_size)
+        rows = self.spread.even(self.val_index)  # predicted across the devices; the padding cut off
+        probabilities = predict_images(self.model, self.images.images, rows, batch, workers)[: len(self.val_index)]
         labels = self.images.labels[self.val_index]
         logs[f"val_{metric}"] = metrics.score(labels, probabilities, metric)["score"]
 
@@ -195,29 +181,35 @@ def fit(
     keras.utils.set_random_seed(cfg.train.seed)
     deterministic = determinism.apply(cfg.train.deterministic, has_gpu(), keras.backend.backend())
     set_precision(cfg.train.mixed_precision)
-    steps_per_epoch = -(-len(train_index) // cfg.train.batch_size)
-    compile_for_data = functools.partial(compile_model, steps_per_epoch=steps_per_epoch)
-    with distribution_scope(cfg):
-        model = build_model(cfg)
-        compile_for_data(model, cfg)
+    # several devices: the global batch and the scaled learning rate from here on (kit.training.distribute)
+    spread = distribute.plan(cfg)
+    cfg, rows = spread.cfg, spread.even(train_index)
+    compile_for_data = functools.partial(compile_model, steps_per_epoch=distribute.steps_per_epoch(cfg, len(rows)))
     # labels one-hot: needed for label smoothing and the macro-F1 metric
     onehot = keras.utils.to_categorical(images.labels, cfg.num_classes).astype("float32")
-    x, y, validation = training_data(cfg, images, onehot, train_index, val_index)
-    started = time.perf_counter()
-    # one stage, or two for a pretrained base (kit.training.fine_tune: frozen, then its top fine-tuned)
-    history = fit_stages(
-        model,
-        cfg,
-        compile_for_data,
-        x,
-        y,
-        class_weight=class_weights(cfg, images.labels[train_index]),
-        validation_data=validation,
-        epochs=cfg.train.epochs,
-        batch_size=cfg.train.batch_size,  # ignored by Keras for streamed Batches, which are batched
-        callbacks=[ValidationMetric(cfg, images, val_index), *callbacks_for(cfg, fold_dir, resume), *extra_callbacks],
-        verbose=progress_style() if verbose == "auto" else verbose,
-    )
+    x, y, validation = training_data(cfg, images, onehot, rows, spread.even(val_index))
+    with spread.scope():
+        model = build_model(cfg)
+        compile_for_data(model, cfg)
+        started = time.perf_counter()
+        # one stage, or two for a pretrained base (kit.training.fine_tune: frozen, then its top fine-tuned)
+        history = fit_stages(
+            model,
+            cfg,
+            compile_for_data,
+            x,
+            y,
+            class_weight=class_weights(cfg, images.labels[train_index]),
+            validation_data=validation,
+            epochs=cfg.train.epochs,
+            batch_size=cfg.train.batch_size,  # ignored by Keras for streamed Batches, which are batched
+            callbacks=[
+                ValidationMetric(cfg, images, val_index, spread),
+                *callbacks_for(cfg, fold_dir, resume),
+                *extra_callbacks,
+            ],
+            verbose=progress_style() if verbose == "auto" else verbose,
+        )
     seconds = time.perf_counter() - started
     if history.history.get("loss") and not np.isfinite(history.history["loss"][-1]):
         raise TrainingDiverged(f"training diverged (loss {history.history['loss'][-1]}): lower train.learning_rate")

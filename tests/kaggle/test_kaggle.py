@@ -654,7 +654,7 @@ def test_kernel_bundle_runs_offline_on_a_kaggle_like_folder(tmp_path, workdir, d
     assert meta["id"] == f"{USER}/digit-recognizer-kit" and meta["title"] == "digit-recognizer-kit"
     assert (meta["language"], meta["kernel_type"], meta["is_private"]) == ("python", "script", True)
     assert meta["competition_sources"] == ["digit-recognizer"] and meta["code_file"] == script.name
-    assert meta["enable_internet"] is False and meta["enable_gpu"] is False
+    assert meta["enable_internet"] is False and meta["enable_gpu"] is False and "machine_shape" not in meta
     assert "kit/commands.py" in sources and "competitions/digit-recognizer/competition.toml" in sources
 
     kaggle_input = tmp_path / "kaggle" / "input" / "digit-recognizer"
@@ -734,12 +734,16 @@ def test_predict_records_the_written_submission_and_its_runs(workdir, digits_fol
 
 
 def test_kernel_push_status_and_output(server, workdir, digits_folder):
-    assert run_kit("kernel", "--comp", "digits", "--preset", "tiny", timeout=120).returncode == 0
+    built = run_kit("kernel", "--comp", "digits", "--preset", "tiny", "--gpu", timeout=120)  # make kernel GPU=1
+    assert built.returncode == 0 and "GPU 2 x T4 (train.distribute=auto trains on both)" in built.stdout
+    meta = json.loads((workdir / "build" / "digit-recognizer" / "kernel" / "kernel-metadata.json").read_text())
+    assert (meta["enable_gpu"], meta["machine_shape"]) == (True, "NvidiaTeslaT4")  # Kaggle's "GPU T4 x2"
     pushed = run_kit("kernel-push", "--comp", "digits", timeout=120)
     assert pushed.returncode == 0, pushed.stderr
     saved = server.state.saved_kernels[0]
     assert saved["slug"] == f"{USER}/digit-recognizer-kit"
     assert saved["competitionDataSources"] == ["digit-recognizer"]
+    assert (saved["enableGpu"], saved["machineShape"]) == (True, "NvidiaTeslaT4")
     assert saved.get("enableInternet", False) is False and KEY not in saved["text"]
 
     server.state.kernel_status = "RUNNING"
