@@ -119,8 +119,16 @@ def test_digits_kernel_runs_on_kaggles_image(kaggle_python, tmp_path, workdir, d
     }
 
 
-def test_living_species_kernel_writes_class_names_on_kaggles_image(kaggle_python, tmp_path, workdir):
-    script, _, _ = build_kernel(workdir, "--comp", "living-species", "--preset", "tiny", "--set", "train.epochs=1")
+def test_living_species_transfer_kernel_reads_attached_weights_and_writes_class_names(kaggle_python, tmp_path, workdir):
+    """PRESET=mobilenet with its weights attached as a dataset (a MobileNetV2's for 32x32 images,
+    made here), and a sample submission holding class names: names come back."""
+    import keras
+
+    weights = tmp_path / "tiny-mobilenet.weights.h5"
+    keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(32, 32, 3)).save_weights(weights)
+    small = "data.height=32 data.width=32 train.epochs=1 train.fine_tune_epochs=0 predict.tta=1"
+    small += f" train.weights={weights}"
+    script, meta, _ = build_kernel(workdir, "--comp", "living-species", "--preset", "mobilenet", "--set", small)
     kaggle = tmp_path / "kaggle"
     data = kaggle / "input" / "living-species"
     make_dataset(data, scale=0.3, size=32)
@@ -128,9 +136,15 @@ def test_living_species_kernel_writes_class_names_on_kaggles_image(kaggle_python
     sample = pd.read_csv(data / "sample_submission.csv")
     sample["label"] = names[0]  # the sample holds class names: the submission must too
     sample.to_csv(data / "sample_submission.csv", index=False)
-    run_kernel(kaggle_python, script, kaggle)
+    attached = kaggle / "input" / meta["dataset_sources"][0].split("/")[1] / weights.name
+    attached.parent.mkdir()
+    weights.rename(attached)  # only /kaggle/input/ has it now, as on Kaggle
+    ran = run_kernel(kaggle_python, script, kaggle)
+    assert f"weights: {attached}" in ran.stdout
     written = assert_run_kept(kaggle / "working", sample, len(names))
     assert set(written["label"]) <= set(names), written["label"].unique()
+    record = json.loads((kaggle / "working" / "submission.json").read_text())
+    assert (record["config"]["train"]["model"], record["config"]["train"]["weights"]) == ("mobilenetv2", str(attached))
 
 
 def tomllib_class_names() -> list[str]:
