@@ -51,7 +51,7 @@ ARGS   := --comp $(call q,COMP) $(if $(PRESET),--preset $(call q,PRESET)) $(if $
           $(if $(SET)$(MODEL),--set $(if $(MODEL),"train.model=$$KIT_MAKE_MODEL") $(if $(SET),$(call q,SET)))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup new run test data audit train predict models lint bench clean compare learning-curve reproduce kaggle-image
+.PHONY: help setup new run test data audit train predict models lint bench clean compare learning-curve reproduce kaggle-image python313
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ kaggle-image: ## a venv with Kaggle's image versions (.ci/kaggle-image.txt), cac
 	  rm -rf "$(KAGGLE_IMAGE_VENV)" && $(KAGGLE_IMAGE_PYTHON) -m venv "$(KAGGLE_IMAGE_VENV)" && \
 	  "$(KAGGLE_IMAGE_VENV)/bin/python" -m pip install --quiet --no-warn-script-location -r $(KAGGLE_IMAGE_PINS) && \
 	  touch "$(KAGGLE_IMAGE_VENV)/.installed" && echo "kaggle image venv: $(KAGGLE_IMAGE_VENV)"; fi
+
+python313: ## the fast tests under CPython 3.13, built once from Debian's source into ~/.cache/kit (not in CI)
+	.ci/python313
 
 data: setup ## check (and with a Kaggle account, download) the competition's files
 	$(KIT) data $(ARGS)
