@@ -54,7 +54,7 @@ ARGS   := --comp $(call q,COMP) $(if $(PRESET),--preset $(call q,PRESET)) $(if $
 .PHONY: help setup new run test data audit train predict models lint bench clean compare learning-curve reproduce kaggle-image python313
 
 help: ## list the targets
-	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
 	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run> MODEL=<model> MODELS=\"a b\""
 	@echo "  FILE=<csv> (submit, reproduce); kaggle: MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel); new: METRIC=<name> FORCE=1"
 
