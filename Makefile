@@ -51,10 +51,10 @@ ARGS   := --comp $(call q,COMP) $(if $(PRESET),--preset $(call q,PRESET)) $(if $
           $(if $(SET)$(MODEL),--set $(if $(MODEL),"train.model=$$KIT_MAKE_MODEL") $(if $(SET),$(call q,SET)))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup new run test data audit train runs predict models config lint bench clean compare learning-curve reproduce
+.PHONY: help setup new run test data audit train runs predict models config lint bench clean compare learning-curve reproduce kaggle-image python313
 
 help: ## list the targets
-	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
 	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run> MODEL=<model> MODELS=\"a b\""
 	@echo "  FILE=<csv> (submit, reproduce); kaggle: MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel); new: METRIC=<name> FORCE=1"
 
@@ -75,6 +75,23 @@ run: setup ## the whole pipeline on COMP (default: the embedded Fashion-MNIST sa
 
 test: setup ## run the test suite
 	$(call split_words,PYTEST_ARGS) -m pytest
+
+# Kaggle's image as a venv of its own: exactly the versions of .ci/kaggle-image.txt, none of the
+# kit's extras; cached per content of that file, so a machine installs it once (~1.5 GB, a few
+# minutes). tests/kaggle/test_kaggle_image.py runs built kernels there (skipped without it, except
+# under CI=true, where .ci/run builds it first). KAGGLE_IMAGE_PYTHON picks the interpreter.
+KAGGLE_IMAGE_PINS   := .ci/kaggle-image.txt
+KAGGLE_IMAGE_PYTHON ?= python3
+KAGGLE_IMAGE_VENV   := $(HOME)/.cache/kit/kaggle-image-$(shell sha256sum $(KAGGLE_IMAGE_PINS) | cut -c1-12)
+
+kaggle-image: ## a venv with Kaggle's image versions (.ci/kaggle-image.txt), cached in ~/.cache/kit
+	@if [ -f "$(KAGGLE_IMAGE_VENV)/.installed" ]; then echo "kaggle image venv: $(KAGGLE_IMAGE_VENV) (cached)"; else \
+	  rm -rf "$(KAGGLE_IMAGE_VENV)" && $(KAGGLE_IMAGE_PYTHON) -m venv "$(KAGGLE_IMAGE_VENV)" && \
+	  "$(KAGGLE_IMAGE_VENV)/bin/python" -m pip install --quiet --no-warn-script-location -r $(KAGGLE_IMAGE_PINS) && \
+	  touch "$(KAGGLE_IMAGE_VENV)/.installed" && echo "kaggle image venv: $(KAGGLE_IMAGE_VENV)"; fi
+
+python313: ## the fast tests under CPython 3.13, built once from Debian's source into ~/.cache/kit (not in CI)
+	.ci/python313
 
 data: setup ## check (and with a Kaggle account, download) the competition's files
 	$(KIT) data $(ARGS)

@@ -1,6 +1,7 @@
 """Kaggle API calls, one function each: submissions (list, limits, upload, find, poll), the
-leaderboard, kernels (push, status, output). Every call goes through `client.call` (retries,
-timeouts, one-line errors); results come back as the tracker's plain dicts.
+leaderboard, kernels (push, status, output), datasets (status, create or version, wait).
+Every call goes through `client.call` (retries, timeouts, one-line errors); results come back
+as the tracker's plain dicts.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
-from kit.kaggle.client import AmbiguousSubmission, call, timeouts
+from kit.kaggle.client import AmbiguousSubmission, call, status_of, timeouts
 
 # ---------------------------------------------------------------- submissions
 
@@ -274,3 +275,51 @@ def kernel_output(client, kernel_id: str, dest: Path) -> list[Path]:
         "kernel-output",
     )
     return [Path(f) for f in files]
+
+
+# ---------------------------------------------------------------- datasets (a kernel's weights)
+
+
+def dataset_status(client, ref: str) -> str | None:
+    """The dataset's status lower-case (`ready` once Kaggle processed it), None when it does not exist."""
+    import requests
+
+    def status() -> str | None:
+        try:
+            return client.dataset_status(ref)
+        except requests.HTTPError as error:
+            if status_of(error) == 404:
+                return None
+            raise
+
+    return call(status, "kernel-push (weights dataset status)")
+
+
+def upload_dataset(client, folder: Path, ref: str, exists: bool, notes: str) -> None:
+    """A private dataset from `folder` (dataset-metadata.json and the files): created when it
+    does not exist yet, else a new version of it."""
+    what = "kernel-push (weights dataset)"
+    with contextlib.redirect_stdout(io.StringIO()):
+        if exists:
+            response = call(lambda: client.dataset_create_version(str(folder), notes, quiet=True), what)
+        else:
+            response = call(lambda: client.dataset_create_new(str(folder), public=False, quiet=True), what)
+    if response.error:
+        raise KitError(f"{what}: Kaggle refused {ref}: {response.error}")
+
+
+def wait_dataset_ready(client, ref: str, timeout: float, first: float = 5.0) -> None:
+    """Poll until Kaggle has processed the dataset: a kernel pushed before would not see it."""
+    deadline = time.monotonic() + timeout
+    delay = first
+    while (status := dataset_status(client, ref)) != "ready":
+        if status in ("failed", "deleted"):
+            raise KitError(f"kernel-push: Kaggle could not process the dataset {ref} (status {status})")
+        if time.monotonic() + delay > deadline:
+            raise KitError(
+                f"kernel-push: the dataset {ref} is still '{status}' after {timeout:.0f} s; "
+                "run `make kernel-push` again when it is ready"
+            )
+        print(f"  dataset {ref}: {status}; next check in {delay:.0f} s")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 30.0)

@@ -4,7 +4,8 @@ The script is self-contained: the kit package and the competition's folder (comp
 models.py, space.py; never its sample data) travel inside it as a base64 zip, with the chosen
 preset, overrides and tuned parameters. On Kaggle it unpacks to a temporary folder, runs the
 kit's whole pipeline on `/kaggle/input/<competition>/` and copies the submission to
-`/kaggle/working/submission.csv` (its JSON record beside it). No pip install, no internet.
+`/kaggle/working/submission.csv` (its JSON record beside it). No pip install, no internet: a
+pretrained backbone's weights go as a dataset of their own (kit.kaggle.kernel_weights).
 `KIT_KAGGLE_INPUT` and `KIT_KAGGLE_WORKING` move the two folders for a local run.
 
 Credentials never enter a bundle: only source files are packed, and the finished script is
@@ -29,7 +30,7 @@ from kit.config import Config
 from kit.config.competitions import params_path
 from kit.config.params import load_params
 from kit.errors import KitError
-from kit.kaggle import endpoints
+from kit.kaggle import endpoints, kernel_weights
 from kit.kaggle.client import api, secrets, username
 from kit.kaggle.submit import expected_for, read_record
 
@@ -88,13 +89,15 @@ def kernel_slug(slug: str) -> str:
     return f"{slug}-kit"
 
 
-def metadata(cfg: Config, user: str, gpu: bool, internet: bool) -> dict[str, Any]:
-    """kernel-metadata.json: the title slugifies to the id, as `kaggle kernels push` wants. A GPU
-    kernel asks for the machine with two T4s, which `train.distribute=auto` trains on together."""
+def metadata(cfg: Config, user: str, gpu: bool, internet: bool, weights: dict | None = None) -> dict[str, Any]:
+    """kernel-metadata.json: the title slugifies to the id, as `kaggle kernels push` wants; the
+    weights dataset (kit.kaggle.kernel_weights) among the sources when there is one. A GPU kernel
+    asks for the machine with two T4s, which `train.distribute=auto` trains on together."""
     name = kernel_slug(cfg.competition.slug)
+    owner = user or PLACEHOLDER_USER
     shape = {"machine_shape": GPU_MACHINE} if gpu else {}  # the kaggle client sends it as machineShape
     return {
-        "id": f"{user or PLACEHOLDER_USER}/{name}",
+        "id": f"{owner}/{name}",
         "title": name,
         "code_file": f"{name}.py",
         "language": "python",
@@ -103,7 +106,7 @@ def metadata(cfg: Config, user: str, gpu: bool, internet: bool) -> dict[str, Any
         "enable_gpu": gpu,
         "enable_tpu": False,
         "enable_internet": internet,  # off: code competitions forbid it, and nothing needs it
-        "dataset_sources": [],
+        "dataset_sources": [f"{owner}/{weights['dataset']}"] if weights else [],
         "competition_sources": [cfg.competition.kaggle] if cfg.competition.kaggle else [],
         "kernel_sources": [],
         "model_sources": [],
@@ -111,7 +114,14 @@ def metadata(cfg: Config, user: str, gpu: bool, internet: bool) -> dict[str, Any
     }
 
 
-def script(cfg: Config, files: dict[str, bytes], preset: str, overrides: list[str], params: dict | None) -> str:
+def script(
+    cfg: Config,
+    files: dict[str, bytes],
+    preset: str,
+    overrides: list[str],
+    params: dict | None,
+    weights: dict | None = None,
+) -> str:
     """The kernel's Python source: settings, the packed `files`, and the runner."""
     slug = cfg.competition.slug
     settings = {
@@ -122,6 +132,7 @@ def script(cfg: Config, files: dict[str, bytes], preset: str, overrides: list[st
         "OVERRIDES": list(overrides),
         "PARAMS": params,
         "BUILT_FROM": fileio.git_commit(),
+        "WEIGHTS": {"dataset": weights["dataset"], "file": weights["file"]} if weights else None,
     }
     lines = [f"{key} = {value!r}" for key, value in settings.items()]  # Python literals
     lines.append(f'BUNDLE = """\n{pack(files)}\n"""')
@@ -153,12 +164,14 @@ def build(
 ) -> Path:
     """Write `build/<slug>/kernel/` (metadata and script); returns the folder."""
     folder = paths.build_dir(cfg.competition.slug) / "kernel"
-    meta = metadata(cfg, username(), gpu, internet)
+    weights = kernel_weights.plan(cfg, internet)  # refuses a kernel that could not get its weights
+    meta = metadata(cfg, username(), gpu, internet, weights)
     files = bundle_files(cfg.competition.slug)
-    source = script(cfg, files, preset, overrides or [], params)
+    source = script(cfg, files, preset, overrides or [], params, weights)
     check_no_secrets(source.encode(), json.dumps(meta).encode(), *files.values())
     fileio.atomic_write(folder / meta["code_file"], source.encode())
     fileio.write_json(folder / "kernel-metadata.json", meta)
+    kernel_weights.write_plan(folder, weights)
     return folder
 
 
@@ -170,11 +183,16 @@ def read_metadata(folder: Path) -> dict[str, Any]:
 
 
 def with_user(folder: Path, user: str) -> dict[str, Any]:
-    """Put the authenticated user's name into the id when the bundle was built without it."""
+    """Put the authenticated user's name into the id (and the weights dataset's) when the bundle
+    was built without it."""
     meta = read_metadata(folder)
     owner, _, name = meta["id"].partition("/")
     if owner == PLACEHOLDER_USER and user:
         meta["id"] = f"{user}/{name}"
+        own = PLACEHOLDER_USER + "/"
+        meta["dataset_sources"] = [
+            user + s[len(PLACEHOLDER_USER) :] if s.startswith(own) else s for s in meta.get("dataset_sources", [])
+        ]
         fileio.write_json(folder / "kernel-metadata.json", meta)
     elif owner == PLACEHOLDER_USER:
         raise KitError("the kernel id has no user name: set KAGGLE_USERNAME and run `make kernel` again")
@@ -204,8 +222,14 @@ def cmd_kernel(args, cfg: Config) -> int:
     print(f"kernel bundle: {folder}")
     print(
         f"  id {meta['id']}, script {meta['code_file']}, GPU {gpu}, "
-        f"internet {meta['enable_internet']}, sources {meta['competition_sources']}"
+        f"internet {meta['enable_internet']}, sources {meta['competition_sources'] + meta['dataset_sources']}"
     )
+    if meta["dataset_sources"]:
+        planned = json.loads((folder / kernel_weights.PLAN_FILE).read_text())
+        print(
+            f"  weights: {planned['path']} goes as the private dataset {meta['dataset_sources'][0]} "
+            "at `make kernel-push`"
+        )
     if meta["id"].startswith(PLACEHOLDER_USER):
         print("  the user name is filled in at `make kernel-push` (from your Kaggle credentials)")
     return 0
@@ -216,6 +240,7 @@ def cmd_kernel_push(args, cfg: Config) -> int:
     folder = kernel_folder(cfg)
     client = api()
     meta = with_user(folder, client.get_config_value("username") or username())
+    kernel_weights.push(client, cfg.competition.slug, folder, meta)
     pushed = endpoints.push_kernel(client, folder)
     tracker.record_kernel(cfg.competition.slug, meta["id"], pushed["version"], pushed["url"], "pushed")
     print(f"pushed {meta['id']} version {pushed['version']}: {pushed['url']}")

@@ -2,9 +2,10 @@
 
 Self-contained: the kit package and the competition's config travel below as a base64
 zip; no pip install and no internet are needed (Kaggle's image has Keras and TensorFlow).
-Reads /kaggle/input/<competition>/ and writes /kaggle/working/submission.csv with its record
-submission.json. `--input DIR --working DIR` (or KIT_KAGGLE_INPUT and KIT_KAGGLE_WORKING)
-override the two folders for a local run.
+Reads /kaggle/input/<competition>/ (and the weights dataset `make kernel-push` attached, for a
+pretrained backbone) and writes /kaggle/working/submission.csv with its record submission.json.
+`--input DIR --working DIR` (or KIT_KAGGLE_INPUT and KIT_KAGGLE_WORKING) override the two
+folders for a local run.
 """
 
 import argparse
@@ -27,6 +28,7 @@ PRESET = ""
 OVERRIDES: list[str] = []
 PARAMS: dict | None = None
 BUILT_FROM = ""
+WEIGHTS: dict | None = None  # {"dataset", "file"}: pretrained weights attached as a dataset
 BUNDLE = ""  # the kit and the competition's folder, a base64 zip
 # --- end of settings ---
 
@@ -37,6 +39,23 @@ def find_input(root):
         if folder.is_dir() and any(folder.glob(TRAIN_FILE + "*")):
             return folder
     raise SystemExit(f"no {TRAIN_FILE} under {root / SOURCE}: add the competition as an input")
+
+
+def find_weights(root):
+    """train.weights=<the attached weights file>, or nothing: a dataset is mounted at
+    <root>/<dataset>/ (newer layouts nest it deeper, under datasets/<owner>/)."""
+    if not WEIGHTS:
+        return []
+    name, dataset = WEIGHTS["file"], WEIGHTS["dataset"]
+    for pattern in (f"{dataset}/{name}", f"datasets/*/{dataset}/{name}", f"*/{name}", f"*/*/{name}"):
+        found = sorted(root.glob(pattern))
+        if found:
+            print(f"weights: {found[0]}")
+            return [f"train.weights={found[0]}"]
+    raise SystemExit(
+        f"no {name} under {root}: attach the dataset {dataset} (`make kernel-push` uploads it and "
+        "lists it in dataset_sources), or build the kernel with INTERNET=1"
+    )
 
 
 def unpack():
@@ -64,6 +83,7 @@ def folders():
 def main():
     input_root, working = folders()
     data_dir = find_input(input_root)
+    overrides = OVERRIDES + find_weights(input_root)
     unpack()
     import kit
     from kit import commands, submission
@@ -71,9 +91,9 @@ def main():
     from kit.training.determinism import set_xla_flag
 
     print(f"kit from {Path(kit.__file__).parent} (built from commit {BUILT_FROM or 'unknown'})")
-    cfg = competitions.load_config(SLUG, PRESET, OVERRIDES, str(data_dir), PARAMS)
+    cfg = competitions.load_config(SLUG, PRESET, overrides, str(data_dir), PARAMS)
     set_xla_flag(cfg.train.deterministic)  # as `python -m kit` does, before Keras starts
-    commands.cmd_run(types.SimpleNamespace(resume=None, runs=[], set=OVERRIDES), cfg)
+    commands.cmd_run(types.SimpleNamespace(resume=None, runs=[], set=overrides), cfg)
     written = submission.newest(SLUG)
     working.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(written, working / "submission.csv")

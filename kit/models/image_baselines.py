@@ -124,7 +124,7 @@ class BackboneEmbedding(TransformerMixin, BaseEstimator):
 
 
 def resolve_embed_weights(weights: str) -> str:
-    from kit.models.transfer import keras_cache, weight_file
+    from kit.models.pretrained import keras_cache, weight_file
 
     if weights != "auto":
         return weights

@@ -18,37 +18,19 @@ always passes `train.weights`, whose default is `imagenet`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import keras
 from keras import layers
 
 from kit.errors import KitError
+from kit.models.pretrained import WEIGHT_URLS, backbone_shape, keras_cache, weight_file
 from kit.models.registry import register
 from kit.models.zoo import classifier_head, conv_bn, scaled
 
 HEAD_L2 = 1e-4  # the head's L2 penalty: MobileNetV2 overfit without it (anchors: 80% train, 52% val)
 # nested models that kit.training.fine_tune treats as the pretrained base (the names keras.applications gives)
 BACKBONE_PREFIXES = ("efficientnetv2", "mobilenetv2")
-WEIGHT_URLS = {
-    "efficientnetv2s": "https://storage.googleapis.com/tensorflow/keras-applications/efficientnet_v2/",
-    "mobilenetv2": "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/",
-}
-MOBILENET_SIZES = (96, 128, 160, 192, 224)  # the sizes ImageNet weights exist for
-
-
-def keras_cache() -> Path:
-    """Where keras.applications looks for downloaded weights."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
-
-
-def weight_file(model: str, input_shape) -> str:
-    """The file name keras.applications caches the no-top ImageNet weights under."""
-    if model == "efficientnetv2s":
-        return "efficientnetv2-s_notop.h5"
-    rows = input_shape[0] if input_shape[0] in MOBILENET_SIZES else 224
-    return f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{rows}_no_top.h5"
 
 
 def resolve_weights(model: str, weights: str, input_shape) -> str | None:
@@ -125,7 +107,7 @@ def adapt_input(inputs, input_shape):
 
 
 def rgb_shape(input_shape) -> tuple[int, int, int]:
-    return (max(32, input_shape[0]), max(32, input_shape[1]), 3)
+    return backbone_shape(input_shape[0], input_shape[1])
 
 
 @register("efficientnetv2s")

@@ -9,6 +9,9 @@ The server records every request and takes injectable faults: `fail("Method", 42
 retry_after=1)`, `fail("CreateSubmission", 500)`, `hang("Method", 3)` (no answer, then 504),
 `slow("Method", 2)` (the usual answer, late), `state.put_stall = 60` (uploads unanswered),
 `create_late(2, 500)` (a 500, and the submission made 2 s later), `limits = {...}`, `bad_auth = True`, ...
+Datasets (`kaggle datasets create / version / status`): StartBlobUpload, PUT, CreateDataset or
+CreateDatasetVersion, GetDatasetStatus (404 for a dataset that does not exist); `state.datasets`
+holds each one's versions as {file name: bytes}.
 
 >>> with KaggleServer() as server:
 ...     server.port > 0
@@ -65,6 +68,7 @@ class State:
     kernel_files: dict[str, bytes] = field(default_factory=dict)
     kernel_log: str = ""
     saved_kernels: list[dict] = field(default_factory=list)
+    datasets: dict[str, dict] = field(default_factory=dict)  # "owner/slug" -> {private, versions: [{name: bytes}]}
     put_stall: float = 0.0  # seconds a PUT waits, its bytes received, before it is answered
     late_creates: list[tuple[float, int, float]] = field(default_factory=list)  # (delay, status, hang)
     stop: threading.Event = field(default_factory=threading.Event)  # ends every stall at shutdown
@@ -342,6 +346,46 @@ class Handler(BaseHTTPRequestHandler):
                 "versionNumber": version,
             },
         )
+
+    # -- blobs.BlobApiService and datasets.DatasetApiService
+
+    def api_StartBlobUpload(self, body: dict) -> None:
+        self.api_StartSubmissionUpload({"fileName": body.get("name", "")})
+
+    def dataset_files(self, files: list[dict]) -> dict[str, bytes] | None:
+        state = self.server_state
+        tokens = [item.get("token") for item in files]
+        if not tokens or any(token not in state.uploads for token in tokens):
+            return None
+        return {state.upload_names[token]: state.uploads[token] for token in tokens}
+
+    def api_GetDatasetStatus(self, body: dict) -> None:
+        ref = f"{body.get('ownerSlug')}/{body.get('datasetSlug')}"
+        if ref not in self.server_state.datasets:
+            return self.error(404, f"Dataset {ref} not found")
+        return self.send(200, {"status": "READY"})
+
+    def api_CreateDataset(self, body: dict) -> None:
+        ref = f"{body.get('ownerSlug')}/{body.get('slug')}"
+        files = self.dataset_files(body.get("files", []))
+        if files is None:
+            return self.error(400, "unknown or missing blob tokens")
+        with self.lock:
+            if ref in self.server_state.datasets:
+                return self.send(200, {"error": f"The requested slug is already in use: {ref}"})
+            self.server_state.datasets[ref] = {"private": body.get("isPrivate", False), "versions": [files]}
+        return self.send(200, {"ref": ref, "url": f"http://localhost/datasets/{ref}", "status": "ok"})
+
+    def api_CreateDatasetVersion(self, body: dict) -> None:
+        ref = f"{body.get('ownerSlug')}/{body.get('datasetSlug')}"
+        files = self.dataset_files(body.get("body", {}).get("files", []))
+        if ref not in self.server_state.datasets:
+            return self.error(404, f"Dataset {ref} not found")
+        if files is None:
+            return self.error(400, "unknown or missing blob tokens")
+        with self.lock:
+            self.server_state.datasets[ref]["versions"].append(files)
+        return self.send(200, {"ref": ref, "url": f"http://localhost/datasets/{ref}", "status": "ok"})
 
     def api_GetKernelSessionStatus(self, body: dict) -> None:
         state = self.server_state

@@ -1,0 +1,123 @@
+"""Pretrained weights for a kernel: Kaggle runs kernels offline, so a backbone that wants ImageNet
+weights (`PRESET=transfer`, `PRESET=mobilenet`) gets them one of two ways, decided at `make kernel`:
+
+- the local weights file (the Keras cache's copy, or `train.weights=<file>`) travels as a private
+  Kaggle dataset, `<user>/kit-weights-<slug>`: `make kernel-push` creates it once and adds a
+  version only when the file's content (SHA-256) changed; the kernel lists it in
+  `dataset_sources` and its runner finds the file under `/kaggle/input/` and trains with it;
+- or internet is on (`INTERNET=1`, where the competition allows it) and Keras downloads them.
+
+With neither, `make kernel` refuses with one line saying what to do, instead of a kernel that
+queues for a GPU and then stops. Why `keras.applications` and not KerasHub: docs/kaggle.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from kit import fileio, paths
+from kit.config import Config
+from kit.errors import KitError
+from kit.kaggle import endpoints
+from kit.models.pretrained import NO_WEIGHTS, WEIGHT_URLS, backbone_shape, keras_cache, local_weights, weight_file
+
+PLAN_FILE = "weights.json"  # in the kernel folder: what `make kernel-push` uploads
+READY_TIMEOUT = 600.0  # seconds to wait for Kaggle to process a new dataset version
+
+
+def dataset_slug(slug: str) -> str:
+    """The weights dataset's slug: 6 to 50 characters, as Kaggle wants."""
+    return f"kit-weights-{slug}"[:50].rstrip("-")
+
+
+def plan(cfg: Config, internet: bool) -> dict[str, str] | None:
+    """What the kernel needs for its weights: None (none needed, or ImageNet's by name with
+    internet on), else {path, file, dataset} of the local file to upload; a KitError when
+    neither is possible."""
+    model, weights = cfg.train.model, cfg.train.weights
+    if model not in WEIGHT_URLS or weights in NO_WEIGHTS or (internet and weights == "imagenet"):
+        return None
+    shape = backbone_shape(cfg.data.height, cfg.data.width)
+    local = local_weights(model, weights, shape)
+    if local is None:
+        name = weight_file(model, shape)
+        raise KitError(
+            f"{model} needs ImageNet weights and Kaggle runs kernels offline: put {name} (from "
+            f"{WEIGHT_URLS[model]}{name}) in {keras_cache()} or set train.weights=<that file>, and "
+            "`make kernel-push` uploads it as a private dataset the kernel reads; or build with "
+            "INTERNET=1 where the competition allows internet"
+        )
+    if not local.is_file():
+        raise KitError(
+            f"train.weights={weights}: file not found (a {weight_file(model, shape)} from keras.applications)"
+        )
+    return {"path": str(local.resolve()), "file": local.name, "dataset": dataset_slug(cfg.competition.slug)}
+
+
+def write_plan(folder: Path, planned: dict[str, str] | None) -> None:
+    """Record the plan beside the kernel (or remove an older one)."""
+    if planned:
+        fileio.write_json(folder / PLAN_FILE, planned)
+    else:
+        (folder / PLAN_FILE).unlink(missing_ok=True)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def stage(planned: dict[str, str], ref: str, folder: Path) -> Path:
+    """The dataset's folder: dataset-metadata.json and the weights file (hard-linked when it can be)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    source, target = Path(planned["path"]), folder / planned["file"]
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+    meta = {"id": ref, "title": ref.split("/")[1], "licenses": [{"name": "other"}]}
+    fileio.write_json(folder / "dataset-metadata.json", meta)
+    return folder
+
+
+def push(client, slug: str, kernel_folder: Path, meta: dict[str, Any]) -> str | None:
+    """Before the kernel is pushed: its weights dataset on Kaggle, created or versioned when the
+    file changed (its SHA-256 is kept in artifacts/<slug>/kernel-weights.json); returns its ref."""
+    plan_path = kernel_folder / PLAN_FILE
+    if not plan_path.is_file():
+        return None
+    planned = json.loads(plan_path.read_text())
+    owner = meta["id"].split("/")[0]
+    ref = next(
+        (s for s in meta["dataset_sources"] if s.endswith("/" + planned["dataset"])), f"{owner}/{planned['dataset']}"
+    )
+    source = Path(planned["path"])
+    if not source.is_file():
+        raise KitError(f"{source}: the weights file the kernel was built with is gone; run `make kernel` again")
+    digest = sha256(source)
+    state_path = paths.artifacts_dir(slug) / "kernel-weights.json"
+    state = fileio.read_json(state_path)
+    status = endpoints.dataset_status(client, ref)
+    if status is not None and state.get(ref, {}).get("sha256") == digest:
+        print(f"weights: {ref} already holds {planned['file']} (unchanged)")
+        return ref
+    folder = stage(planned, ref, paths.build_dir(slug) / "kernel-weights")
+    notes = f"{planned['file']} sha256:{digest[:12]}"
+    print(
+        f"weights: {'a new version of' if status else 'creating'} {ref} ({notes}, {source.stat().st_size / 1e6:.1f} MB)"
+    )
+    endpoints.upload_dataset(client, folder, ref, exists=status is not None, notes=notes)
+    endpoints.wait_dataset_ready(client, ref, float(os.environ.get("KIT_KAGGLE_DATASET_WAIT", READY_TIMEOUT)))
+    state[ref] = {"sha256": digest, "file": planned["file"]}
+    fileio.write_json(state_path, state)
+    shutil.rmtree(folder, ignore_errors=True)
+    return ref
