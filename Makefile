@@ -73,8 +73,10 @@ new: setup ## set up COMP from its files (DATA=<folder>, else data/COMP or a dow
 run: setup ## the whole pipeline on COMP (default: the embedded Fashion-MNIST sample)
 	$(KIT) run $(ARGS)
 
+# two processes (pytest-xdist), a test file each: the suite is mostly TensorFlow start-ups and small
+# fits, which leave a second core idle; PYTEST_ARGS="-n 0" runs it in one process
 test: setup ## run the test suite
-	$(call split_words,PYTEST_ARGS) -m pytest
+	$(call split_words,PYTEST_ARGS) -m pytest -n 2 --dist loadfile
 
 # Kaggle's image as a venv of its own: exactly the versions of .ci/kaggle-image.txt, none of the
 # kit's extras; cached per content of that file, so a machine installs it once (~1.5 GB, a few

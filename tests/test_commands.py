@@ -79,5 +79,5 @@ def test_predict_ensembles_two_runs(digits_folder):
 def test_resume_via_the_cli_without_a_run_says_so():
     result = run_kit("train", "--comp", "digits", "--resume")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("error: no runs in")
+    assert result.stderr.strip().splitlines()[-1].startswith("error: no interrupted run of digit-recognizer to resume")
     assert "Traceback" not in result.stderr

@@ -109,15 +109,11 @@ def find_run(slug: str, name: str = "") -> Path:
 
 def newest_run_of(slug: str, model: str) -> str:
     """The newest complete run of `slug` whose saved config trained `model`."""
-    found = [
-        run_dir
-        for run_dir in all_runs(slug)
-        if status(run_dir) == COMPLETE and saved_config(run_dir).get("train", {}).get("model") == model
-    ]
+    of_model = [run_dir for run_dir in all_runs(slug) if saved_config(run_dir).get("train", {}).get("model") == model]
+    found = [run_dir for run_dir in of_model if status(run_dir) == COMPLETE]
     if not found:
-        raise KitError(
-            f"no finished {model} runs in {paths.runs_dir(slug)}: run `make train COMP={slug} MODEL={model}` first"
-        )
+        which = f"finished {model} runs ({len(of_model)} not finished)" if of_model else f"{model} runs"
+        raise KitError(f"no {which} in {paths.runs_dir(slug)}: run `make train COMP={slug} MODEL={model}` first")
     return found[-1].name
 
 

@@ -70,6 +70,9 @@ def cmd_tune(args, cfg: Config) -> int:
             f"{len(study.trials)} trials so far, adding {adding}, {cfg.tune.workers} worker(s)",
             flush=True,
         )
+        if not study.trials:  # a new study: its first trial measures the untuned configuration
+            study.enqueue_trial({}, user_attrs={BASELINE: True}, skip_if_exists=True)
+            print("  trial 0 trains the configuration as it is: what tuning has to beat")
     extra = [] if worker else launch_workers(args, cfg, storage_spec, study.study_name, shares[1:])
     try:
         optimize(study, cfg, space, shares[0], worker)
@@ -152,8 +155,6 @@ def open_study(cfg: Config, storage, storage_spec: str, worker: int):
         pruner=make_pruner(cfg),
     )
     check_base_config(study, cfg)
-    if not existing and not worker:  # the first trial measures the untuned configuration
-        study.enqueue_trial({}, user_attrs={BASELINE: True}, skip_if_exists=True)
     return study
 
 
