@@ -105,7 +105,7 @@ def test_every_variable_reaches_the_kit(make, monkeypatch):
     args = kit_args(make("dashboard", "PORT=9000", "STUDY=s1")[0])
     assert (args.port, args.study, args.storage, make.storage) == (9000, "s1", None, None)
     pytest_args = make("test", "PYTEST_ARGS=-k 'config and not slow' -x")
-    assert pytest_args == [["-m", "pytest", "-k", "config and not slow", "-x"]]
+    assert pytest_args == [["-m", "pytest", "-n", "2", "--dist", "loadfile", "-k", "config and not slow", "-x"]]
     assert make("bench", "BENCH_ARGS=--budget 300")[1:] == [["bench/bench.py", "--budget", "300"], ["bench/recipe.py"]]
     assert make("run")[0][2:] == ["run", "--comp", "fashion-mnist"]
 
