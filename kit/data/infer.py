@@ -27,6 +27,7 @@ import pandas as pd
 from PIL import Image
 
 from kit.data.folders import IMAGE_SUFFIXES, LABEL_NAMES, FileFinder
+from kit.data.images import MAX_PIXELS
 from kit.data.pixels import COMPRESSED, read_csv, read_frame
 from kit.errors import KitError
 from kit.submission import is_fractional
@@ -324,10 +325,12 @@ def set_image_size(found: Inferred, images: list[Path]) -> None:
     sizes, modes = [], set()
     for path in images[:SIZE_PROBES]:
         try:
-            with Image.open(path) as image:
+            with Image.open(path) as image:  # the header only
+                if image.width * image.height > MAX_PIXELS:  # a decompression bomb says nothing of the rest
+                    continue
                 sizes.append(min(image.size))
                 modes.add(image.mode)
-        except OSError:
+        except (OSError, Image.DecompressionBombError):
             continue
     if not sizes:
         raise KitError("no readable image to read the size from: set SET=data.height=H data.width=W")

@@ -198,3 +198,18 @@ def test_two_processes_decoding_the_same_images_take_turns(tmp_path, workdir):
     assert sums[0] == sums[1]
     cache = paths.artifacts_dir(SLUG) / "cache"
     assert sorted(p.suffix for p in cache.iterdir() if not p.name.endswith(".lock")) == [".json"] * 2 + [".npy"] * 2
+
+
+@pytest.mark.parametrize("megapixels", [144, 200])  # under and over Pillow's own refusal (2 x 89 Mpx)
+def test_make_new_reads_sizes_around_a_decompression_bomb(tmp_path, megapixels):
+    """`make new` probes image headers for the size: a bomb among them is passed over, whether
+    Pillow only warns (144 Mpx) or refuses it at open (200 Mpx)."""
+    import replicas
+
+    from kit.data.infer import infer
+
+    replicas.plant_seedlings(tmp_path)
+    first_class = sorted(path for path in (tmp_path / "train").iterdir() if path.is_dir())[0]
+    bomb_png(first_class / "000-bomb.png", 20_000, megapixels * 50)
+    found = infer(tmp_path)
+    assert (found.sections["data"]["height"], found.sections["data"]["channels"]) == (40, 3)
