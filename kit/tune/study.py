@@ -58,6 +58,9 @@ def cmd_tune(args, cfg: Config) -> int:
     check_settings(cfg)
     space = load_space(cfg)
     check_space(space, cfg)  # before any data, storage or Keras: a bad space stops in a second
+    from kit.data import data_folder
+
+    data_folder(cfg)  # no data: said before a study database is made
     storage_spec = storage_for(cfg)
     storage = open_storage(storage_spec, cfg.tune)
     worker = getattr(args, "worker", 0)

@@ -860,3 +860,9 @@ def wait_for_running_after_complete(url: str, study: str, proc, timeout: float) 
         f"worker {proc.pid} (exit code {proc.poll()}) never had a running trial "
         f"after a completed one: {[(t.number, t.state.name) for t in trials]}"
     )
+
+
+def test_no_data_is_said_before_a_study_database_is_made(workdir, capsys):
+    assert cli.main(["tune", "--comp", "digits", "--n-trials", "1"]) == 2
+    assert capsys.readouterr().err.startswith("error: no data for digit-recognizer")
+    assert not (workdir / "artifacts" / "digit-recognizer" / "tune").exists()
