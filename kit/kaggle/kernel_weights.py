@@ -13,7 +13,6 @@ queues for a GPU and then stops. Why `keras.applications` and not KerasHub: docs
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -67,14 +66,6 @@ def write_plan(folder: Path, planned: dict[str, str] | None) -> None:
         (folder / PLAN_FILE).unlink(missing_ok=True)
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def stage(planned: dict[str, str], ref: str, folder: Path) -> Path:
     """The dataset's folder: dataset-metadata.json and the weights file (hard-linked when it can be)."""
     shutil.rmtree(folder, ignore_errors=True)
@@ -103,7 +94,7 @@ def push(client, slug: str, kernel_folder: Path, meta: dict[str, Any]) -> str | 
     source = Path(planned["path"])
     if not source.is_file():
         raise KitError(f"{source}: the weights file the kernel was built with is gone; run `make kernel` again")
-    digest = sha256(source)
+    digest = fileio.sha256_file(source)
     state_path = paths.artifacts_dir(slug) / "kernel-weights.json"
     state = fileio.read_json(state_path)
     status = endpoints.dataset_status(client, ref)
