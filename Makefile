@@ -161,7 +161,7 @@ kernel-status: setup ## status of the pushed kernel's run
 kernel-output: setup ## fetch the kernel's submission.csv and log; track the submission
 	$(KIT) kernel-output $(ARGS)
 
-bench: setup ## benchmarks (never part of test): input pipeline; throughput vs ImageDataGenerator; TTA; old vs new recipe
+bench: setup ## benchmarks (never part of test): input pipeline; throughput vs ImageDataGenerator; TTA; old vs new recipe vs the fastai peer
 	$(PYTHON) bench/input_pipeline.py
 	$(call split_words,BENCH_ARGS) bench/bench.py
 	$(PYTHON) bench/recipe.py

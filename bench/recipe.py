@@ -1,23 +1,30 @@
-"""`make bench` part 3: the training recipe, old against new, side by side in one run.
+"""`make bench` part 3: the training recipe, old against new and the fastai peer, side by side in one run.
 
     1. `make run` on the embedded sample, as a user types it, once per recipe and alternated
        (`--rounds`): total wall seconds and the test accuracy scored on the sample's test labels;
+       the recipe `fastai` is the peer instead: bench/fastai_peer.py (fastai's course ResNet,
+       `fit_one_cycle(22, 3e-3)`, `learn.tta()`) on the same CSVs and the kit's split, run by the
+       python of a venv of its own (bench/fastai-peer.txt) that this script builds once into
+       ~/.cache/kit, timed as a whole command the same way;
     2. full Fashion-MNIST: wall seconds from model building to 0.90 / 0.92 / 0.93 test accuracy
        (test set scored after every epoch, no TTA), the best accuracy, and the accuracy of the
        kept checkpoint with the recipe's TTA, each recipe given the same `--budget`.
 
 A recipe is a preset of competitions/fashion-mnist/competition.toml ("" = the default, which is
-the new recipe; `classic` is the recipe it replaced). Rows go to bench/recipe.csv and a section to
-bench/RESULTS.md.
+the new recipe; `classic` is the recipe it replaced) or `fastai` (the peer; sample part only).
+Rows go to bench/recipe.csv and a section to bench/RESULTS.md.
 
-    python bench/recipe.py [--data DIR] [--recipes ,classic] [--budget 600] [--parts sample,full]
+    python bench/recipe.py [--data DIR] [--recipes ,classic,fastai] [--budget 600] [--parts sample,full]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,11 +40,13 @@ sys.path.insert(0, str(ROOT))
 from bench import environment, write_results  # noqa: E402
 from kit import data  # noqa: E402
 from kit.config import competitions  # noqa: E402
-from kit.data.splits import make_splits  # noqa: E402
+from kit.data.splits import make_splits, save_splits  # noqa: E402
 from kit.predict import predict_checkpoint  # noqa: E402
 from kit.training.runs import fit  # noqa: E402
 
 TARGETS = (0.90, 0.92, 0.93)
+PEER = "fastai"  # the recipe name of the fastai peer
+PEER_PINS = ROOT / "bench" / "fastai-peer.txt"
 
 
 def label(recipe: str) -> str:
@@ -60,16 +69,64 @@ def make_run(recipe: str) -> dict:
     return {"seconds": seconds, "accuracy": accuracy}
 
 
+def peer_python() -> Path:
+    """The fastai peer's venv, built once per pin file and Python version into ~/.cache/kit
+    (torch on its own first, so that its exact pin picks the CPU wheel); its python."""
+    pins = PEER_PINS.read_text()
+    requirements = [line.strip() for line in pins.splitlines() if line.strip() and not line.startswith("#")]
+    digest = hashlib.sha256(f"{pins}{sys.version_info[:2]}".encode()).hexdigest()[:12]
+    venv = Path.home() / ".cache" / "kit" / f"fastai-peer-{digest}"
+    python, complete = venv / "bin" / "python", venv / ".complete"
+    if complete.exists():
+        return python
+    print(f"   building the fastai peer's venv ({', '.join(requirements)}) in {venv}", flush=True)
+    shutil.rmtree(venv, ignore_errors=True)  # a build that was interrupted
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    for batch in ([r for r in requirements if r.startswith("torch==")], requirements):
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *batch], check=True)
+    complete.write_text(pins)
+    return python
+
+
+def peer_run(python: Path, train: Path, test: Path, split: Path) -> dict:
+    """bench/fastai_peer.py on the sample's CSVs and the kit's split, timed as a whole command
+    like `make run` (interpreter start, imports and CSV reading included)."""
+    command = [str(python), "-I", str(ROOT / "bench" / "fastai_peer.py"), str(train), str(test), "--split", str(split)]
+    with tempfile.TemporaryDirectory() as work:
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=work, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+    if done.returncode != 0 or "RESULT " not in done.stdout:
+        raise SystemExit(f"the fastai peer failed:\n{done.stdout[-1000:]}\n{done.stderr[-2000:]}")
+    result = json.loads(done.stdout.rsplit("RESULT ", 1)[1])
+    print(f"   fastai peer: {seconds:.0f} s, test accuracy with TTA {result['accuracy']:.4f}", flush=True)
+    return {"seconds": seconds, "accuracy": result["accuracy"], "script_seconds": result["seconds"]} | {
+        name: result[name] for name in ("fastai", "torch")
+    }
+
+
 def compare_sample(recipes: list[str], rounds: int) -> dict:
     print(f"1. make run on the embedded sample, {rounds} alternated round(s)", flush=True)
-    results: dict[str, list[dict]] = {recipe: [] for recipe in recipes}
-    for _ in range(rounds):
-        for recipe in recipes:
-            results[recipe].append(make_run(recipe))
+    with tempfile.TemporaryDirectory() as folder:
+        if PEER in recipes:  # built before anything is timed; the kit's own split of the sample
+            python, split = peer_python(), Path(folder) / "split.npz"
+            cfg = competitions.load_config("fashion-mnist")
+            loaded = data.load(cfg)
+            save_splits(make_splits(loaded.train.labels, cfg.data), split)
+        results: dict[str, list[dict]] = {recipe: [] for recipe in recipes}
+        for _ in range(rounds):
+            for recipe in recipes:
+                if recipe == PEER:
+                    results[recipe].append(peer_run(python, loaded.train.source, loaded.test.source, split))
+                else:
+                    results[recipe].append(make_run(recipe))
     row = {}
     for recipe, runs in results.items():
-        row[f"sample_{label(recipe)}_seconds"] = float(np.median([r["seconds"] for r in runs]))
-        row[f"sample_{label(recipe)}_accuracy"] = float(np.median([r["accuracy"] for r in runs]))
+        for measure in ("seconds", "accuracy", "script_seconds"):
+            if measure in runs[0]:
+                row[f"sample_{label(recipe)}_{measure}"] = float(np.median([r[measure] for r in runs]))
+    if PEER in recipes:
+        row |= {name: results[PEER][0][name] for name in ("fastai", "torch")}
     return row
 
 
@@ -111,7 +168,9 @@ def full_run(recipe: str, folder: str, budget: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "fashion-mnist"))
-    parser.add_argument("--recipes", default=",classic", help="presets, comma-separated ('' = the default)")
+    parser.add_argument(
+        "--recipes", default=",classic,fastai", help="presets, comma-separated ('' = the default; fastai = the peer)"
+    )
     parser.add_argument("--budget", type=float, default=600, help="seconds per recipe on the full data")
     parser.add_argument("--rounds", type=int, default=1, help="alternated make run rounds on the sample")
     parser.add_argument("--parts", default="sample,full")
@@ -122,8 +181,10 @@ def main() -> None:
         row |= compare_sample(recipes, args.rounds)
     if "full" in parts:
         for recipe in recipes:
-            row |= full_run(recipe, args.data, args.budget)
-    write_results(row, "recipe.csv", title="recipe")
+            if recipe != PEER:  # the peer is measured on the sample only
+                row |= full_run(recipe, args.data, args.budget)
+    versions = f" · fastai {row['fastai']} · torch {row['torch']}" if "fastai" in row else ""
+    write_results(row, "recipe.csv", title="recipe" + versions)
 
 
 if __name__ == "__main__":
