@@ -63,21 +63,21 @@ def prepare_resume(fold_dir: Path) -> int:
     """Before a resumed fold trains: a backup torn by a kill is replaced by its previous copy, and
     history.csv keeps only the epochs the backup holds. Returns the epoch training continues at."""
     folder = fold_dir / BACKUP
-    metadata = folder / METADATA
-    if metadata.exists() and not readable_json(metadata) and (folder / f"{METADATA}.bkp").exists():
+    if (folder / METADATA).exists() and backed_up_epoch(folder) is None:
         for name in ("latest.weights.h5", METADATA):
             if (folder / f"{name}.bkp").exists():
                 shutil.copyfile(folder / f"{name}.bkp", folder / name)
-    epoch = int(json.loads(metadata.read_text())["epoch"]) if readable_json(metadata) else 0
+    epoch = backed_up_epoch(folder) or 0
     trim_history(fold_dir / HISTORY, epoch)
     return epoch
 
 
-def readable_json(path: Path) -> bool:
+def backed_up_epoch(folder: Path) -> int | None:
+    """The epoch a backup folder resumes at; None without one, or when a kill tore its record."""
     try:
-        return "epoch" in json.loads(path.read_text())
-    except (OSError, ValueError):
-        return False
+        return int(json.loads((folder / METADATA).read_text())["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def trim_history(path: Path, epochs: int) -> None:

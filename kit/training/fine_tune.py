@@ -13,7 +13,6 @@ checkpoint keeps the best epoch of both stages, the CSV log continues.
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import keras
 from kit import config
 from kit.config import Config
 from kit.models.transfer import BACKBONE_PREFIXES
+from kit.training import checkpoints
 
 
 def factory_options(factory: Callable, cfg: Config) -> dict:
@@ -92,7 +92,7 @@ def backed_up_epoch(callbacks) -> int:
     """The epoch a BackupAndRestore callback would resume at (-1 without a backup)."""
     for callback in callbacks:
         if isinstance(callback, keras.callbacks.BackupAndRestore):
-            path = Path(callback.backup_dir) / "training_metadata.json"
-            if path.exists():
-                return int(json.loads(path.read_text()).get("epoch", -1))
+            epoch = checkpoints.backed_up_epoch(Path(callback.backup_dir))
+            if epoch is not None:
+                return epoch
     return -1

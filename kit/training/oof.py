@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from kit import fileio, metrics
 
@@ -71,8 +72,6 @@ def shared_rows(run_dirs: list[Path], n_rows: int, current: dict) -> tuple[np.nd
         rows = np.intersect1d(rows, member_rows)
     if len(rows) == 0:
         return None
-    total = 0
-    for member_rows, probabilities in members:
-        position = {row: i for i, row in enumerate(member_rows)}
-        total = total + probabilities[[position[row] for row in rows]]
-    return rows, total / len(members)
+    # each member's probabilities at `rows` (its validation rows are unique, so one position each)
+    at_rows = [probabilities[pd.Index(member_rows).get_indexer(rows)] for member_rows, probabilities in members]
+    return rows, np.mean(at_rows, axis=0)
