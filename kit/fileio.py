@@ -167,6 +167,7 @@ def environment() -> dict:
         "keras_backend": keras_backend(),
         "device": device(),
         "cpus": os.cpu_count(),
+        "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),  # TensorFlow's CPU kernels (kit/__init__.py)
         "platform": f"{platform.system()} {platform.machine()}",
     }
 

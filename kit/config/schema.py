@@ -30,6 +30,7 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "train.batch_size": (1, None),
     "train.learning_rate": (1e-12, None),
     "train.label_smoothing": (0.0, 0.99),
+    "train.weight_decay": (0.0, 1.0),
     "train.fine_tune_epochs": (0, None),
     "train.steps_per_execution": (1, None),
     "predict.tta": (1, None),
@@ -105,6 +106,9 @@ class TrainSection:
     epochs: int = 10
     batch_size: int = 64  # the anchors' 0.9976 CNN used 64
     learning_rate: float = 1e-3  # Adam's default, also the anchors'
+    # decoupled weight decay (AdamW's): each step shrinks the weights by learning_rate x weight_decay;
+    # BatchNorm scales and offsets and biases are left alone (fastai's default)
+    weight_decay: float = 0.0
     label_smoothing: float = 0.0
     reduce_lr_factor: float = 0.5  # ReduceLROnPlateau: halve ...
     reduce_lr_patience: int = 3  # ... after 3 flat epochs (the 0.99657 recipe)

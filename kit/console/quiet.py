@@ -8,6 +8,12 @@ command's first line of its own. So the first `import tensorflow` (whoever does 
 kit) and its device probe run with file descriptor 2 captured; the C++ log lines among what was
 written are dropped and everything else (Python warnings, a traceback) is written back.
 
+Once running, TensorFlow's C++ code still logs at ERROR level what is no error of the user's and
+changes nothing: tf.data's "NodeDef mentions attribute use_unbounded_threadpool which is not in
+the op definition" at each fit and predict, oneDNN's "supports DT_INT64 only on platforms with
+AVX-512. Falling back to the default Eigen-based implementation". So the level is 3 (FATAL only):
+a real failure reaches the kit as a Python exception, which is reported as always.
+
 Nothing is hidden when the user asks for it: `KIT_VERBOSE=1`, or a `TF_CPP_MIN_LOG_LEVEL` of
 their own. Python-side absl logging (Keras' "WARNING:absl:..." lines) drops to errors only.
 """
@@ -37,7 +43,7 @@ def install() -> None:
     """Quiet TensorFlow from its first import on (called by `import kit`, before any Keras)."""
     if verbose():
         return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # INFO and WARNING of the logs that do honour it
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # only FATAL, of the logs that do honour it
     if "tensorflow" not in sys.modules and not any(isinstance(f, QuietTensorFlow) for f in sys.meta_path):
         sys.meta_path.insert(0, QuietTensorFlow())
 

@@ -58,12 +58,29 @@ def build_model(cfg: Config) -> keras.Model:
 def compile_model(model: keras.Model, cfg: Config, steps_per_epoch: int = 1) -> None:
     jit = {"auto": "auto", "on": True, "off": False}[cfg.train.jit_compile]  # Literal-checked on resolve
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate(cfg, steps_per_epoch)),
+        optimizer=optimizer(cfg, steps_per_epoch),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.train.label_smoothing),
-        metrics=["accuracy", keras.metrics.F1Score(average="macro", name="macro_f1")],
+        metrics=compiled_metrics(cfg.competition.metric),
         jit_compile=jit,
         steps_per_execution=cfg.train.steps_per_execution,
     )
+
+
+def compiled_metrics(metric: str) -> list:
+    """Accuracy, and macro-F1 where the competition is scored by it: computed in every training
+    step and traced into its graph, so not where nothing reads it (kit.metrics scores the rest)."""
+    if metric == "macro_f1":
+        return ["accuracy", keras.metrics.F1Score(average="macro", name="macro_f1")]
+    return ["accuracy"]
+
+
+def optimizer(cfg: Config, steps_per_epoch: int) -> keras.optimizers.Adam:
+    """Adam, with decoupled weight decay (AdamW's) when `train.weight_decay` is set."""
+    decay = cfg.train.weight_decay or None
+    chosen = keras.optimizers.Adam(learning_rate(cfg, steps_per_epoch), weight_decay=decay)
+    if decay:  # BatchNorm's scales and offsets and the biases keep their size
+        chosen.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    return chosen
 
 
 def learning_rate(cfg: Config, steps_per_epoch: int):
@@ -111,7 +128,7 @@ class ValidationMetric(keras.callbacks.Callback):
     checkpoint, early stopping, the CSV log and pruning all see the competition's own number.
     It must come first among the callbacks: the later ones read the logs it fills."""
 
-    NATIVE = ("accuracy", "macro_f1")  # compiled metrics: Keras logs val_accuracy, val_macro_f1
+    NATIVE = ("accuracy", "macro_f1")  # compiled metrics (compiled_metrics): Keras logs val_<metric>
 
     def __init__(self, cfg: Config, images: Images, val_index: np.ndarray, spread: distribute.Plan | None = None):
         super().__init__()

@@ -273,7 +273,12 @@ def differences(record: dict, now: dict) -> list[str]:
 
 
 # besides library versions, what changes a model's numbers: labels printed for each
-ENVIRONMENT_KEYS = {"keras_backend": "Keras backend", "device": "device", "cpus": "CPU count"}
+ENVIRONMENT_KEYS = {
+    "keras_backend": "Keras backend",
+    "device": "device",
+    "cpus": "CPU count",
+    "onednn": "TF_ENABLE_ONEDNN_OPTS",
+}
 
 
 def print_differences(lines: list[str], identical: bool) -> None:

@@ -9,6 +9,7 @@ import pytest
 from conftest import ROOT, backend_available
 
 from kit.augment import AffineParams, FixedAffine, RandomAffine, tta_views
+from kit.augment.affine import affine_matrix, is_pixel_move, transform
 from kit.config import AugmentSection
 from kit.errors import KitError
 
@@ -114,3 +115,18 @@ def test_training_step_stays_jit_compiled_on_jax():
     assert result.returncode == 0, result.stderr[-2000:]
     assert "JIT jax True" in result.stdout
     assert "CONTROL False" in result.stdout  # the check can tell the difference
+
+
+@pytest.mark.parametrize("fill_mode", ["nearest", "constant", "reflect", "wrap"])
+@pytest.mark.parametrize("view", [AffineParams(shift_x=2, shift_y=-1), AffineParams(flip=True, shift_x=-3)])
+def test_pixel_moves_take_the_fast_path_and_match_the_resampler(images, fill_mode, view):
+    """Whole-pixel TTA views skip the bilinear resampler and give exactly its numbers."""
+    fast = np.asarray(FixedAffine(asdict(view), fill_mode=fill_mode, cval=0.25)(images))
+    batch = images.shape[0]
+    matrix = affine_matrix(
+        *(np.full(batch, v, "float32") for v in (0.0, view.shift_x, view.shift_y, 0.0, 1.0, 1.0)),
+        np.full(batch, -1.0 if view.flip else 1.0, "float32"),
+    )
+    resampled = np.asarray(transform(images, matrix, fill_mode, 0.25))
+    assert is_pixel_move(view) and not is_pixel_move(AffineParams(shift_x=0.5))
+    np.testing.assert_array_equal(fast, resampled)

@@ -160,3 +160,27 @@ def test_reports_integer_epochs_and_a_row_normalised_confusion_matrix(tmp_path):
     assert sorted(t.get_text() for t in shares.texts) == ["0.00", "0.00", "1.00", "1.00"]
     plt.close(curves)
     plt.close(confusion)
+
+
+def test_no_cxx_error_lines_while_fitting_and_predicting():
+    """tf.data's and oneDNN's ERROR-level notices during fit and predict are dropped too."""
+    script = (
+        "import kit, keras, numpy as np; model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3),"
+        " keras.layers.Flatten(), keras.layers.Dense(2)]); model.compile('adam', 'mse');"
+        " model.fit(np.zeros((8, 4, 4, 1)), np.zeros((8, 2)), verbose=0); model.predict(np.zeros((8, 4, 4, 1)), verbose=0);"
+        " print('fitted')"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KIT_VERBOSE")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0 and result.stdout == "fitted\n", result.stderr
+    assert "E0000" not in result.stderr and "NodeDef" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, "1"), ("0", "0")])
+def test_onednn_kernels_are_on_unless_the_user_says_otherwise(setting, expected):
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    if setting is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = setting
+    script = "import kit, os; from kit import fileio; print(os.environ['TF_ENABLE_ONEDNN_OPTS'], fileio.environment()['onednn'])"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert result.stdout.split() == [expected, expected], result.stderr

@@ -35,6 +35,21 @@ def test_steps_per_execution_reaches_the_compiled_model():
     assert np.isfinite(history.history["loss"][0])
 
 
+@pytest.mark.parametrize("decay", [0.0, 0.5])
+def test_weight_decay_shrinks_kernels_but_not_batchnorm(decay):
+    """AdamW's decoupled decay: with zero gradients only the decay moves a weight, and it leaves
+    BatchNorm's gamma and beta alone."""
+    cfg = cfg_with("train.model=cnn", "train.schedule=plateau", "train.learning_rate=0.1", f"train.weight_decay={decay}")
+    model = keras_kind.build_model(cfg)
+    keras_kind.compile_model(model, cfg)
+    kernel = next(v for v in model.trainable_variables if "kernel" in v.path)
+    gamma = next(v for v in model.trainable_variables if "gamma" in v.path)
+    before = [np.array(kernel), np.array(gamma)]
+    model.optimizer.apply_gradients([(keras.ops.zeros_like(v), v) for v in model.trainable_variables])
+    assert np.allclose(np.array(kernel), before[0] * (1 - 0.1 * decay))
+    assert np.allclose(np.array(gamma), before[1])
+
+
 @pytest.mark.parametrize(
     ("override", "message"),
     [
