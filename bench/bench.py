@@ -24,14 +24,16 @@ import sys
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kit import config, data, fileio  # noqa: E402
+# the kit before Keras: its TensorFlow settings (oneDNN kernels, quiet logs) apply only before TensorFlow loads
+from kit import config, data, fileio  # noqa: E402, I001
+import keras  # noqa: E402
+
 from kit.config import competitions  # noqa: E402
 from kit.data.pixels import Images  # noqa: E402
 from kit.training import keras_kind  # noqa: E402

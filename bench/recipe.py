@@ -31,14 +31,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# the kit before Keras: its TensorFlow settings (oneDNN kernels, quiet logs) apply only before TensorFlow loads
+from kit import data  # noqa: E402, I001
+import keras  # noqa: E402
+
 from bench import environment, write_results  # noqa: E402
-from kit import data  # noqa: E402
 from kit.config import competitions  # noqa: E402
 from kit.data.splits import make_splits, save_splits  # noqa: E402
 from kit.predict import predict_checkpoint  # noqa: E402
@@ -161,7 +163,10 @@ def full_run(recipe: str, folder: str, budget: float) -> dict:
     cfg = competitions.load_config("fashion-mnist", preset or None, [f"data.dir={folder}"])
     loaded = data.load(cfg)
     train_index, val_index = make_splits(loaded.train.labels, cfg.data)[0]
-    print(f"2. full Fashion-MNIST, {label(recipe)} recipe (preset '{preset}'): {len(train_index)} training images", flush=True)
+    print(
+        f"2. full Fashion-MNIST, {label(recipe)} recipe (preset '{preset}'): {len(train_index)} training rows",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as work:
         probe = TestAccuracy(cfg, loaded.test.images, loaded.test.labels, time.perf_counter(), budget)
         result = fit(

@@ -167,7 +167,8 @@ def test_no_cxx_error_lines_while_fitting_and_predicting():
     script = (
         "import kit, keras, numpy as np; model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3),"
         " keras.layers.Flatten(), keras.layers.Dense(2)]); model.compile('adam', 'mse');"
-        " model.fit(np.zeros((8, 4, 4, 1)), np.zeros((8, 2)), verbose=0); model.predict(np.zeros((8, 4, 4, 1)), verbose=0);"
+        " model.fit(np.zeros((8, 4, 4, 1)), np.zeros((8, 2)), verbose=0);"
+        " model.predict(np.zeros((8, 4, 4, 1)), verbose=0);"
         " print('fitted')"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KIT_VERBOSE")}
@@ -181,6 +182,9 @@ def test_onednn_kernels_are_on_unless_the_user_says_otherwise(setting, expected)
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     if setting is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = setting
-    script = "import kit, os; from kit import fileio; print(os.environ['TF_ENABLE_ONEDNN_OPTS'], fileio.environment()['onednn'])"
+    script = (
+        "import kit, os; from kit import fileio;"
+        " print(os.environ['TF_ENABLE_ONEDNN_OPTS'], fileio.environment()['onednn'])"
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert result.stdout.split() == [expected, expected], result.stderr

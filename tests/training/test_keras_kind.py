@@ -39,7 +39,9 @@ def test_steps_per_execution_reaches_the_compiled_model():
 def test_weight_decay_shrinks_kernels_but_not_batchnorm(decay):
     """AdamW's decoupled decay: with zero gradients only the decay moves a weight, and it leaves
     BatchNorm's gamma and beta alone."""
-    cfg = cfg_with("train.model=cnn", "train.schedule=plateau", "train.learning_rate=0.1", f"train.weight_decay={decay}")
+    cfg = cfg_with(
+        "train.model=cnn", "train.schedule=plateau", "train.learning_rate=0.1", f"train.weight_decay={decay}"
+    )
     model = keras_kind.build_model(cfg)
     keras_kind.compile_model(model, cfg)
     kernel = next(v for v in model.trainable_variables if "kernel" in v.path)
