@@ -49,7 +49,7 @@ from kit.training.runs import fit  # noqa: E402
 
 TARGETS = (0.90, 0.92, 0.93)
 # on the full data the default recipe runs as a user would run it there, `PRESET=full`: the same
-# recipe with fewer epochs, sized to ten minutes of a 2-core CPU (competition.toml)
+# recipe with fewer epochs, sized to the 600 s budget on a 2-core CPU (competition.toml)
 FULL_DATA_PRESET = {"": "full"}
 PEER = "fastai"  # the recipe name of the fastai peer
 PEER_PINS = ROOT / "bench" / "fastai-peer.txt"
