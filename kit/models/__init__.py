@@ -2,6 +2,7 @@
 
     registry.py         `register` and the registry itself
     zoo.py              the built-in networks for pixel competitions (dense ... deotte_cnn)
+    batchnorm.py        BatchNorm: Keras' layer, trained with TensorFlow's fused kernel
     transfer.py         ImageNet backbones (EfficientNetV2-S, MobileNetV2) and colour_cnn
     classical.py        scikit-learn baselines on pixels (logreg, knn, svm, random_forest)
     image_baselines.py  scikit-learn baselines on colour photographs (thumbnails, embeddings)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from kit.models.batchnorm import BatchNorm
 from kit.models.registry import register
 
 
@@ -25,7 +26,7 @@ def conv_bn(x, filters: int, kernel: int, strides: int = 1):
     # momentum 0.9, not Keras' 0.99: with 0.99 the moving statistics still sit near their
     # initial values after the few hundred steps of a short run, and validation collapses to chance
     x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization(momentum=0.9)(x)
+    x = BatchNorm(momentum=0.9)(x)
     return layers.Activation("relu")(x)
 
 
@@ -119,7 +120,7 @@ def air(input_shape, num_classes, width=1.0, dropout=0.0):
         # run at a quarter of the pixels (airbench's layout)
         x = layers.Conv2D(scaled(filters, width), 3, padding="same", use_bias=False)(x)
         x = layers.MaxPooling2D()(x)
-        x = layers.Activation("relu")(layers.BatchNormalization(momentum=0.9)(x))
+        x = layers.Activation("relu")(BatchNorm(momentum=0.9)(x))
         x = conv_bn(x, scaled(filters, width), 3)
     x = layers.GlobalMaxPooling2D()(x)
     if dropout:
