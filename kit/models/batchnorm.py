@@ -29,7 +29,7 @@ class BatchNorm(keras.layers.BatchNormalization):
             and self.axis in (-1, 3)
             and self.center
             and self.scale
-            and not self.renorm
+            and not getattr(self, "renorm", False)  # Keras 3.14+ (Kaggle's image has 3.13: no renorm)
             and not self.synchronized
         )
 
