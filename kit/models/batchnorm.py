@@ -3,7 +3,7 @@
 tf.keras normalised a batch in one fused op (FusedBatchNormV3: the batch moments and the
 normalisation in one pass, backed by oneDNN on a CPU and cuDNN on a GPU). Keras 3 computes the
 moments and the normalisation as separate element-wise ops, each a pass over the activations, and
-their gradients as as many more. On TensorFlow this layer runs the fused kernel in training; one
+as many more for their gradients. On TensorFlow this layer runs the fused kernel in training; one
 training step of the `air` network on a 2-core CPU took 16% less time (bench: `docs/performance.md`).
 Inference, other backends and the cases the kernel does not cover (masks, renorm, synchronised
 statistics, tensors that are not 4-D channels-last, no scale or centre) take Keras' own path,
@@ -29,7 +29,7 @@ class BatchNorm(keras.layers.BatchNormalization):
             and self.axis in (-1, 3)
             and self.center
             and self.scale
-            and not getattr(self, "renorm", False)  # Keras 3.14+ (Kaggle's image has 3.13: no renorm)
+            and not getattr(self, "renorm", False)  # newer than Keras 3.13 (Kaggle's image)
             and not self.synchronized
         )
 
