@@ -168,6 +168,7 @@ def environment() -> dict:
         "device": device(),
         "cpus": os.cpu_count(),
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),  # TensorFlow's CPU kernels (kit/__init__.py)
+        "precision": precision(),
         "platform": f"{platform.system()} {platform.machine()}",
     }
 
@@ -178,6 +179,13 @@ def keras_backend() -> str:
     if keras is not None:
         return keras.backend.backend()
     return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def precision() -> str:
+    """The Keras dtype policy networks trained under: `train.mixed_precision=auto` picks it by
+    device and CPU (kit.training.keras_kind.set_precision), so a record names the one it got."""
+    keras = sys.modules.get("keras")
+    return keras.mixed_precision.global_policy().name if keras is not None else "float32"
 
 
 def device() -> str:

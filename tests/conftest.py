@@ -27,6 +27,15 @@ def workdir(tmp_path, monkeypatch) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def float32_policy():
+    """A fit sets Keras' global dtype policy (`train.mixed_precision=auto`: bfloat16 on a CPU that
+    has it); the next test in the process starts from Keras' float32 again."""
+    yield
+    if "keras" in sys.modules:
+        sys.modules["keras"].mixed_precision.set_global_policy("float32")
+
+
 def sample_frames(train_rows: int = 600, test_rows: int = 200) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The first rows of the embedded Fashion-MNIST sample (label,pixel1..pixel784)."""
     train = pd.read_csv(SAMPLE / "fashion-mnist_train.csv.bz2", nrows=train_rows)

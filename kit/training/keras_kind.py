@@ -11,6 +11,7 @@ best checkpoint scored on the validation rows.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -99,10 +100,39 @@ def learning_rate(cfg: Config, steps_per_epoch: int):
 
 
 def set_precision(mode: str) -> str:
-    """`auto` uses mixed_float16 on a GPU and float32 elsewhere (CPUs gain nothing from it)."""
-    policy = {"off": "float32", "auto": "mixed_float16" if has_gpu() else "float32"}.get(mode, mode)
+    """The global Keras policy for `train.mixed_precision`. `auto`: mixed_float16 on a GPU;
+    mixed_bfloat16 on a CPU whose cores multiply bfloat16 themselves (AVX512-BF16 or AMX, with
+    TensorFlow's oneDNN kernels: a training step of `air` 1.3x as fast on a Zen 5 EPYC, at the same
+    accuracy, docs/performance.md); float32 elsewhere, where bfloat16 would be emulated and slower."""
+    policy = {"off": "float32", "auto": automatic_policy()}.get(mode, mode)
     keras.mixed_precision.set_global_policy(policy)
     return policy
+
+
+def automatic_policy() -> str:
+    if has_gpu():
+        return "mixed_float16"
+    if keras.backend.backend() == "tensorflow" and onednn_enabled() and cpu_has_bfloat16():
+        return "mixed_bfloat16"
+    return "float32"
+
+
+def onednn_enabled() -> bool:
+    """TensorFlow's oneDNN CPU kernels, the only ones with a bfloat16 path (on by default: kit/__init__.py)."""
+    return os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1").strip().lower() not in ("0", "false", "off")
+
+
+BFLOAT16_FLAGS = {"avx512_bf16", "amx_bf16"}  # x86 CPU flags of native bfloat16 dot products
+
+
+def cpu_has_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU has native bfloat16 arithmetic (Linux's CPU flags; False where unknown)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:  # not Linux: macOS, Windows
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return bool(BFLOAT16_FLAGS & set(flags))
 
 
 def has_gpu() -> bool:

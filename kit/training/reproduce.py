@@ -278,6 +278,7 @@ ENVIRONMENT_KEYS = {
     "device": "device",
     "cpus": "CPU count",
     "onednn": "TF_ENABLE_ONEDNN_OPTS",
+    "precision": "Keras precision policy",
 }
 
 

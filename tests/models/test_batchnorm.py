@@ -11,10 +11,11 @@ from kit.models.batchnorm import BatchNorm
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the fused path is TensorFlow's")
 
 
-def twins(shape, **options):
+def twins(shape, dtype="float32", **options):
     """A BatchNorm and a Keras BatchNormalization with the same non-trivial weights."""
     rng = np.random.default_rng(0)
-    fused, plain = BatchNorm(momentum=0.9, **options), keras.layers.BatchNormalization(momentum=0.9, **options)
+    options |= {"momentum": 0.9, "dtype": dtype}
+    fused, plain = BatchNorm(**options), keras.layers.BatchNormalization(**options)
     fused.build(shape)
     plain.build(shape)
     weights = [rng.normal(1.0, 0.3, w.shape).astype("float32") for w in plain.get_weights()]
@@ -31,7 +32,7 @@ def step(layer, x):
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = layer(x, training=True)
-        loss = tf.reduce_sum(y * weights)
+        loss = tf.reduce_sum(tf.cast(y, tf.float32) * weights)  # y is bfloat16 under mixed_bfloat16
     grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
     return [np.asarray(t) for t in (y, *grads, layer.moving_mean, layer.moving_variance)]
 
@@ -73,3 +74,20 @@ def test_a_model_with_it_saves_and_loads(tmp_path):
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert isinstance(loaded.layers[-1], BatchNorm)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_bfloat16_activations_match_keras_to_their_precision():
+    """Under mixed_bfloat16 (`train.mixed_precision=auto` on a CPU with native bfloat16) the fused
+    kernel normalises bfloat16 activations with float32 statistics, as Keras' layer does."""
+    shape = (8, 7, 7, 16)
+    x = np.random.default_rng(1).normal(2.0, 3.0, shape).astype("float32")
+    fused, plain = twins(shape, dtype="mixed_bfloat16")
+    got, want = step(fused, x), step(plain, x)
+    assert got[0].dtype == want[0].dtype == tf.bfloat16.as_numpy_dtype
+    assert fused.moving_mean.dtype == "float32"
+    names = ["output", "d/dx", "d/dgamma", "d/dbeta", "moving mean", "moving variance"]
+    for got_one, want_one, name in zip(got, want, names, strict=True):
+        scale = max(1.0, float(np.abs(np.asarray(want_one, "float32")).max()))
+        np.testing.assert_allclose(
+            np.asarray(got_one, "float32"), np.asarray(want_one, "float32"), atol=0.02 * scale, err_msg=name
+        )

@@ -183,12 +183,14 @@ def test_code_warnings_say_how_to_check_out_the_recorded_commit():
 
 def test_differences_name_versions_device_and_runs_without_deterministic_ops():
     now = {"versions": {"python": "3.11.7", "tensorflow": "2.21.0"}, "keras_backend": "tensorflow", "cpus": 2}
-    then = now | {"versions": {"python": "3.11.7", "tensorflow": "2.20.0", "jax": "0.4.30"}, "device": "gpu"}
+    versions = {"python": "3.11.7", "tensorflow": "2.20.0", "jax": "0.4.30"}
+    then = now | {"versions": versions, "device": "gpu", "precision": "mixed_bfloat16"}
     record = {"run_details": [{"run": "r1", "environment": then, "deterministic": False}], "environment": now}
-    assert reproduce.differences(record, now | {"device": "cpu"}) == [
+    assert reproduce.differences(record, now | {"device": "cpu", "precision": "float32"}) == [
         "tensorflow 2.20.0 then, 2.21.0 now",
         "jax 0.4.30 then, not installed now",
         "device gpu then, cpu now",
+        "Keras precision policy mixed_bfloat16 then, float32 now",
         "run r1 trained without deterministic ops (train.deterministic)",
     ]
     (unknown,) = reproduce.differences({}, now)
