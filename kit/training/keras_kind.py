@@ -23,7 +23,7 @@ import numpy as np
 from kit import metrics, models
 from kit.augment import ColourJitter, FixedAffine, RandomAffine, augmentation_enabled, tta_views
 from kit.config import Config
-from kit.data.batches import Batches, reader_threads
+from kit.data.batches import Batches, endless_batches, reader_threads
 from kit.data.pixels import Images
 from kit.data.stream import is_streamed
 from kit.errors import KitError, TrainingDiverged
@@ -231,10 +231,11 @@ def fit(
     # several devices: the global batch and the scaled learning rate from here on (kit.training.distribute)
     spread = distribute.plan(cfg)
     cfg, rows = spread.cfg, spread.even(train_index)
-    compile_for_data = functools.partial(compile_model, steps_per_epoch=distribute.steps_per_epoch(cfg, len(rows)))
+    steps = distribute.steps_per_epoch(cfg, len(rows))
+    compile_for_data = functools.partial(compile_model, steps_per_epoch=steps)
     # labels one-hot: needed for label smoothing and the macro-F1 metric
     onehot = keras.utils.to_categorical(images.labels, cfg.num_classes).astype("float32")
-    x, y, validation = training_data(cfg, images, onehot, rows, spread.even(val_index))
+    x, y, validation, endless = training_data(cfg, images, onehot, rows, spread.even(val_index))
     with spread.scope():
         model = build_model(cfg)
         compile_for_data(model, cfg)
@@ -249,7 +250,9 @@ def fit(
             class_weight=class_weights(cfg, images.labels[train_index]),
             validation_data=validation,
             epochs=cfg.train.epochs,
-            batch_size=cfg.train.batch_size,  # ignored by Keras for streamed Batches, which are batched
+            batch_size=cfg.train.batch_size,  # ignored by Keras for datasets, which are batched
+            steps_per_epoch=steps if endless else None,
+            shuffle=isinstance(x, np.ndarray),  # datasets and Batches shuffle themselves
             callbacks=[
                 ValidationMetric(cfg, images, val_index, spread),
                 *callbacks_for(cfg, fold_dir, resume),
@@ -270,16 +273,25 @@ def fit(
 
 
 def training_data(cfg: Config, images: Images, onehot, train_index, val_index):
-    """(x, y, validation_data) for `model.fit`: arrays in memory (the fast path for data that
-    fits), or for memory-mapped images (kit.data.stream) shuffled `Batches` read from disk."""
+    """(x, y, validation_data, endless) for `model.fit`: arrays in memory (the fast path for data
+    that fits; on TensorFlow one endless dataset over them, which `fit` then reads
+    `steps_per_epoch` batches an epoch), or for memory-mapped images (kit.data.stream) shuffled
+    `Batches` read from disk."""
     if not is_streamed(images.images):
-        return images.images[train_index], onehot[train_index], (images.images[val_index], onehot[val_index])
+        x, y, validation = (
+            images.images[train_index],
+            onehot[train_index],
+            (images.images[val_index], onehot[val_index]),
+        )
+        if keras.backend.backend() != "tensorflow":
+            return x, y, validation, False
+        return endless_batches(x, y, cfg.train.batch_size, cfg.train.seed), None, validation, True
     threads = reader_threads(cfg.data.workers)
     print(f"streaming {len(train_index)} training rows from the memory-mapped cache ({threads} reader threads)")
     batches = Batches(
         images.images, train_index, cfg.train.batch_size, onehot, shuffle=True, seed=cfg.train.seed, workers=threads
     )
-    return batches, None, Batches(images.images, val_index, cfg.predict.batch_size, onehot, workers=threads)
+    return batches, None, Batches(images.images, val_index, cfg.predict.batch_size, onehot, workers=threads), False
 
 
 def predict_images(model: keras.Model, images, index, batch_size: int, workers: int = 0) -> np.ndarray:

@@ -123,10 +123,10 @@ def test_compare_writes_one_row_per_model_with_every_column(cfg, images, workdir
     assert table["accuracy"].between(0.3, 1).all()  # chance is 0.1
     assert table["test_accuracy"].notna().all()
     rows = table.set_index("model")
-    assert rows.loc["svm", "subsampled"] == "yes: 200 of 480 rows"
+    assert rows.loc["svm", "subsampled"] == "yes: 200 of 540 rows"
     assert rows.loc["svm", "train_rows"] == 200
     assert (rows.drop(index="svm")["subsampled"] == "no").all()
-    assert rows.loc["knn", "parameters"] == 480 * 784  # KNN stores its training rows
+    assert rows.loc["knn", "parameters"] == 540 * 784  # KNN stores its training rows
     assert rows.loc["dense", "kind"] == "keras" and rows.loc["dense", "parameters"] == 101_770
     assert rows.loc["dense", "epochs"] == 4  # its compare.overrides item
     assert (rows.loc[["logreg", "knn", "svm", "random_forest"], "accuracy"] > 0.6).all()
@@ -157,7 +157,7 @@ def test_learning_curve_has_one_row_per_fraction_with_its_validation_score(cfg, 
     model_cfg = config.replace(cfg, train={"model": name})
     table, folder = compare.learning_curve(model_cfg, images, [1.0, 0.25, 0.5])
     assert list(table["fraction"]) == [0.25, 0.5, 1.0]
-    assert list(table["examples"]) == [120, 240, 480]
+    assert list(table["examples"]) == [135, 270, 540]
     assert table["val_score"].between(0.1, 1).all() and table["train_score"].between(0.1, 1).all()
     # more data does not hurt much
     assert table["val_score"].iloc[-1] > table["val_score"].iloc[0] - 0.05

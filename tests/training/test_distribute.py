@@ -63,7 +63,8 @@ def epoch_steps(stdout: str) -> list[int]:
 @pytest.mark.slow
 def test_make_train_on_two_tensorflow_cpus_uses_both_and_the_global_batch(workdir, digits_folder):
     args = ["train", "--comp", "digits", "--preset", "tiny", "--data", str(digits_folder), "--set"]
-    settings = ["train.distribute=data_parallel", "train.batch_size=32", "train.epochs=1", "data.limit=400"]
+    settings = ["train.distribute=data_parallel", "train.batch_size=32", "train.learning_rate=0.001", "train.epochs=1"]
+    settings.append("data.limit=400")
     ran = subprocess.run(
         [sys.executable, "-c", TWO_TF_CPUS, *args, *settings],
         cwd=ROOT,

@@ -21,7 +21,8 @@ def test_onecycle_warms_up_then_decays_and_replaces_plateau(tmp_path):
     assert rates[2] > rates[3] > rates[4] and rates[4] == pytest.approx(0.0, abs=1e-6)
     kinds = {type(c).__name__ for c in keras_kind.callbacks_for(cfg, tmp_path, False)}
     assert "ReduceLROnPlateau" not in kinds
-    plateau = {type(c).__name__ for c in keras_kind.callbacks_for(cfg_with(), tmp_path, False)}
+    plateau_cfg = cfg_with("train.schedule=plateau")
+    plateau = {type(c).__name__ for c in keras_kind.callbacks_for(plateau_cfg, tmp_path, False)}
     assert "ReduceLROnPlateau" in plateau
 
 
@@ -108,3 +109,25 @@ def test_auto_precision_follows_the_device_and_the_cpu(monkeypatch, gpu, bfloat1
         assert keras_kind.set_precision("off") == "float32"  # a user's choice wins over the machine
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_a_fit_on_arrays_takes_one_pass_of_batches_per_epoch(tmp_path):
+    """On TensorFlow the arrays become one endless dataset (kit.data.batches.endless_batches):
+    `fit` must stop each epoch after ceil(rows / batch) steps, as Keras does for arrays."""
+    from kit.data.pixels import Images
+    from kit.training import runs
+
+    rng = np.random.default_rng(0)
+    images = Images(rng.integers(0, 255, (130, 28, 28, 1), dtype="uint8"), np.arange(130) % 10, np.arange(130), None)
+    cfg = cfg_with("train.batch_size=32", "train.epochs=2")
+    seen = []
+
+    class CountSteps(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(int(self.model.optimizer.iterations))
+
+    result = runs.fit(
+        cfg, images, np.arange(100), np.arange(100, 130), tmp_path / "fold0", extra_callbacks=(CountSteps(),), verbose=0
+    )
+    assert seen == [4, 8]  # 100 rows in batches of 32: 4 steps an epoch
+    assert result.epochs == 2 and result.val_probabilities.shape == (30, 10)
