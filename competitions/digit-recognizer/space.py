@@ -7,14 +7,16 @@ unknown one stops the study at once). Ranges are centred on the anchors' 0.9975 
 
 
 def space(trial) -> dict[str, dict]:
-    """CNN choice and width, optimiser, regularisation, ReduceLROnPlateau, affine augmentation."""
+    """CNN choice and width, optimiser and schedule, regularisation, ReduceLROnPlateau, affine augmentation."""
     # convolutional models only: dense networks stop near 0.98 on MNIST
-    model = trial.suggest_categorical("model", ["cnn", "dcnn", "deotte_cnn"])
+    model = trial.suggest_categorical("model", ["air", "cnn", "dcnn", "deotte_cnn"])
     return {
         "train": {
             "model": model,
             "width": trial.suggest_categorical("width", [0.5, 1.0, 1.5]),
             "learning_rate": trial.suggest_float("learning_rate", 3e-4, 5e-3, log=True),
+            # the default's one-cycle schedule, or ReduceLROnPlateau (its factor and patience below)
+            "schedule": trial.suggest_categorical("schedule", ["onecycle", "plateau"]),
             "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128]),
             "dropout": trial.suggest_float("dropout", 0.1, 0.5),
             "label_smoothing": trial.suggest_float("label_smoothing", 0.0, 0.1),

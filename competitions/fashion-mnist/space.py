@@ -7,9 +7,9 @@ summary table and the dashboard read like the config.
 
 
 def space(trial) -> dict[str, dict]:
-    """Model and width, optimiser, regularisation, ReduceLROnPlateau, light augmentation."""
+    """Model and width, optimiser and schedule, regularisation, ReduceLROnPlateau, light augmentation."""
     # small models only: a CPU trial takes seconds to minutes; deotte_cnn is for a GPU study
-    model = trial.suggest_categorical("model", ["dense", "dnn_dropout", "cnn"])
+    model = trial.suggest_categorical("model", ["air", "dense", "dnn_dropout", "cnn"])
     # one range for x and y: clothes are centred alike in both directions
     shift = trial.suggest_float("shift_range", 0.0, 0.12)
     return {
@@ -17,6 +17,8 @@ def space(trial) -> dict[str, dict]:
             "model": model,
             "width": trial.suggest_categorical("width", [0.5, 1.0, 1.5]),
             "learning_rate": trial.suggest_float("learning_rate", 3e-4, 1e-2, log=True),
+            # the default's one-cycle schedule, or ReduceLROnPlateau (its factor and patience below)
+            "schedule": trial.suggest_categorical("schedule", ["onecycle", "plateau"]),
             "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128]),
             "dropout": trial.suggest_float("dropout", 0.0, 0.5),
             "label_smoothing": trial.suggest_float("label_smoothing", 0.0, 0.15),

@@ -268,10 +268,14 @@ def test_every_competition_space_samples_valid_configs(slug):
 
 @pytest.mark.parametrize("slug", ["digit-recognizer", "fashion-mnist"])
 def test_pixel_spaces_cover_the_schedule_and_regularisation(slug):
-    """The pixel competitions also tune ReduceLROnPlateau and label smoothing (the issue's list)."""
-    space = kit.tune.space.load_space(competitions.load_config(slug))
-    sections = kit.tune.space.sample_sections(space, optuna.create_study().ask())
-    assert {"reduce_lr_factor", "reduce_lr_patience", "label_smoothing"} <= set(sections["train"])
+    """The pixel competitions also tune the schedule (their default one-cycle or ReduceLROnPlateau,
+    with its factor and patience) and label smoothing, over their default network among others."""
+    cfg = competitions.load_config(slug)
+    space = kit.tune.space.load_space(cfg)
+    trial = optuna.create_study().ask()
+    sections = kit.tune.space.sample_sections(space, trial)
+    assert {"schedule", "reduce_lr_factor", "reduce_lr_patience", "label_smoothing"} <= set(sections["train"])
+    assert cfg.train.model in trial.distributions["model"].choices
 
 
 class FakeFit:
