@@ -48,11 +48,14 @@ def build_model(cfg: Config) -> keras.Model:
         **factory_options(spec.factory, cfg),
     )
     inputs = keras.Input(cfg.image_shape, name="pixels")
-    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    # the pixels are scaled and augmented in float32 whatever the network computes in (a mixed
+    # policy casts them at its first layer): resampling needs the precision, and Keras 3.13's
+    # layers do not cast their own random draws to bfloat16
+    x = keras.layers.Rescaling(1 / 255.0, dtype="float32")(inputs)
     if augmentation_enabled(cfg.augment):
-        x = RandomAffine(cfg.augment, seed=cfg.train.seed, name="augment")(x)
+        x = RandomAffine(cfg.augment, seed=cfg.train.seed, name="augment", dtype="float32")(x)
     if cfg.augment.colour_jitter:  # in the compiled step too, after the geometry
-        x = ColourJitter(cfg.augment.colour_jitter, seed=cfg.train.seed, name="colour_jitter")(x)
+        x = ColourJitter(cfg.augment.colour_jitter, seed=cfg.train.seed, name="colour_jitter", dtype="float32")(x)
     return keras.Model(inputs, network(x), name=f"{cfg.train.model}_classifier")
 
 
@@ -100,16 +103,22 @@ def learning_rate(cfg: Config, steps_per_epoch: int):
 
 
 def set_precision(mode: str) -> str:
-    """The global Keras policy for `train.mixed_precision`. `auto`: mixed_float16 on a GPU;
-    mixed_bfloat16 on a CPU whose cores multiply bfloat16 themselves (AVX512-BF16 or AMX, with
-    TensorFlow's oneDNN kernels: a training step of `air` 1.3x as fast on a Zen 5 EPYC, at the same
-    accuracy, docs/performance.md); float32 elsewhere, where bfloat16 would be emulated and slower."""
-    policy = {"off": "float32", "auto": automatic_policy()}.get(mode, mode)
+    """The global Keras policy for `train.mixed_precision`. `auto`: mixed_float16 on a GPU, float32
+    elsewhere. `auto_bfloat16`: the same, except mixed_bfloat16 on a CPU whose cores multiply
+    bfloat16 themselves (AVX512-BF16 or AMX, with TensorFlow's oneDNN kernels): a training step of
+    `air` 1.3x as fast on a Zen 5 EPYC at the same accuracy (docs/performance.md). Opt-in, per
+    recipe: a few epochs on a hundred images learnt visibly less reliably in bfloat16."""
+    policy = {"off": "float32", "auto": gpu_policy(), "auto_bfloat16": bfloat16_cpu_policy()}.get(mode, mode)
     keras.mixed_precision.set_global_policy(policy)
     return policy
 
 
-def automatic_policy() -> str:
+def gpu_policy() -> str:
+    return "mixed_float16" if has_gpu() else "float32"
+
+
+def bfloat16_cpu_policy() -> str:
+    """mixed_bfloat16 on a CPU with native bfloat16 (where it would otherwise be emulated, and slower)."""
     if has_gpu():
         return "mixed_float16"
     if keras.backend.backend() == "tensorflow" and onednn_enabled() and cpu_has_bfloat16():

@@ -13,7 +13,7 @@ from kit.errors import KitError
 
 def test_override_order_defaults_toml_preset_params_set():
     cfg = competitions.load_config("digits")
-    assert cfg.train.batch_size == config.TrainSection().batch_size  # default
+    assert cfg.train.min_lr == config.TrainSection().min_lr  # default
     assert cfg.train.epochs == 20  # competition.toml
     cfg = competitions.load_config("digits", preset="quick")
     assert cfg.train.epochs == 6  # preset beats toml
@@ -31,7 +31,7 @@ def test_aliases_resolve_and_unknown_competition_lists_known():
 
 
 def test_unknown_preset_lists_known():
-    with pytest.raises(KitError, match=r"unknown preset 'huge' \(known: quick, tiny, best"):
+    with pytest.raises(KitError, match=r"unknown preset 'huge' \(known: quick, classic, tiny, best"):
         competitions.load_config("digits", preset="huge")
 
 

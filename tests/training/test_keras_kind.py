@@ -91,43 +91,22 @@ def test_bfloat16_is_native_only_with_its_cpu_flags(tmp_path, extra, native):
 
 
 @pytest.mark.parametrize(
-    ("gpu", "bfloat16", "onednn", "expected"),
+    ("gpu", "bfloat16", "onednn", "expected", "plain_auto"),
     [
-        (True, True, "1", "mixed_float16"),
-        (False, True, "1", "mixed_bfloat16"),
-        (False, True, "0", "float32"),  # Eigen's kernels have no bfloat16 path: emulated, slower
-        (False, False, "1", "float32"),
+        (True, True, "1", "mixed_float16", "mixed_float16"),
+        (False, True, "1", "mixed_bfloat16", "float32"),
+        (False, True, "0", "float32", "float32"),  # Eigen's kernels have no bfloat16 path: emulated, slower
+        (False, False, "1", "float32", "float32"),
     ],
 )
-def test_auto_precision_follows_the_device_and_the_cpu(monkeypatch, gpu, bfloat16, onednn, expected):
+def test_bfloat16_precision_follows_the_device_and_the_cpu(monkeypatch, gpu, bfloat16, onednn, expected, plain_auto):
     monkeypatch.setattr(keras_kind, "has_gpu", lambda: gpu)
     monkeypatch.setattr(keras_kind, "cpu_has_bfloat16", lambda: bfloat16)
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", onednn)
     try:
-        assert keras_kind.set_precision("auto") == expected
+        assert keras_kind.set_precision("auto_bfloat16") == expected
         assert keras.mixed_precision.global_policy().name == expected
-        assert keras_kind.set_precision("off") == "float32"  # a user's choice wins over the machine
+        assert keras_kind.set_precision("auto") == plain_auto  # bfloat16 on a CPU only when asked for
+        assert keras_kind.set_precision("off") == "float32"
     finally:
         keras.mixed_precision.set_global_policy("float32")
-
-
-def test_a_fit_on_arrays_takes_one_pass_of_batches_per_epoch(tmp_path):
-    """On TensorFlow the arrays become one endless dataset (kit.data.batches.endless_batches):
-    `fit` must stop each epoch after ceil(rows / batch) steps, as Keras does for arrays."""
-    from kit.data.pixels import Images
-    from kit.training import runs
-
-    rng = np.random.default_rng(0)
-    images = Images(rng.integers(0, 255, (130, 28, 28, 1), dtype="uint8"), np.arange(130) % 10, np.arange(130), None)
-    cfg = cfg_with("train.batch_size=32", "train.epochs=2")
-    seen = []
-
-    class CountSteps(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            seen.append(int(self.model.optimizer.iterations))
-
-    result = runs.fit(
-        cfg, images, np.arange(100), np.arange(100, 130), tmp_path / "fold0", extra_callbacks=(CountSteps(),), verbose=0
-    )
-    assert seen == [4, 8]  # 100 rows in batches of 32: 4 steps an epoch
-    assert result.epochs == 2 and result.val_probabilities.shape == (30, 10)
