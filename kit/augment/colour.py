@@ -32,20 +32,20 @@ class ColourJitter(keras.layers.Layer):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def factor(self, batch):
-        s = self.strength
-        return keras.random.uniform((batch, 1, 1, 1), 1 - s, 1 + s, seed=self.seed_generator)
+    def factor(self, batch, dtype):
+        s = self.strength  # drawn in the images' dtype: Keras 3.13 would not multiply float32 into bfloat16
+        return keras.random.uniform((batch, 1, 1, 1), 1 - s, 1 + s, dtype=dtype, seed=self.seed_generator)
 
     def call(self, images, training=None):
         if not training or not self.strength:
             return images
         batch = ops.shape(images)[0]
-        x = images * self.factor(batch)  # brightness
+        x = images * self.factor(batch, images.dtype)  # brightness
         mean = ops.mean(x, axis=(1, 2, 3), keepdims=True)
-        x = (x - mean) * self.factor(batch) + mean  # contrast: spread around the image's mean
+        x = (x - mean) * self.factor(batch, images.dtype) + mean  # contrast: spread around the image's mean
         if images.shape[-1] == 3:
             gray = ops.mean(x, axis=-1, keepdims=True)
-            x = (x - gray) * self.factor(batch) + gray  # saturation: distance from gray
+            x = (x - gray) * self.factor(batch, images.dtype) + gray  # saturation: distance from gray
         return ops.clip(x, 0.0, 1.0)
 
     def compute_output_shape(self, input_shape):

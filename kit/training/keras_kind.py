@@ -48,14 +48,11 @@ def build_model(cfg: Config) -> keras.Model:
         **factory_options(spec.factory, cfg),
     )
     inputs = keras.Input(cfg.image_shape, name="pixels")
-    # the pixels are scaled and augmented in float32 whatever the network computes in (a mixed
-    # policy casts them at its first layer): resampling needs the precision, and Keras 3.13's
-    # layers do not cast their own random draws to bfloat16
-    x = keras.layers.Rescaling(1 / 255.0, dtype="float32")(inputs)
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
     if augmentation_enabled(cfg.augment):
-        x = RandomAffine(cfg.augment, seed=cfg.train.seed, name="augment", dtype="float32")(x)
+        x = RandomAffine(cfg.augment, seed=cfg.train.seed, name="augment")(x)
     if cfg.augment.colour_jitter:  # in the compiled step too, after the geometry
-        x = ColourJitter(cfg.augment.colour_jitter, seed=cfg.train.seed, name="colour_jitter", dtype="float32")(x)
+        x = ColourJitter(cfg.augment.colour_jitter, seed=cfg.train.seed, name="colour_jitter")(x)
     return keras.Model(inputs, network(x), name=f"{cfg.train.model}_classifier")
 
 
