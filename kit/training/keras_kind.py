@@ -105,7 +105,8 @@ def set_precision(mode: str) -> str:
     bfloat16 themselves (AVX512-BF16 or AMX, with TensorFlow's oneDNN kernels): a training step of
     `air` 1.3x as fast on a Zen 5 EPYC at the same accuracy (docs/performance.md). Opt-in, per
     recipe: a few epochs on a hundred images learnt visibly less reliably in bfloat16."""
-    policy = {"off": "float32", "auto": gpu_policy(), "auto_bfloat16": bfloat16_cpu_policy()}.get(mode, mode)
+    chosen = {"off": lambda: "float32", "auto": gpu_policy, "auto_bfloat16": bfloat16_cpu_policy}
+    policy = chosen[mode]() if mode in chosen else mode  # only the asked-for rule probes the machine
     keras.mixed_precision.set_global_policy(policy)
     return policy
 
@@ -116,11 +117,8 @@ def gpu_policy() -> str:
 
 def bfloat16_cpu_policy() -> str:
     """mixed_bfloat16 on a CPU with native bfloat16 (where it would otherwise be emulated, and slower)."""
-    if has_gpu():
-        return "mixed_float16"
-    if keras.backend.backend() == "tensorflow" and onednn_enabled() and cpu_has_bfloat16():
-        return "mixed_bfloat16"
-    return "float32"
+    native = keras.backend.backend() == "tensorflow" and onednn_enabled() and cpu_has_bfloat16()
+    return "mixed_bfloat16" if native and not has_gpu() else gpu_policy()
 
 
 def onednn_enabled() -> bool:
