@@ -61,7 +61,7 @@ def ensemble(cfg: Config, loaded, run_dirs: list[Path]) -> np.ndarray:
 def test_images_for(cfg: Config, loaded, run_dir: Path) -> np.ndarray:
     """The test images as `run_dir` was trained to see them, read from the prediction's folder."""
     from kit import data
-    from kit.training.oof import images_signature
+    from kit.oof import images_signature
 
     own = config.replace(config.load_saved(run_dir / "config.json"), data={"dir": cfg.data.dir})
     if images_signature(config.public_dict(own), False) == images_signature(config.public_dict(cfg), False):

@@ -16,6 +16,7 @@ import pandas as pd
 
 from kit import config, fileio, paths
 from kit.data import used_files
+from kit.data.columns import is_fractional, is_text
 from kit.data.pixels import UNREADABLE, plain, read_csv, unreadable
 from kit.errors import KitError
 
@@ -77,18 +78,6 @@ def guess_form(cfg: config.Config, columns: tuple[str, ...], values: pd.Series |
         return "label"
     binary_probability = cfg.num_classes == 2 and cfg.competition.metric in ("roc_auc", "log_loss")
     return "probability" if binary_probability or is_fractional(values) else "label"
-
-
-def is_fractional(values: pd.Series) -> bool:
-    """Floats that are not all whole numbers: a sample column of probabilities, not labels."""
-    return pd.api.types.is_float_dtype(values) and not (values == values.round()).all()
-
-
-def is_text(values: pd.Series) -> bool:
-    """Labels written as class names: str dtype (pandas 3) or object dtype holding strings."""
-    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return False
-    return pd.api.types.is_string_dtype(values) or pd.api.types.infer_dtype(values, skipna=True) == "string"
 
 
 def build(exp: Expected, predictions: np.ndarray) -> pd.DataFrame:
@@ -227,7 +216,7 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
     """What a submission's JSON record says of its making: config, runs, CV, data hashes, commit,
     library versions, and per run what `make reproduce` needs to train it again from the record
     alone (its own config, with its seeds, and the hash of its split)."""
-    from kit.training.oof import ensemble_cv
+    from kit.oof import ensemble_cv
 
     runs = [fileio.read_json(run_dir / "run.json") | {"run": run_dir.name} for run_dir in run_dirs]
     cv_score, cv_method = ensemble_cv(run_dirs, loaded.train.labels, cfg.competition.metric, config.public_dict(cfg))

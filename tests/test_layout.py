@@ -1,4 +1,5 @@
-"""The layout stays findable: no import cycle, few top-level modules, unique and short files.
+"""The layout stays findable: no import cycle, imports run down the layers, few top-level modules,
+unique and short files.
 
 Imports are read statically, function-level ones included, so a lazy import cannot hide a cycle.
 """
@@ -14,6 +15,23 @@ from conftest import ROOT
 KIT = ROOT / "kit"
 MAX_TOP_LEVEL = 12
 MAX_LINES = 450
+# Bottom to top: a module imports only from its own layer or below. The verbs (`kit.commands`) sit
+# above every library package; `kit` is the package's __init__ (TensorFlow's settings).
+LAYERS = (
+    "kit.errors kit.paths kit.console",
+    "kit",
+    "kit.fileio kit.tracker",
+    "kit.config",
+    "kit.metrics kit.report kit.models kit.augment",
+    "kit.data",
+    "kit.training",
+    "kit.oof",
+    "kit.submission",
+    "kit.predict",
+    "kit.tune kit.kaggle",
+    "kit.commands",
+    "kit.cli kit.__main__",
+)
 
 
 def module_name(path: Path) -> str:
@@ -89,3 +107,26 @@ def test_no_module_too_long():
         str(p.relative_to(ROOT)): n for p in KIT.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def layer_of(module: str) -> int:
+    """The layer of `module`: its package's (kit.data.infer -> kit.data), else its own."""
+    rank = {name: number for number, names in enumerate(LAYERS) for name in names.split()}
+    package = ".".join(module.split(".")[:2])
+    if package not in rank:
+        raise AssertionError(f"{package} is in no layer of LAYERS: place it")
+    return rank[package]
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    return sorted((a, b) for a, targets in graph.items() for b in targets if layer_of(b) > layer_of(a))
+
+
+def test_imports_run_down_the_layers():
+    assert upward_imports(import_graph()) == []
+
+
+def test_an_upward_import_is_found():
+    assert upward_imports({"kit.data.infer": {"kit.submission"}, "kit.submission": {"kit.data"}}) == [
+        ("kit.data.infer", "kit.submission")
+    ]

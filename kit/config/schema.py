@@ -171,7 +171,7 @@ class SubmissionSection:
 
 @dataclass(frozen=True)
 class CompareSection:
-    """`make compare` and `make learning-curve` (kit.training.compare)."""
+    """`make compare` and `make learning-curve` (kit.commands.compare)."""
 
     # the issue's baseline list: four scikit-learn models, then the networks from small to large
     models: tuple[str, ...] = (

@@ -11,7 +11,7 @@ From the files it infers the id and label columns, the class names (in the order
 submission uses when it names them), the image size and channels (from a sample of the images),
 the submission's form (one label column, one probability column per class, or one probability
 for a binary task) and a metric to fall back on. Every value comes with the file it was read
-from, which `kit.config.scaffold` writes as a comment beside it. What cannot be inferred is one
+from, which `kit.commands.new` writes as a comment beside it. What cannot be inferred is one
 `KitError` naming the `SET=` key that settles it.
 """
 
@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from kit.data.columns import is_fractional
 from kit.data.folders import IMAGE_SUFFIXES, LABEL_NAMES, FileFinder
 from kit.data.images import MAX_PIXELS
 from kit.data.pixels import COMPRESSED, read_csv, read_frame
 from kit.errors import KitError
-from kit.submission import is_fractional
 
 PIXEL_COLUMN = re.compile(r"^pixel_?\d+$", re.IGNORECASE)
 SAMPLE_NAMES = ("sample_submission.csv", "sampleSubmission.csv", "sample_submission_file.csv")

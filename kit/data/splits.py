@@ -64,3 +64,16 @@ def split_sha256(splits: list[tuple[np.ndarray, np.ndarray]]) -> str:
         for index in (train, val):
             digest.update(np.ascontiguousarray(index, dtype=np.int64).tobytes())
     return digest.hexdigest()
+
+
+def subsample_index(labels: np.ndarray, index: np.ndarray, rows: int, seed: int) -> np.ndarray:
+    """At most `rows` of `index`, stratified by label and seeded (sorted; all of it if it fits)."""
+    if not rows or len(index) <= rows:
+        return index
+    counts = np.bincount(labels[index])
+    classes = int((counts > 0).sum())
+    # scikit-learn stratifies only when every class has 2 rows and both parts can hold every class
+    stratifiable = counts[counts > 0].min() >= 2 and min(rows, len(index) - rows) >= classes
+    stratify = labels[index] if stratifiable else None
+    chosen, _ = train_test_split(index, train_size=rows, stratify=stratify, random_state=seed)
+    return np.sort(chosen)

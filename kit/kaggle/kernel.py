@@ -34,7 +34,7 @@ from kit.kaggle import endpoints, kernel_weights
 from kit.kaggle.client import api, secrets, username
 from kit.kaggle.submit import expected_for, read_record
 
-RUNNER = Path(__file__).with_name("runner.py")  # a real module, linted like the rest
+RUNNER = Path(__file__).parent.parent / "commands" / "kernel_runner.py"  # a real module, linted like the rest
 SETTINGS_START = "# --- settings:"
 SETTINGS_END = "# --- end of settings ---"
 PLACEHOLDER_USER = "your-kaggle-username"  # replaced by the real name at `make kernel-push`

@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import softmax
 from sklearn.metrics import log_loss
-from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from kit import fileio, metrics, models
 from kit.config import Config
 from kit.data.pixels import Images
+from kit.data.splits import subsample_index
 from kit.errors import KitError
 from kit.models.classical import ROW_CAPS
 from kit.training.results import FoldResult
@@ -61,19 +61,6 @@ def row_cap(cfg: Config) -> int:
     if cfg.train.max_train_rows == -1:
         return 0
     return cfg.train.max_train_rows or ROW_CAPS.get(cfg.train.model, 0)
-
-
-def subsample_index(labels: np.ndarray, index: np.ndarray, rows: int, seed: int) -> np.ndarray:
-    """At most `rows` of `index`, stratified by label and seeded (sorted; all of it if it fits)."""
-    if not rows or len(index) <= rows:
-        return index
-    counts = np.bincount(labels[index])
-    classes = int((counts > 0).sum())
-    # scikit-learn stratifies only when every class has 2 rows and both parts can hold every class
-    stratifiable = counts[counts > 0].min() >= 2 and min(rows, len(index) - rows) >= classes
-    stratify = labels[index] if stratifiable else None
-    chosen, _ = train_test_split(index, train_size=rows, stratify=stratify, random_state=seed)
-    return np.sort(chosen)
 
 
 def fitted_index(cfg: Config, labels: np.ndarray, train_index: np.ndarray) -> np.ndarray:

@@ -90,7 +90,7 @@ def test_push_uploads_the_weights_as_a_private_dataset_once_and_versions_it_when
 @pytest.mark.parametrize("mount", ["kit-weights-digit-recognizer", "datasets/kit-tester/kit-weights-digit-recognizer"])
 def test_the_runner_finds_the_attached_weights_under_kaggle_input(tmp_path, monkeypatch, mount):
     """Where Kaggle mounts a dataset: /kaggle/input/<slug>/, or under datasets/<owner>/ (newer)."""
-    from kit.kaggle import runner
+    from kit.commands import kernel_runner as runner
 
     monkeypatch.setattr(runner, "WEIGHTS", {"dataset": "kit-weights-digit-recognizer", "file": "w.weights.h5"})
     attached = tmp_path / "input" / mount / "w.weights.h5"

@@ -24,11 +24,10 @@ from kit import config, fileio, metrics, models, paths, report
 from kit.config import Config
 from kit.console.progress import progress
 from kit.data.pixels import Images
-from kit.data.splits import make_splits, save_splits
+from kit.data.splits import make_splits, save_splits, subsample_index
 from kit.errors import KitError
 from kit.training import kinds
 from kit.training.runs import fit, unique_folder
-from kit.training.sklearn_kind import subsample_index
 
 COLUMNS = (
     "model",
@@ -257,3 +256,30 @@ def learning_curve(
         (folder / "results.md").write_text(table.to_markdown(index=False, floatfmt=".4g") + "\n")
     report.plot_learning_curve(table, cfg.train.model, cfg.competition.metric, folder / "learning_curve.png")
     return table, folder
+
+
+def cmd_compare(args, cfg: Config) -> int:
+    """Every model of --models (default compare.models) on one seeded split: table and chart."""
+    from kit import data, models
+
+    names = [name for value in args.models for name in value.replace(",", " ").split()] or list(cfg.compare.models)
+    for name in names:
+        models.check_name(name)
+    loaded = data.load(cfg)
+    started = time.perf_counter()
+    table, folder = compare(cfg, loaded.train, names, test=loaded.test)
+    print((folder / "results.md").read_text())
+    print(f"compared {len(table)} models in {time.perf_counter() - started:.0f} s: {folder}")
+    print(f"  table: {folder / 'results.md'} (and .csv), chart: {folder / 'compare.png'}")
+    return 0
+
+
+def cmd_learning_curve(args, cfg: Config) -> int:
+    """train.model (MODEL=) on growing fractions of the training split: table and plot."""
+    from kit import data
+
+    loaded = data.load(cfg, with_test=False)
+    table, folder = learning_curve(cfg, loaded.train, args.fractions or None)
+    print((folder / "results.md").read_text())
+    print(f"learning curve of {cfg.train.model}: {folder / 'learning_curve.png'}")
+    return 0

@@ -12,7 +12,7 @@ import pytest
 from conftest import run_kit
 
 from kit import cli, fileio, paths
-from kit.training import reproduce
+from kit.commands import reproduce
 
 SLUG = "digit-recognizer"
 

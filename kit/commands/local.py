@@ -1,4 +1,4 @@
-"""The local verbs: run, data, audit, train, runs, predict, models, compare, learning-curve.
+"""The local verbs: run, data, audit, train, runs, predict, models, config.
 
 `kit.cli.VERBS` names every verb's home (the Kaggle verbs live in `kit.kaggle`, tuning in
 `kit.tune`). Each command takes the parsed arguments and the resolved config and returns an exit
@@ -8,13 +8,11 @@ code. Heavy imports (Keras) happen inside, so `--help` and config errors stay in
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from kit import config, paths
+from kit.commands.printing import print_run, print_submission
 from kit.config import Config
 
 
@@ -63,26 +61,6 @@ def cmd_train(args, cfg: Config) -> int:
     return 0
 
 
-def print_run(cfg: Config, result) -> None:
-    print(
-        f"run {result.run_dir.name}: validation {cfg.competition.metric} {result.score:.4f} "
-        f"over {len(result.folds)} fold(s)"
-    )
-    scores = [fold.scores for fold in result.folds]
-    print(
-        f"  accuracy {np.mean([s['accuracy'] for s in scores]):.4f}, "
-        f"macro-F1 {np.mean([s['macro_f1'] for s in scores]):.4f}"
-    )
-    per_class = result.run_dir / "reports" / "per_class.csv"
-    if per_class.exists():  # imbalanced data: a class the model never predicts shows up here
-        import pandas as pd
-
-        recall = pd.read_csv(per_class, index_col=0)["recall"].iloc[: cfg.num_classes]
-        print("  recall per class: " + ", ".join(f"{name} {value:.2f}" for name, value in recall.items()))
-    print(f"  checkpoints and history: {result.run_dir}")
-    print(f"  reports: {result.run_dir / 'reports'}")
-
-
 def cmd_predict(args, cfg: Config) -> int:
     """Ensemble the chosen runs (RUN=, predict.runs, MODEL='s newest, else the newest finished
     one). Each run predicts with the settings it was trained with (image size, channels, data
@@ -110,24 +88,14 @@ def model_requested(overrides: list[str]) -> bool:
     return any(item.split("=", 1)[0].strip() in ("model", "train.model") for item in overrides)
 
 
-def print_submission(path: Path, record: dict) -> None:
-    print(f"submission: {path}")
-    print(f"  record: {path.with_suffix('.json')}")
-    if record.get("cv_score") is not None:
-        method = record.get("cv_method", "validation")
-        print(f"  CV {record['metric']}: {record['cv_score']:.4f}{'' if method == 'validation' else f' ({method})'}")
-        if method.startswith("mean of members"):
-            print("  warning: no ensemble CV; the leaderboard is the only measure of this ensemble", file=sys.stderr)
-    if "local_score" in record:
-        score = record["local_score"]
-        own = "" if record["metric"] in ("accuracy", "macro_f1") else f"{record['metric']} {score['score']:.4f}, "
-        print(f"  test {own}accuracy {score['accuracy']:.4f}, macro-F1 {score['macro_f1']:.4f} (scored locally)")
-    if record.get("embedded_sample"):
-        print("  made from the embedded sample: for trying the kit, not for the leaderboard")
-
-
 def cmd_run(args, cfg: Config) -> int:
     """The whole pipeline: audit, train, predict with TTA, write and score the submission."""
+    run_pipeline(cfg)
+    return 0
+
+
+def run_pipeline(cfg: Config) -> Path:
+    """Audit, train, predict and write the submission; its path. `make run` and the kernel runner."""
     from kit import data
 
     started = time.perf_counter()
@@ -155,7 +123,7 @@ def cmd_run(args, cfg: Config) -> int:
     path, record = predict.predict_submission(cfg, loaded, [result.run_dir])
     print_submission(path, record)
     print(f"== done in {time.perf_counter() - started:.0f} s")
-    return 0
+    return path
 
 
 def cmd_runs(args, cfg: Config) -> int:
@@ -206,35 +174,4 @@ def cmd_models(args, cfg: Config) -> int:
     for name in models.names():
         spec = models.get(name)
         print(f"{name:14} {spec.kind:8} {spec.summary}")
-    return 0
-
-
-def cmd_compare(args, cfg: Config) -> int:
-    """Every model of --models (default compare.models) on one seeded split: table and chart."""
-    from kit import data, models
-
-    names = [name for value in args.models for name in value.replace(",", " ").split()] or list(cfg.compare.models)
-    for name in names:
-        models.check_name(name)
-    loaded = data.load(cfg)
-    from kit.training import compare
-
-    started = time.perf_counter()
-    table, folder = compare.compare(cfg, loaded.train, names, test=loaded.test)
-    print((folder / "results.md").read_text())
-    print(f"compared {len(table)} models in {time.perf_counter() - started:.0f} s: {folder}")
-    print(f"  table: {folder / 'results.md'} (and .csv), chart: {folder / 'compare.png'}")
-    return 0
-
-
-def cmd_learning_curve(args, cfg: Config) -> int:
-    """train.model (MODEL=) on growing fractions of the training split: table and plot."""
-    from kit import data
-
-    loaded = data.load(cfg, with_test=False)
-    from kit.training import compare
-
-    table, folder = compare.learning_curve(cfg, loaded.train, args.fractions or None)
-    print((folder / "results.md").read_text())
-    print(f"learning curve of {cfg.train.model}: {folder / 'learning_curve.png'}")
     return 0

@@ -13,10 +13,12 @@ import pytest
 from conftest import ROOT, run_kit
 
 from kit import config, data, models, paths, predict, submission
+from kit.commands import compare
 from kit.config import competitions
 from kit.data.pixels import Images
+from kit.data.splits import subsample_index
 from kit.errors import KitError
-from kit.training import compare, sklearn_kind
+from kit.training import sklearn_kind
 
 SKLEARN_MODELS = models.names(kind="sklearn")
 
@@ -82,9 +84,9 @@ def test_a_capped_model_warns_and_fits_on_a_stratified_subsample(cfg, images, tm
 
 def test_subsamples_are_stratified_where_possible_and_never_fail():
     labels, index = np.arange(100) % 10, np.arange(100)
-    assert (np.bincount(labels[sklearn_kind.subsample_index(labels, index, 50, 0)]) == 5).all()
+    assert (np.bincount(labels[subsample_index(labels, index, 50, 0)]) == 5).all()
     for rows in (5, 97, 100, 1000):  # fewer rows than classes, a remainder smaller than them, all
-        assert len(sklearn_kind.subsample_index(labels, index, rows, 0)) == min(rows, 100)
+        assert len(subsample_index(labels, index, rows, 0)) == min(rows, 100)
 
 
 def test_default_caps_apply_only_to_the_models_that_need_them(cfg, images):

@@ -16,7 +16,6 @@ import os
 import shutil
 import sys
 import tempfile
-import types
 import zipfile
 from pathlib import Path
 
@@ -86,15 +85,14 @@ def main():
     overrides = OVERRIDES + find_weights(input_root)
     unpack()
     import kit
-    from kit import commands, submission
+    from kit.commands.local import run_pipeline
     from kit.config import competitions
     from kit.training.determinism import set_xla_flag
 
     print(f"kit from {Path(kit.__file__).parent} (built from commit {BUILT_FROM or 'unknown'})")
     cfg = competitions.load_config(SLUG, PRESET, overrides, str(data_dir), PARAMS)
     set_xla_flag(cfg.train.deterministic)  # as `python -m kit` does, before Keras starts
-    commands.cmd_run(types.SimpleNamespace(resume=None, runs=[], set=overrides), cfg)
-    written = submission.newest(SLUG)
+    written = run_pipeline(cfg)
     working.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(written, working / "submission.csv")
     shutil.copyfile(written.with_suffix(".json"), working / "submission.json")

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from kit import config, data, fileio, paths, predict, submission
-from kit.commands import print_run, print_submission
+from kit.commands.printing import print_run, print_submission
 from kit.config import Config, competitions
 from kit.data.splits import make_splits, split_sha256
 from kit.errors import KitError
