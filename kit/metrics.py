@@ -7,6 +7,10 @@
     roc_auc    area under the ROC curve: of the positive class's probability for two classes,
                one-vs-rest averaged over classes otherwise
     qwk        Cohen's kappa with quadratic weights, for ordered grades (APTOS-style)
+    map@K      mean average precision of K guesses per image, one true label (Humpback Whale map@5)
+    rmse, mae  root mean squared / mean absolute error of a number per image (Pawpularity)
+    f2         F-beta (beta 2) per image, averaged over images, of a set of tags (Planet)
+    f1_samples F1 per image, averaged over images; macro_f1 of tags averages over the tags instead
 
 Validation, the checkpoint kept, early stopping, tuning and the local score all use the same
 function, `score`, so a number means the same thing everywhere.
@@ -22,12 +26,23 @@ import re
 import typing
 
 import numpy as np
-from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, log_loss, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    cohen_kappa_score,
+    f1_score,
+    fbeta_score,
+    log_loss,
+    mean_absolute_error,
+    mean_squared_error,
+    roc_auc_score,
+)
 
 from kit.config.schema import Metric
 
-METRICS: tuple[str, ...] = typing.get_args(Metric)
-LOWER_IS_BETTER = frozenset({"log_loss"})
+METRICS: tuple[str, ...] = (*typing.get_args(Metric), "map@K")
+LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
+REGRESSION_METRICS = frozenset({"rmse", "mae"})
+MULTILABEL_METRICS = frozenset({"f2", "f1_samples"})  # and macro_f1 when the target is multi-label
 PROBABILITY_METRICS = frozenset({"log_loss", "roc_auc"})  # they read probabilities, not labels
 CLIP = 1e-15  # Kaggle's log-loss clips predictions to [eps, 1 - eps]
 
@@ -43,16 +58,28 @@ KAGGLE_NAMES = {
     **dict.fromkeys(("quadraticweightedkappa", "qwk", "quadraticweightedcohenskappa"), "qwk"),
     **dict.fromkeys(("meanfscoremicro", "microaveragedf1score", "microf1", "f1micro", "microf1score"), "micro_f1"),
     **dict.fromkeys(("macrof1", "meanfscoremacro", "macroaveragedf1score", "f1macro", "macrof1score"), "macro_f1"),
+    **dict.fromkeys(("rmse", "rootmeansquarederror", "rootmeansquareerror"), "rmse"),
+    **dict.fromkeys(("mae", "meanabsoluteerror"), "mae"),
+    **dict.fromkeys(("meanfscorebeta", "f2", "f2score", "fbeta", "meanf2score"), "f2"),
+    **dict.fromkeys(("f1samples", "meanf1score", "samplesf1", "meanfscore"), "f1_samples"),
 }
 
 
 def from_kaggle(name: str) -> str | None:
     """The kit's metric for Kaggle's name of it, or None when the kit has no such metric.
 
-    >>> from_kaggle("Area Under Receiver Operating Characteristic Curve"), from_kaggle("MAP@5")
-    ('roc_auc', None)
+    >>> from_kaggle("Area Under Receiver Operating Characteristic Curve"), from_kaggle("MAP@{5}")
+    ('roc_auc', 'map@5')
     """
-    return KAGGLE_NAMES.get(re.sub(r"[^a-z0-9]", "", name.lower()))
+    plain = re.sub(r"[^a-z0-9]", "", name.lower())
+    k = re.fullmatch(r"(?:map|meanaverageprecision)(?:at)?k?([1-9][0-9]*)", plain)
+    return f"map@{k.group(1)}" if k else KAGGLE_NAMES.get(plain)
+
+
+def top_k(metric: str) -> int:
+    """K of a map@K metric, else 0."""
+    found = re.fullmatch(r"map@([1-9][0-9]*)", metric)
+    return int(found.group(1)) if found else 0
 
 
 def greater_is_better(metric: str) -> bool:
@@ -75,8 +102,51 @@ def chance_score(metric: str, num_classes: int) -> float:
 
 
 def score(labels: np.ndarray, probabilities: np.ndarray, metric: str) -> dict[str, float]:
-    """{'accuracy', 'macro_f1', the metric, 'score'}: 'score' is the competition's metric."""
+    """{'accuracy', 'macro_f1', the metric, 'score'}: 'score' is the competition's metric.
+    `labels` are what a target's truth is (kit.targets): class indices, numbers (rmse, mae) or a
+    0/1 matrix of tags, scored at 0.5 (thresholds chosen per tag: `score_tags`)."""
+    if metric in REGRESSION_METRICS:
+        return with_score(metric, regression_error(labels, probabilities, metric))
+    if np.ndim(labels) == 2:
+        return score_tags(labels, probabilities, metric)
+    if top_k(metric):
+        scores = score_labels(labels, probabilities.argmax(axis=1), "accuracy")
+        return scores | with_score(metric, mean_average_precision(labels, probabilities, top_k(metric)))
     return score_labels(labels, probabilities.argmax(axis=1), metric, probabilities)
+
+
+def with_score(metric: str, value: float) -> dict[str, float]:
+    return {metric: float(value), "score": float(value)}
+
+
+def regression_error(values: np.ndarray, predicted: np.ndarray, metric: str) -> float:
+    predicted = np.asarray(predicted, dtype=np.float64).reshape(len(values))
+    if metric == "mae":
+        return float(mean_absolute_error(values, predicted))
+    return float(np.sqrt(mean_squared_error(values, predicted)))
+
+
+def mean_average_precision(labels: np.ndarray, probabilities: np.ndarray, k: int) -> float:
+    """MAP@K with one true label per image: 1/rank of the true label among the K best guesses
+    (0 when it is not among them), averaged over images (Kaggle's Humpback Whale scorer)."""
+    guesses = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
+    hit = guesses == np.asarray(labels).reshape(-1, 1)
+    return float((hit / np.arange(1, guesses.shape[1] + 1)).sum(axis=1).mean())
+
+
+def score_tags(truth: np.ndarray, probabilities: np.ndarray, metric: str, thresholds=0.5) -> dict[str, float]:
+    """Multi-label scores of per-tag probabilities cut at `thresholds` (one, or one per tag)."""
+    predicted = (np.asarray(probabilities) >= np.asarray(thresholds)).astype(np.int64)
+    truth = np.asarray(truth).astype(np.int64)
+    scores = {
+        "f2": float(fbeta_score(truth, predicted, beta=2, average="samples", zero_division=0)),
+        "f1_samples": float(f1_score(truth, predicted, average="samples", zero_division=0)),
+        "macro_f1": float(f1_score(truth, predicted, average="macro", zero_division=0)),
+        "accuracy": float(accuracy_score(truth, predicted)),  # every tag of the image right
+    }
+    if metric not in scores:
+        raise ValueError(f"metric '{metric}' does not score tags (f2, f1_samples, macro_f1, accuracy do)")
+    return scores | {"score": scores[metric]}
 
 
 def score_labels(

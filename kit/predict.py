@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kit import config, metrics, submission, tracker
+from kit import config, metrics, submission, targets, tracker
 from kit.config import Config
 from kit.console.progress import progress
 from kit.errors import KitError
@@ -97,9 +97,29 @@ def with_blind_guesses(cfg: Config, loaded, probabilities: np.ndarray) -> np.nda
         return probabilities
     rows = loaded.faults.loc[loaded.faults.split == "test", "row"].to_numpy() - 1
     probabilities = probabilities.copy()
-    probabilities[rows] = np.bincount(loaded.train.labels, minlength=cfg.num_classes) / len(loaded.train.labels)
+    probabilities[rows] = targets.for_config(cfg).blind_guess(cfg, loaded.train)
     print(f"{len(rows)} unreadable test images given the training classes' frequencies")
     return probabilities
+
+
+def fitted_to_training(cfg: Config, loaded, run_dirs: list[Path], exp):
+    """A number's range (the training values: nothing predicted outside them), or each tag's
+    threshold, chosen on the runs' averaged out-of-fold predictions for the metric."""
+    from kit.oof import shared_rows
+    from kit.targets.multilabel import choose_thresholds
+
+    if exp.form == "value":
+        return dataclasses.replace(exp, value_range=(float(loaded.train.truth.min()), float(loaded.train.truth.max())))
+    if exp.form not in ("tags", "columns"):
+        return exp
+    shared = shared_rows(run_dirs, len(loaded.train.truth), config.public_dict(cfg))
+    if shared is None:
+        print("note: no out-of-fold predictions shared by these runs: every tag's threshold is 0.5")
+        return exp
+    rows, probabilities = shared
+    thresholds = choose_thresholds(loaded.train.truth[rows], probabilities, cfg.competition.metric)
+    print(f"thresholds per tag, chosen on {len(rows)} out-of-fold rows: {', '.join(f'{t:.2f}' for t in thresholds)}")
+    return dataclasses.replace(exp, thresholds=thresholds)
 
 
 def write_submission(
@@ -111,6 +131,7 @@ def write_submission(
     probabilities = with_blind_guesses(cfg, loaded, probabilities)
     exp = submission.expected(cfg, loaded.test.ids, loaded.sample_submission)
     probabilities = in_sample_order(probabilities, loaded.test.ids, exp.ids)
+    exp = fitted_to_training(cfg, loaded, run_dirs, exp)
     record = submission.record_for(cfg, loaded, run_dirs) | (extra or {})
     if loaded.test.labels is not None:  # offline competition: score it here
         record["local_score"] = metrics.score(loaded.test.labels, probabilities, cfg.competition.metric)

@@ -21,6 +21,8 @@ def write_run_reports(cfg: Config, result, images) -> Path:
     folder = result.run_dir / "reports"
     folder.mkdir(exist_ok=True)
     plot_learning_curves([f.checkpoint.parent / "history.csv" for f in result.folds], folder / "learning_curves.png")
+    if images.targets is not None:  # numbers or tags: no confusion between classes to draw
+        return folder
     val_index = np.concatenate([f.val_index for f in result.folds])
     probabilities = np.concatenate([f.val_probabilities for f in result.folds])
     labels, predicted = images.labels[val_index], probabilities.argmax(axis=1)
@@ -37,6 +39,8 @@ def plot_learning_curves(histories: list[Path], target: Path) -> None:
     for fold, path in enumerate(histories):
         history = pd.read_csv(path)
         for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+            if key not in history or f"val_{key}" not in history:  # a regression has no accuracy
+                continue
             ax.plot(history["epoch"] + 1, history[key], label=f"train (fold {fold})")
             ax.plot(history["epoch"] + 1, history[f"val_{key}"], "--", label=f"validation (fold {fold})")
             ax.set(xlabel="epoch", ylabel=key, title=key)

@@ -14,13 +14,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from kit import config, fileio, paths
+from kit import config, fileio, metrics, paths, targets
 from kit.data import used_files
 from kit.data.columns import is_fractional, is_text
 from kit.data.pixels import UNREADABLE, plain, read_csv, unreadable
 from kit.errors import KitError
 
-Form = Literal["label", "probabilities", "probability"]
+Form = Literal["label", "probabilities", "probability", "topk", "value", "tags", "columns"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,11 @@ class Expected:
     form: Form = "label"
     classes: tuple[int, ...] = ()  # the class index of each probability column
     clip: float = 0.0  # probabilities written in [clip, 1 - clip] (log-loss: a mistake costs less)
+    # the other targets' forms (kit.targets): topk writes k labels; value numbers clipped to
+    # value_range (the training range); tags/columns the tags at or above their thresholds
+    k: int = 0
+    value_range: tuple[float, float] | None = None
+    thresholds: tuple[float, ...] = ()
 
 
 def expected(cfg: config.Config, test_ids: np.ndarray | None, sample: pd.DataFrame | None) -> Expected:
@@ -52,6 +57,8 @@ def expected(cfg: config.Config, test_ids: np.ndarray | None, sample: pd.DataFra
 def form_of(cfg: config.Config, columns: tuple[str, ...], ids: np.ndarray, values: pd.Series | None) -> Expected:
     """Label, probabilities or probability: `submission.form`, else read off the sample."""
     names = tuple(cfg.competition.class_names)
+    if targets.for_config(cfg).form:  # top-k, a number, tags: kit.targets decodes them
+        return target_form(cfg, columns, ids, names)
     clip = cfg.submission.clip if cfg.competition.metric == "log_loss" else 0.0
     form = cfg.submission.form if cfg.submission.form != "auto" else guess_form(cfg, columns, values)
     if form == "probabilities":
@@ -71,6 +78,18 @@ def form_of(cfg: config.Config, columns: tuple[str, ...], ids: np.ndarray, value
     return Expected(columns[:2], ids, labels, "label")
 
 
+def target_form(cfg: config.Config, columns: tuple[str, ...], ids: np.ndarray, names: tuple) -> Expected:
+    """A target's own form; multi-label as the sample writes it: one 0/1 column per tag, or the
+    tags in one column."""
+    form = targets.for_config(cfg).form
+    if form == "tags" and (cfg.submission.form == "columns" or len(columns) > 2 and cfg.submission.form != "tags"):
+        missing = [name for name in names if name not in columns[1:]]
+        if missing or len(columns) - 1 != len(names):
+            raise KitError(f"the sample submission's columns {list(columns[1:])} are not the tags {list(names)}")
+        return Expected(columns, ids, names, "columns", tuple(names.index(c) for c in columns[1:]))
+    return Expected(columns[:2], ids, names, form, k=metrics.top_k(cfg.competition.metric))
+
+
 def guess_form(cfg: config.Config, columns: tuple[str, ...], values: pd.Series | None) -> Form:
     if len(columns) > 2:
         return "probabilities"
@@ -87,6 +106,8 @@ def build(exp: Expected, predictions: np.ndarray) -> pd.DataFrame:
     if len(predictions) != len(exp.ids):
         raise KitError(f"{len(predictions)} predictions for {len(exp.ids)} test ids")
     frame = pd.DataFrame({exp.columns[0]: exp.ids})
+    if exp.form in targets.FORMS:
+        return frame.assign(**targets.FORMS[exp.form].decode(exp, predictions))
     if exp.form == "label":
         predicted = predictions if predictions.ndim == 1 else predictions.argmax(axis=1)
         frame[exp.columns[1]] = np.asarray(exp.labels, dtype=object)[predicted] if is_names(exp) else predicted
@@ -114,7 +135,9 @@ def validate(frame: pd.DataFrame, exp: Expected, name: str = "submission") -> No
     if len(frame) != len(exp.ids):
         raise KitError(f"{name}: {len(frame)} rows, expected {len(exp.ids)} (one per test image)")
     check_ids(frame, exp, name)
-    if exp.form == "label":
+    if exp.form in targets.FORMS:
+        targets.FORMS[exp.form].check(frame, exp, name)
+    elif exp.form == "label":
         check_labels(frame, exp, name)
     else:
         check_probabilities(frame, exp, name)
@@ -219,7 +242,7 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
     from kit.oof import ensemble_cv
 
     runs = [fileio.read_json(run_dir / "run.json") | {"run": run_dir.name} for run_dir in run_dirs]
-    cv_score, cv_method = ensemble_cv(run_dirs, loaded.train.labels, cfg.competition.metric, config.public_dict(cfg))
+    cv_score, cv_method = ensemble_cv(run_dirs, loaded.train.truth, cfg.competition.metric, config.public_dict(cfg))
     return {
         "competition": cfg.competition.slug,
         "config": config.public_dict(cfg),

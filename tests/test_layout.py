@@ -22,7 +22,7 @@ LAYERS = (
     "kit",
     "kit.fileio kit.tracker",
     "kit.config",
-    "kit.metrics kit.report kit.models kit.augment",
+    "kit.metrics kit.report kit.models kit.augment kit.targets",
     "kit.data",
     "kit.training",
     "kit.oof",

@@ -13,8 +13,9 @@ PROBABILITIES = np.array(
 
 
 def test_every_metric_has_a_score_and_a_direction():
-    assert set(metrics.METRICS) == {"accuracy", "macro_f1", "micro_f1", "log_loss", "roc_auc", "qwk"}
-    for metric in metrics.METRICS:
+    single = {"accuracy", "macro_f1", "micro_f1", "log_loss", "roc_auc", "qwk"}  # one class per image
+    assert set(metrics.METRICS) == single | {"rmse", "mae", "f2", "f1_samples", "map@K"}
+    for metric in single:
         scores = metrics.score(LABELS, PROBABILITIES, metric)
         assert scores["score"] == scores[metric] and np.isfinite(scores["score"])
     assert metrics.direction("log_loss") == "minimize" and metrics.direction("qwk") == "maximize"
@@ -63,3 +64,40 @@ def test_log_loss_clips_certain_mistakes_and_labels_alone_cannot_give_it():
 )
 def test_kaggle_metric_names_map_onto_the_kits(kaggle_name, metric):
     assert metrics.from_kaggle(kaggle_name) == metric
+
+
+def test_map_at_k_is_the_mean_reciprocal_rank_within_k():
+    probabilities = np.array([[0.5, 0.3, 0.2], [0.1, 0.3, 0.6], [0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
+    labels = np.array([0, 1, 2, 2])  # ranks 1, 2, 2, 3
+    assert metrics.score(labels, probabilities, "map@3")["score"] == pytest.approx((1 + 1 / 2 + 1 / 2 + 1 / 3) / 4)
+    assert metrics.score(labels, probabilities, "map@2")["score"] == pytest.approx((1 + 1 / 2 + 1 / 2 + 0) / 4)
+    assert metrics.direction("map@5") == "maximize" and metrics.top_k("map@12") == 12 and not metrics.top_k("f2")
+
+
+def test_regression_and_tag_metrics_are_scikit_learns():
+    from sklearn.metrics import f1_score, fbeta_score, mean_absolute_error, mean_squared_error
+
+    values, predicted = np.array([10.0, 50.0, 90.0]), np.array([[20.0], [40.0], [95.0]])
+    rmse = np.sqrt(mean_squared_error(values, predicted))
+    assert metrics.score(values, predicted, "rmse")["score"] == pytest.approx(rmse)
+    assert metrics.score(values, predicted, "mae")["score"] == pytest.approx(mean_absolute_error(values, predicted))
+    assert metrics.direction("rmse") == "minimize" and metrics.direction("mae") == "minimize"
+    truth = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]])
+    probabilities = np.array([[0.9, 0.2, 0.4], [0.6, 0.7, 0.1], [0.8, 0.3, 0.2]])
+    cut = (probabilities >= 0.5).astype(int)
+    assert metrics.score(truth, probabilities, "f2")["score"] == pytest.approx(
+        fbeta_score(truth, cut, beta=2, average="samples")
+    )
+    assert metrics.score(truth, probabilities, "f1_samples")["score"] == pytest.approx(
+        f1_score(truth, cut, average="samples")
+    )
+    macro = f1_score(truth, cut, average="macro")
+    assert metrics.score(truth, probabilities, "macro_f1")["score"] == pytest.approx(macro)
+
+
+@pytest.mark.parametrize(
+    ("kaggle", "kit"),
+    [("MAP@{5}", "map@5"), ("MAP@3", "map@3"), ("RMSE", "rmse"), ("MAE", "mae"), ("MeanFScoreBeta", "f2")],
+)
+def test_kaggle_names_of_the_new_metrics(kaggle, kit):
+    assert metrics.from_kaggle(kaggle) == kit

@@ -17,10 +17,11 @@ def print_run(cfg: Config, result) -> None:
         f"over {len(result.folds)} fold(s)"
     )
     scores = [fold.scores for fold in result.folds]
-    print(
-        f"  accuracy {np.mean([s['accuracy'] for s in scores]):.4f}, "
-        f"macro-F1 {np.mean([s['macro_f1'] for s in scores]):.4f}"
-    )
+    if all("accuracy" in s and "macro_f1" in s for s in scores):  # a regression has neither
+        print(
+            f"  accuracy {np.mean([s['accuracy'] for s in scores]):.4f}, "
+            f"macro-F1 {np.mean([s['macro_f1'] for s in scores]):.4f}"
+        )
     per_class = result.run_dir / "reports" / "per_class.csv"
     if per_class.exists():  # imbalanced data: a class the model never predicts shows up here
         import pandas as pd

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import re
 import tomllib
 import types
 import typing
@@ -24,7 +25,7 @@ from typing import Any
 
 from kit import fileio
 from kit.config.redact import hide_passwords
-from kit.config.schema import BOUNDS, Config
+from kit.config.schema import BOUNDS, PATTERNS, Config
 from kit.errors import KitError
 
 SECTIONS: dict[str, type] = typing.get_type_hints(Config)
@@ -82,8 +83,9 @@ def coerce(key: str, value: Any, hint: Any) -> Any:
     origin = typing.get_origin(hint)
     if origin is typing.Literal:
         choices = typing.get_args(hint)
-        if value not in choices:
-            raise KitError(f"config key '{key}' must be one of {', '.join(map(str, choices))}, got {value!r}")
+        if value not in choices and not matches_pattern(key, value):
+            allowed = ", ".join([*map(str, choices), *([PATTERNS[key][1]] if key in PATTERNS else [])])
+            raise KitError(f"config key '{key}' must be one of {allowed}, got {value!r}")
         return value
     if origin is tuple:
         items = [value] if isinstance(value, str) else value
@@ -100,6 +102,11 @@ def coerce(key: str, value: Any, hint: Any) -> Any:
     if hint is int and isinstance(value, bool) or not isinstance(value, hint):
         raise KitError(f"config key '{key}' must be {hint.__name__}, got {value!r}")
     return value
+
+
+def matches_pattern(key: str, value: Any) -> bool:
+    pattern = PATTERNS.get(key)
+    return bool(pattern and isinstance(value, str) and re.fullmatch(pattern[0], value))
 
 
 def parse_override(text: str) -> tuple[str, str, Any]:

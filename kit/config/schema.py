@@ -11,8 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Metric = Literal["accuracy", "macro_f1", "micro_f1", "log_loss", "roc_auc", "qwk"]  # kit.metrics
+# kit.metrics; besides these, map@K for any K (PATTERNS): K labels per image, best first
+Metric = Literal["accuracy", "macro_f1", "micro_f1", "log_loss", "roc_auc", "qwk", "rmse", "mae", "f2", "f1_samples"]
+# what a label is (kit.targets): auto = from the metric (map@K top-k, rmse/mae regression, f2 and
+# f1_samples multi-label, else one class per image); macro_f1 over tags needs multilabel said
+Target = Literal["auto", "classification", "topk", "regression", "multilabel"]
 FillMode = Literal["nearest", "constant", "reflect", "wrap"]
+# values a Literal key also takes when they match the whole pattern (one metric per K), and how
+# an error names them
+PATTERNS: dict[str, tuple[str, str]] = {"competition.metric": (r"map@[1-9][0-9]*", "map@K")}
 
 
 # numeric keys with bounds (inclusive; None = open), checked when a config is resolved: `epochs=-1`
@@ -45,7 +52,8 @@ class CompetitionSection:
     title: str = ""
     kaggle: str = ""  # Kaggle competition slug; "" means offline, scored locally on test labels
     metric: Metric = "accuracy"  # what tuning, early stopping, checkpoint choice and CV report
-    class_names: tuple[str, ...] = ()  # index = label; their count fixes the output layer
+    class_names: tuple[str, ...] = ()  # index = label (a tag, for multi-label); their count fixes the output layer
+    target: Target = "auto"
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,9 @@ class SubmissionSection:
     id_start: int = 1  # Kaggle's digit-recognizer counts ImageId from 1
     # label: one class per image | probabilities: one column per class (named as class_names) |
     # probability: the positive class's probability (two classes) | auto: read off the sample
-    form: Literal["auto", "label", "probabilities", "probability"] = "auto"
+    # topk: K labels per image, space-separated, best first (map@K) | value: a number (regression) |
+    # tags: the labels an image has, space-separated | columns: one 0/1 column per label (multi-label)
+    form: Literal["auto", "label", "probabilities", "probability", "topk", "value", "tags", "columns"] = "auto"
     # log-loss only: probabilities written in [clip, 1 - clip], so one confident mistake costs at
     # most ln(1 / clip) (6.9 at 1e-3) instead of Kaggle's 34.5 at its own 1e-15 clipping
     clip: float = 1e-3

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kit import fileio, paths
+from kit import fileio, paths, targets
 from kit.config import Config
 from kit.console.progress import progress
 from kit.data.images import Outside, decode
@@ -160,7 +160,7 @@ def looks_like_labels(column: pd.Series, num_classes: int) -> bool:
 
 def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Images, pd.DataFrame]:
     """Merge the labelled tables, decode their images, drop faulty rows (listed in the faults)."""
-    names, files, labels, fault_rows = [], [], [], []
+    names, files, labels, fault_rows, truths = [], [], [], [], []
     for path, frame, subdir in tables:
         if image_column not in frame.columns or label_column not in frame.columns:
             raise KitError(
@@ -169,17 +169,17 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
             )
         split = path.stem
         finder = FileFinder(folder, subdir or split)
-        values = label_values(frame[label_column], cfg.competition.class_names)
-        for row, (name, value) in enumerate(zip(frame[image_column].astype(str), values, strict=True)):
+        read = targets.for_config(cfg).read(frame, label_column, cfg)  # class index, number or tags
+        truths.append(read.truth)
+        for row, (name, stratum) in enumerate(zip(frame[image_column].astype(str), read.strata, strict=True)):
             names.append((split, row + 1, name))
             files.append(finder.locate(name))
-            good = np.isfinite(value) and value == round(value) and 0 <= value < cfg.num_classes
-            labels.append(int(value) if good else -1)
+            labels.append(int(stratum))
     decoded = decode_cached(cfg, "train", files, stream_wanted(cfg, len(files)))
     for i, (split, row, name) in enumerate(names):
         kind, detail = decoded.faults[i]
         if not kind and labels[i] < 0:
-            kind, detail = "bad_label", f"label not an integer in 0..{cfg.num_classes - 1}"
+            kind, detail = "bad_label", read.bad
         if kind:
             fault_rows.append((split, row, name, kind, detail))
     keep = np.array([not decoded.faults[i][0] and labels[i] >= 0 for i in range(len(names))], dtype=bool)
@@ -190,7 +190,8 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
         )
     ids = np.array([name for _, _, name in names], dtype=object)[keep]
     kept = decoded.images if keep.all() else take_rows(decoded.images, np.flatnonzero(keep))
-    train = Images(kept, np.array(labels, dtype=np.int64)[keep], ids, tables[0][0])
+    truth = None if truths[0] is None else np.concatenate(truths)[keep]
+    train = Images(kept, np.array(labels, dtype=np.int64)[keep], ids, tables[0][0], truth)
     return train, pd.DataFrame(fault_rows, columns=FAULT_COLUMNS)
 
 
@@ -211,15 +212,6 @@ def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[I
     rows = [("test", i + 1, str(ids[i]), kind, detail) for i, (kind, detail) in enumerate(decoded.faults) if kind]
     source = folder / cfg.submission.sample_file if sample is not None else finder.roots[0]
     return Images(decoded.images, None, ids, source), pd.DataFrame(rows, columns=FAULT_COLUMNS)
-
-
-def label_values(column: pd.Series, class_names: tuple[str, ...]) -> np.ndarray:
-    """Labels as floats (NaN where unusable): integers, or class names mapped to their index."""
-    values = pd.to_numeric(column, errors="coerce")
-    by_name = column.astype(str).str.strip().map({name: i for i, name in enumerate(class_names)})
-    if by_name.notna().sum() > values.notna().sum():  # a table of names, not numbers
-        values = by_name
-    return values.to_numpy(dtype=np.float64)
 
 
 class FileFinder:

@@ -29,6 +29,7 @@ from PIL import Image
 from kit.data.columns import is_fractional
 from kit.data.folders import IMAGE_SUFFIXES, LABEL_NAMES, FileFinder
 from kit.data.images import MAX_PIXELS
+from kit.data.infer_target import known_metric, settle_target
 from kit.data.pixels import COMPRESSED, read_csv, read_frame
 from kit.errors import KitError
 
@@ -67,7 +68,8 @@ def infer(folder: Path, metric: str = "", metric_source: str = "METRIC=") -> Inf
         infer_class_folders(found, folder, class_root, sample, sample_path)
     else:
         infer_image_table(found, folder, sample, sample_path)
-    choose_metric(found, metric, sample_path, metric_source)
+    choose_metric(found, known_metric(metric), sample_path, metric_source)
+    settle_target(found, folder, sample)  # top-k, a number, tags: kit.data.infer_target
     return found
 
 

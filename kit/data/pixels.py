@@ -32,20 +32,29 @@ UNREADABLE = (*DAMAGED, RuntimeError, ValueError)
 
 @dataclass(frozen=True)
 class Images:
-    """Images as uint8 (N, H, W, C) with their labels (None for an unlabelled test set) and ids."""
+    """Images as uint8 (N, H, W, C) with their labels (None for an unlabelled test set) and ids.
+    `targets`: what the metric compares with when that is not the class index (kit.targets: a
+    number per image, a 0/1 row of tags); `labels` then only group rows (splits, audit)."""
 
     images: np.ndarray
     labels: np.ndarray | None
     ids: np.ndarray
     source: Path
+    targets: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.images)
 
+    @property
+    def truth(self) -> np.ndarray | None:
+        """What predictions are scored against: the targets, else the class labels."""
+        return self.labels if self.targets is None else self.targets
+
     def take(self, index: np.ndarray) -> Images:
         labels = None if self.labels is None else self.labels[index]
+        targets = None if self.targets is None else self.targets[index]
         # memory-mapped images stay on disk (a RowView)
-        return Images(take_rows(self.images, index), labels, self.ids[index], self.source)
+        return Images(take_rows(self.images, index), labels, self.ids[index], self.source, targets)
 
 
 def find_file(folder: Path, name: str) -> Path:

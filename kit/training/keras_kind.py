@@ -20,13 +20,14 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from kit import metrics, models
+from kit import metrics, models, targets
 from kit.augment import ColourJitter, FixedAffine, RandomAffine, augmentation_enabled, tta_views
 from kit.config import Config
 from kit.data.batches import Batches, endless_batches, reader_threads
 from kit.data.pixels import Images
 from kit.data.stream import is_streamed
 from kit.errors import KitError, TrainingDiverged
+from kit.targets.classification import swap_activation
 from kit.training import checkpoints, determinism, distribute
 from kit.training.fine_tune import factory_options, fit_stages
 from kit.training.resample import class_weights
@@ -35,33 +36,40 @@ from kit.training.results import FoldResult
 CHECKPOINT = "best.keras"
 
 
-def build_model(cfg: Config) -> keras.Model:
-    """Input scaling + augmentation (active in training only) + the registered network."""
+def build_model(cfg: Config, truth: np.ndarray | None = None) -> keras.Model:
+    """Input scaling + augmentation (active in training only) + the registered network, its head
+    made the target's (kit.targets: softmax, sigmoids, or a unit un-scaled by `truth`'s spread)."""
     spec = models.get(cfg.train.model)
     if spec.kind != "keras":
         raise KitError(f"model '{cfg.train.model}' is a {spec.kind} model; `make train` fits Keras networks")
+    target = targets.for_config(cfg)
     network = spec.factory(
         cfg.image_shape,
-        cfg.num_classes,
+        target.units(cfg),
         width=cfg.train.width,
         dropout=cfg.train.dropout,
         **factory_options(spec.factory, cfg),
     )
+    if target.activation != "softmax":
+        swap_activation(network, target.activation)
     inputs = keras.Input(cfg.image_shape, name="pixels")
     x = keras.layers.Rescaling(1 / 255.0)(inputs)
     if augmentation_enabled(cfg.augment):
         x = RandomAffine(cfg.augment, seed=cfg.train.seed, name="augment")(x)
     if cfg.augment.colour_jitter:  # in the compiled step too, after the geometry
         x = ColourJitter(cfg.augment.colour_jitter, seed=cfg.train.seed, name="colour_jitter")(x)
-    return keras.Model(inputs, network(x), name=f"{cfg.train.model}_classifier")
+    return keras.Model(inputs, target.head(network(x), truth), name=f"{cfg.train.model}_classifier")
 
 
-def compile_model(model: keras.Model, cfg: Config, steps_per_epoch: int = 1) -> None:
+def compile_model(model: keras.Model, cfg: Config, steps_per_epoch: int = 1, truth: np.ndarray | None = None) -> None:
     jit = {"auto": "auto", "on": True, "off": False}[cfg.train.jit_compile]  # Literal-checked on resolve
+    target = targets.for_config(cfg)
+    loss, weight = target.loss(cfg, truth)  # a regression's weight makes it the standardised target's loss
     model.compile(
         optimizer=optimizer(cfg, steps_per_epoch),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.train.label_smoothing),
-        metrics=compiled_metrics(cfg.competition.metric),
+        loss=loss,
+        loss_weights=None if weight == 1.0 else [weight],
+        metrics=compiled_metrics(cfg.competition.metric) if target.name in ("classification", "topk") else [],
         jit_compile=jit,
         steps_per_execution=cfg.train.steps_per_execution,
     )
@@ -171,7 +179,8 @@ class ValidationMetric(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         metric = self.cfg.competition.metric
-        if logs is None or metric in self.NATIVE:
+        native = metric in self.NATIVE and self.images.targets is None  # tags: scored here
+        if logs is None or native:
             return
         if metric == "micro_f1":  # one label per image: micro-F1 is accuracy, no second pass
             logs["val_micro_f1"] = logs.get("val_accuracy")
@@ -179,7 +188,7 @@ class ValidationMetric(keras.callbacks.Callback):
         workers, batch = self.cfg.data.workers, self.spread.batch(self.cfg.predict.batch_size)
         rows = self.spread.even(self.val_index)  # predicted across the devices; the padding cut off
         probabilities = predict_images(self.model, self.images.images, rows, batch, workers)[: len(self.val_index)]
-        labels = self.images.labels[self.val_index]
+        labels = self.images.truth[self.val_index]
         logs[f"val_{metric}"] = metrics.score(labels, probabilities, metric)["score"]
 
 
@@ -236,12 +245,14 @@ def fit(
     spread = distribute.plan(cfg)
     cfg, rows = spread.cfg, spread.even(train_index)
     steps = distribute.steps_per_epoch(cfg, len(rows))
-    compile_for_data = functools.partial(compile_model, steps_per_epoch=steps)
-    # labels one-hot: needed for label smoothing and the macro-F1 metric
-    onehot = keras.utils.to_categorical(images.labels, cfg.num_classes).astype("float32")
+    truth = None if images.targets is None else images.targets[train_index]  # a regression's scale
+    compile_for_data = functools.partial(compile_model, steps_per_epoch=steps, truth=truth)
+    # what the network outputs (kit.targets): one-hot labels (label smoothing and the macro-F1
+    # metric need them), a number, or a 0/1 row of tags
+    onehot = targets.for_config(cfg).encode(images, cfg)
     x, y, validation, endless = training_data(cfg, images, onehot, rows, spread.even(val_index))
     with spread.scope():
-        model = build_model(cfg)
+        model = build_model(cfg, truth)
         compile_for_data(model, cfg)
         started = time.perf_counter()
         # one stage, or two for a pretrained base (kit.training.fine_tune: frozen, then its top fine-tuned)
@@ -269,7 +280,7 @@ def fit(
         raise TrainingDiverged(f"training diverged (loss {history.history['loss'][-1]}): lower train.learning_rate")
     best = load(fold_dir / CHECKPOINT)
     probabilities = predict_images(best, images.images, val_index, cfg.predict.batch_size, cfg.data.workers)
-    scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
+    scores = metrics.score(images.truth[val_index], probabilities, cfg.competition.metric)
     checkpoints.finish(fold_dir)
     return FoldResult(
         fold_dir / CHECKPOINT, val_index, probabilities, scores, resumed_at + len(history.epoch), seconds, deterministic

@@ -91,6 +91,11 @@ def fit(
     One "epoch"; `seconds` is the fit time. `resume`, `extra_callbacks` and `verbose` belong to
     epoch-wise training and mean nothing to a single fit.
     """
+    if images.targets is not None:  # numbers or tags: the kit's estimators are classifiers
+        raise KitError(
+            f"model '{cfg.train.model}' is a scikit-learn classifier; a {cfg.competition.metric} target "
+            "(numbers or tags) trains a Keras network: set MODEL=cnn (or another Keras model)"
+        )
     fold_dir.mkdir(parents=True, exist_ok=True)
     rows = fitted_index(cfg, images.labels, train_index)
     if len(rows) < len(train_index):

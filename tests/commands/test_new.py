@@ -94,7 +94,7 @@ def test_new_refuses_to_overwrite_and_set_settles_a_key(tmp_path, competitions_d
     assert written["train"]["epochs"] == 3 and written["presets"]["quick"]["train"]["epochs"] == 2
     again = run_kit("new", "--comp", "cactus", "--data", str(tmp_path / "data"))
     assert again.returncode == 2 and "FORCE=1" in again.stderr and "Traceback" not in again.stderr
-    bad = run_kit("new", "--comp", "other", "--data", str(tmp_path / "data"), "--metric", "f2")
+    bad = run_kit("new", "--comp", "other", "--data", str(tmp_path / "data"), "--metric", "dice")
     assert bad.returncode == 2 and "competition.metric' must be one of" in bad.stderr
 
 

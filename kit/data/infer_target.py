@@ -1,0 +1,112 @@
+"""`make new`: what a label is (kit.targets), from the metric and the training table, and the
+submission form that goes with it. Runs after the layout and the metric are known.
+
+    map@K                           topk: K labels per image, best first
+    rmse, mae                       regression: the label column's numbers, written as numbers
+    f2, f1_samples (macro_f1 when   multilabel: tags separated by spaces in one column, or one
+    the labels are sets of tags)    0/1 column per tag (then the sample's columns name the tags)
+    roc_auc, log_loss, two classes  the positive class's probability, whatever the sample holds
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from kit import metrics, targets
+from kit.data.pixels import read_frame
+from kit.errors import KitError
+from kit.targets.classification import tokens
+
+
+def known_metric(metric: str) -> str:
+    """The kit's name for METRIC= (Kaggle's own names too: 'MAP@{5}', 'RMSE', 'MeanFScoreBeta')."""
+    if not metric or metric in metrics.METRICS or metrics.top_k(metric):
+        return metric
+    return metrics.from_kaggle(metric) or metric
+
+
+def settle_target(found, folder: Path, sample: pd.DataFrame | None) -> None:
+    """Set competition.target, and the class names and submission form it implies, on `found`
+    (a kit.data.infer.Inferred)."""
+    metric = found.sections["competition"]["metric"]
+    kind = targets.kind_for_metric(metric)
+    table = labelled_table(found, folder)
+    if kind == "classification" and metric == "macro_f1" and table is not None and holds_tag_sets(table[1]):
+        kind = "multilabel"  # Human Protein Atlas: macro-F1 over tags
+    if kind == "classification":
+        binary_probability(found, metric, sample)
+        return
+    found.set("competition.target", kind, f"metric {metric}")
+    if kind == "topk":
+        k = metrics.top_k(metric)
+        found.set("submission.form", "topk", f"metric {metric}: {k} labels per image, best first")
+        found.summary.append(f"target: top-{k}, one class per image, {k} guesses written best first")
+        return
+    if table is None:
+        raise KitError(f"metric {metric} needs a CSV of image ids and labels (data.format images), not class folders")
+    if kind == "regression":
+        regression(found, metric, *table)
+    else:
+        multilabel(found, metric, *table, sample)
+
+
+def labelled_table(found, folder: Path) -> tuple[Path, pd.Series, pd.DataFrame] | None:
+    data = found.sections["data"]
+    if data.get("format") != "images":
+        return None
+    path = folder / data["train_file"]
+    frame = read_frame(path)
+    return path, frame[data["label_column"]], frame
+
+
+def holds_tag_sets(labels: pd.Series) -> bool:
+    """Labels written as space-separated words in some rows ('haze primary', '0 25')."""
+    return labels.astype(str).str.strip().str.contains(" ").mean() > 0.05
+
+
+def binary_probability(found, metric: str, sample: pd.DataFrame | None) -> None:
+    """Two classes scored by AUC or log-loss: the file holds probabilities even when the sample
+    is full of 0s (Histopathologic Cancer Detection), else the score is that of hard labels."""
+    names = found.sections["competition"]["class_names"]
+    form = found.sections.get("submission", {}).get("form")
+    if metric in ("roc_auc", "log_loss") and len(names) == 2 and form == "label":
+        column = "" if sample is None else f" '{sample.columns[1]}'"
+        found.set("submission.form", "probability", f"metric {metric}: class {names[1]}'s probability")
+        found.summary.append(f"submission{column}: the probability of class {names[1]} ({metric} scores probabilities)")
+
+
+def regression(found, metric: str, path: Path, labels: pd.Series, frame: pd.DataFrame) -> None:
+    values = pd.to_numeric(labels, errors="coerce")
+    if values.notna().mean() < 0.99:
+        bad = labels[values.isna()].iloc[0]
+        raise KitError(
+            f"{path.name}: column '{labels.name}' holds {bad!r}, not a number, but metric {metric} scores numbers: "
+            "set SET=data.label_column=<the column of numbers>"
+        )
+    found.set("competition.class_names", [str(labels.name)], f"{path.name}: '{labels.name}' is the number predicted")
+    found.set("submission.form", "value", f"metric {metric}: a number per image")
+    found.summary.append(
+        f"target: regression on '{labels.name}' ({values.min():g}..{values.max():g}, mean {values.mean():.4g}), "
+        "one linear unit, predictions clipped to that range"
+    )
+
+
+def multilabel(found, metric: str, path: Path, labels: pd.Series, frame: pd.DataFrame, sample) -> None:
+    columns = [] if sample is None else [str(c) for c in sample.columns[1:]]
+    if len(columns) > 1 and all(c in frame.columns for c in columns):  # one 0/1 column per tag
+        names, form = columns, "columns"
+        source = f"{path.name}: one 0/1 column per tag, in the sample's order"
+    else:
+        names = sorted({tag for value in labels for tag in tokens(value)})
+        form, source = "tags", f"{path.name}: the words of '{labels.name}'"
+    if len(names) < 2:
+        raise KitError(f"{path.name}: '{labels.name}' holds {len(names)} tag(s); a multi-label target needs two")
+    found.set("competition.class_names", names, source)
+    found.set("submission.form", form, f"metric {metric}: the tags of each image")
+    shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+    found.summary.append(
+        f"target: multi-label, {len(names)} tags ({shown}): sigmoids, per-tag thresholds chosen on "
+        f"out-of-fold predictions for {metric}"
+    )
