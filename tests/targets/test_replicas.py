@@ -214,7 +214,7 @@ def histopathologic(root: Path, train_rows: int = 160, test_rows: int = 60) -> n
     truth = None
     for split, count in (("train", train_rows), ("test", test_rows)):
         labels = rng.integers(0, 2, count)
-        ids = [f"{rng.integers(16**16):016x}" for _ in range(count)]
+        ids = [f"{rng.integers(16**12):012x}{i:04d}" for i in range(count)]
         for name, label in zip(ids, labels, strict=True):
             level = 150 + 40 * label + rng.normal(0, 25)  # overlapping classes: AUC, not accuracy, tells
             save(root / split, f"{name}.tif", (level, 90, 200 - 0.3 * level), rng)
