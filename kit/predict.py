@@ -117,8 +117,13 @@ def fitted_to_training(cfg: Config, loaded, run_dirs: list[Path], exp):
         print("note: no out-of-fold predictions shared by these runs: every tag's threshold is 0.5")
         return exp
     rows, probabilities = shared
-    thresholds = choose_thresholds(loaded.train.truth[rows], probabilities, cfg.competition.metric)
-    print(f"thresholds per tag, chosen on {len(rows)} out-of-fold rows: {', '.join(f'{t:.2f}' for t in thresholds)}")
+    truth, metric = loaded.train.truth[rows], cfg.competition.metric
+    thresholds = choose_thresholds(truth, probabilities, metric)
+    at = {cut: metrics.score_tags(truth, probabilities, metric, cut)["score"] for cut in (0.5, thresholds)}
+    print(
+        f"thresholds per tag, chosen on {len(rows)} out-of-fold rows: {', '.join(f'{t:.2f}' for t in thresholds)} "
+        f"(out-of-fold {metric} {at[0.5]:.4f} at 0.5, {at[thresholds]:.4f} at these)"
+    )
     return dataclasses.replace(exp, thresholds=thresholds)
 
 

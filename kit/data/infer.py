@@ -307,6 +307,8 @@ def class_names_of(labels: pd.Series, sample: pd.DataFrame | None) -> list[str]:
     submission's), else the label values: integers 0..K-1 as text, or names sorted."""
     if sample is not None and sample.shape[1] > 2:
         names = [str(c) for c in sample.columns[1:]]
+        if str(labels.name) in names:  # one 0/1 column per tag (multi-label): the columns name them
+            return names
         unknown = sorted(set(labels.astype(str)) - set(names))
         if unknown:
             raise KitError(f"labels {unknown[:5]} are not columns of the sample submission")

@@ -30,9 +30,11 @@ def known_metric(metric: str) -> str:
 def settle_target(found, folder: Path, sample: pd.DataFrame | None) -> None:
     """Set competition.target, and the class names and submission form it implies, on `found`
     (a kit.data.infer.Inferred)."""
+    table = labelled_table(found, folder)
+    if table is not None and found.sources.get("competition.metric", "").startswith("guessed"):
+        guess_from_labels(found, table[1])
     metric = found.sections["competition"]["metric"]
     kind = targets.kind_for_metric(metric)
-    table = labelled_table(found, folder)
     if kind == "classification" and metric == "macro_f1" and table is not None and holds_tag_sets(table[1]):
         kind = "multilabel"  # Human Protein Atlas: macro-F1 over tags
     if kind == "classification":
@@ -45,7 +47,8 @@ def settle_target(found, folder: Path, sample: pd.DataFrame | None) -> None:
         found.summary.append(f"target: top-{k}, one class per image, {k} guesses written best first")
         return
     if table is None:
-        raise KitError(f"metric {metric} needs a CSV of image ids and labels (data.format images), not class folders")
+        layout = found.sections["data"].get("format")
+        raise KitError(f"metric {metric} needs a CSV of image ids and their labels (data.format images), not {layout}")
     if kind == "regression":
         regression(found, metric, *table)
     else:
@@ -59,6 +62,19 @@ def labelled_table(found, folder: Path) -> tuple[Path, pd.Series, pd.DataFrame] 
     path = folder / data["train_file"]
     frame = read_frame(path)
     return path, frame[data["label_column"]], frame
+
+
+def guess_from_labels(found, labels: pd.Series) -> None:
+    """No METRIC=: tags separated by spaces are multi-label (f2, Planet's), fractional numbers a
+    regression (rmse): never one class per combination or per value, without a word."""
+    numbers = pd.to_numeric(labels, errors="coerce")
+    guess = "f2" if holds_tag_sets(labels) else ""
+    if not guess and numbers.notna().all() and (numbers != numbers.round()).any():
+        guess = "rmse"
+    if guess:
+        found.summary[:] = [line for line in found.summary if not line.startswith("metric ")]  # the form's guess
+        found.set("competition.metric", guess, f"guessed from '{labels.name}'s values; METRIC= sets it")
+        found.summary.append(f"metric {guess} is a guess from the labels: pass METRIC=<the competition's metric>")
 
 
 def holds_tag_sets(labels: pd.Series) -> bool:

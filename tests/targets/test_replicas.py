@@ -237,3 +237,57 @@ def test_histopathologic_auc_writes_probabilities_where_the_sample_holds_zeros(t
     values = submission["label"]
     assert pd.api.types.is_float_dtype(values) and values.between(0, 1).all() and values.nunique() > 10
     assert roc_auc_score(truth, values) > 0.75  # the trivial submission (all 0) scores 0.5
+
+
+# ---------------------------------------------------------------- make new alone (no training)
+
+
+def test_make_new_states_each_target_and_its_form(tmp_path):
+    from kit.data.infer import infer
+
+    humpback_whale(tmp_path / "whales", per_class=3, test_per_class=1)
+    whales = infer(tmp_path / "whales", "MAP@{5}")
+    assert whales.sections["competition"]["target"] == "topk" and whales.sections["submission"]["form"] == "topk"
+    assert whales.sections["competition"]["metric"] == "map@5"
+
+    petfinder_pawpularity(tmp_path / "paw", train_rows=20, test_rows=4)
+    paw = infer(tmp_path / "paw", "rmse")
+    assert paw.sections["competition"]["class_names"] == ["Pawpularity"]  # never 100 classes
+    assert paw.sections["submission"]["form"] == "value"
+
+    planet(tmp_path / "planet", train_rows=30, test_rows=4)
+    tags = infer(tmp_path / "planet")  # no METRIC=: tag sets are multi-label, f2 said to be a guess
+    assert tags.sections["competition"]["metric"] == "f2" and tags.sections["submission"]["form"] == "tags"
+    assert tags.sections["competition"]["class_names"] == ["clear", "cloudy", "haze", "primary", "water"]
+    assert sum("guess" in line for line in tags.summary) == 1
+
+    histopathologic(tmp_path / "histo", train_rows=20, test_rows=4)
+    assert infer(tmp_path / "histo", "AUC").sections["submission"]["form"] == "probability"
+    assert infer(tmp_path / "histo", "accuracy").sections["submission"]["form"] == "label"
+
+
+def test_one_0_1_column_per_tag_is_a_multi_label_table(tmp_path):
+    from kit.data.infer import infer
+
+    planet(tmp_path / "planet", train_rows=30, test_rows=4)
+    train = pd.read_csv(tmp_path / "planet" / "train_v2.csv")
+    names = ["clear", "cloudy", "haze", "primary", "water"]
+    for tag in names:
+        train[tag] = train["tags"].str.split().apply(lambda row, t=tag: int(t in row))
+    train.drop(columns="tags").to_csv(tmp_path / "planet" / "train_v2.csv", index=False)
+    sample = pd.read_csv(tmp_path / "planet" / "sample_submission_v2.csv")[["image_name"]]
+    sample[names[::-1]] = 0
+    sample.to_csv(tmp_path / "planet" / "sample_submission_v2.csv", index=False)
+    found = infer(tmp_path / "planet", "f2")
+    assert found.sections["submission"]["form"] == "columns"
+    assert found.sections["competition"]["class_names"] == names[::-1]  # the sample's order
+
+
+def test_a_score_column_without_metric_is_guessed_a_regression(tmp_path):
+    from kit.data.infer import infer
+
+    petfinder_pawpularity(tmp_path / "paw", train_rows=20, test_rows=4)
+    train = pd.read_csv(tmp_path / "paw" / "train.csv")
+    train.assign(Pawpularity=train["Pawpularity"] + 0.25).to_csv(tmp_path / "paw" / "train.csv", index=False)
+    found = infer(tmp_path / "paw")
+    assert found.sections["competition"]["metric"] == "rmse" and found.sections["competition"]["target"] == "regression"
