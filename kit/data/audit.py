@@ -72,9 +72,11 @@ def blank_rows(images: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate(blank) if blank else np.zeros(0, bool)) + 1
 
 
-def class_balance(labels: np.ndarray, names: list[str]) -> pd.DataFrame:
-    counts = np.bincount(labels, minlength=len(names))
-    return pd.DataFrame({"class": names, "count": counts, "fraction": counts / counts.sum()})
+def class_balance(labels: np.ndarray, names: list[str], tags: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows per class; with `tags` (a 0/1 matrix, multi-label) images per tag, so fractions add past 1."""
+    counts = np.bincount(labels, minlength=len(names)) if tags is None or tags.ndim != 2 else tags.sum(axis=0)
+    total = len(tags) if tags is not None and tags.ndim == 2 else counts.sum()
+    return pd.DataFrame({"class": names, "count": counts.astype(np.int64), "fraction": counts / total})
 
 
 def audit(cfg: Config, train: Images, test: Images | None, folder: Path, faults: pd.DataFrame | None = None) -> dict:
@@ -84,7 +86,7 @@ def audit(cfg: Config, train: Images, test: Images | None, folder: Path, faults:
     names = list(cfg.competition.class_names)
     duplicates = find_duplicates(train, test)
     duplicates.to_csv(folder / "duplicates.csv", index=False)
-    balance = class_balance(train.labels, names)
+    balance = class_balance(train.labels, names, train.targets)
     balance.to_csv(folder / "balance.csv", index=False)
     plot_balance(balance, folder / "balance.png")
     plot_examples_per_class(train, names, folder / "examples.png")

@@ -34,7 +34,8 @@ def settle_target(found, folder: Path, sample: pd.DataFrame | None) -> None:
     if table is not None and found.sources.get("competition.metric", "").startswith("guessed"):
         guess_from_labels(found, table[1])
     metric = found.sections["competition"]["metric"]
-    kind = targets.kind_for_metric(metric)
+    named = found.sections["competition"].get("target", "auto")  # SET=competition.target=..., once SET comes first
+    kind = targets.kind_for_metric(metric) if named == "auto" else named
     if kind == "classification" and metric == "macro_f1" and table is not None and holds_tag_sets(table[1]):
         kind = "multilabel"  # Human Protein Atlas: macro-F1 over tags
     if kind == "classification":
