@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from kit.config import Config
+from kit.errors import KitError
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,10 @@ def swap_activation(network, activation: str) -> None:
 
     last = network.layers[-1]
     if not isinstance(last, keras.layers.Dense):
-        raise TypeError(f"{network.name} does not end in a Dense layer; it cannot take a {activation} head")
+        raise KitError(
+            f"model {network.name} does not end in a Dense softmax like the registered networks, so it "
+            f"cannot take this target's {activation} head: end its factory in kit.models.zoo.classifier_head"
+        )
     last.activation = keras.activations.get(activation)
 
 

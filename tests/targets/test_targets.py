@@ -74,3 +74,24 @@ def test_binary_probability_is_written_for_auc_whatever_the_sample_holds():
     exp = submission.expected(cfg, None, pd.DataFrame({"id": ["a", "b"], "label": [0, 0]}))
     assert exp.form == "probability"
     assert submission.build(exp, np.array([[0.8, 0.2], [0.3, 0.7]]))["label"].tolist() == [0.2, 0.7]
+
+
+@pytest.mark.parametrize(("metric", "names", "units"), [("rmse", "['score']", 1), ("f2", "['a', 'b', 'c']", 3)])
+def test_every_keras_network_takes_the_targets_head(metric, names, units):
+    """Regression: one unit un-scaled to the training values; tags: sigmoids (they need not sum to 1)."""
+    from kit import models
+    from kit.training.keras_kind import build_model
+
+    truth = np.array([10.0, 30.0, 50.0])
+    for name in ("dense", "cnn", "air"):
+        assert models.get(name).kind == "keras"
+        cfg = config.resolve(
+            overrides=[f"competition.metric={metric}", f"competition.class_names={names}", f"train.model={name}"]
+        )
+        model = build_model(cfg, truth if metric == "rmse" else None)
+        out = np.asarray(model.predict(np.random.default_rng(0).integers(0, 255, (4, 28, 28, 1)), verbose=0))
+        assert out.shape == (4, units) and np.isfinite(out).all()
+        if metric == "rmse":  # a fresh unit predicts near the mean, in the target's units
+            assert np.abs(out - truth.mean()).max() < 5 * truth.std()
+        else:
+            assert ((out > 0) & (out < 1)).all() and not np.allclose(out.sum(axis=1), 1)
