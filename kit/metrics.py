@@ -96,8 +96,13 @@ def better(metric: str, value: float, than: float) -> bool:
 
 
 def chance_score(metric: str, num_classes: int) -> float:
-    """What guessing scores on balanced classes: uniform probabilities, or a random label."""
+    """What guessing scores on balanced classes: uniform probabilities, or a random label (K
+    random guesses for map@K); NaN where it depends on the data (numbers, tags)."""
     k = max(num_classes, 2)
+    if metric in REGRESSION_METRICS or metric in MULTILABEL_METRICS:
+        return float("nan")
+    if top_k(metric):
+        return float(sum(1 / rank for rank in range(1, min(top_k(metric), k) + 1)) / k)
     return {"log_loss": float(np.log(k)), "roc_auc": 0.5, "qwk": 0.0}.get(metric, 1.0 / k)
 
 

@@ -101,3 +101,11 @@ def test_regression_and_tag_metrics_are_scikit_learns():
 )
 def test_kaggle_names_of_the_new_metrics(kaggle, kit):
     assert metrics.from_kaggle(kaggle) == kit
+
+
+def test_chance_of_k_random_guesses_and_none_for_numbers():
+    rng = np.random.default_rng(0)
+    labels, probabilities = rng.integers(0, 7, 20000), rng.random((20000, 7))
+    random_guessing = metrics.score(labels, probabilities, "map@5")["score"]
+    assert metrics.chance_score("map@5", 7) == pytest.approx(random_guessing, abs=0.01)
+    assert np.isnan(metrics.chance_score("rmse", 1)) and np.isnan(metrics.chance_score("f2", 5))
