@@ -46,6 +46,9 @@ def settle_target(found, folder: Path, sample: pd.DataFrame | None) -> None:
         k = metrics.top_k(metric)
         found.set("submission.form", "topk", f"metric {metric}: {k} labels per image, best first")
         found.summary.append(f"target: top-{k}, one class per image, {k} guesses written best first")
+        spaced = [name for name in found.sections["competition"]["class_names"] if " " in name]
+        if spaced:
+            found.summary.append(f"class names with spaces are written with '_' ('{spaced[0].replace(' ', '_')}')")
         return
     if table is None:
         layout = found.sections["data"].get("format")

@@ -1,5 +1,7 @@
 """map@K: one class per image, trained as classification, written as its K likeliest classes,
-space-separated, best first (Humpback Whale: `new_whale w_1287fbc ...`)."""
+space-separated, best first (Humpback Whale: `new_whale w_1287fbc ...`). A class name with
+spaces is written with underscores, as Quick, Draw! asks (`The_Eiffel_Tower`): spaces separate
+the guesses."""
 
 from __future__ import annotations
 
@@ -18,11 +20,11 @@ class TopK(Target):
         if predictions.ndim != 2:
             raise KitError("a top-k submission needs class probabilities, not labels")
         best = np.argsort(-predictions, axis=1, kind="stable")[:, : exp.k]
-        names = np.asarray(exp.labels, dtype=object)
+        names = np.asarray(written_names(exp.labels), dtype=object)
         return {exp.columns[1]: [" ".join(names[row]) for row in best]}
 
     def check(self, frame: pd.DataFrame, exp, name: str) -> None:
-        allowed = set(exp.labels)
+        allowed = set(written_names(exp.labels))
         for row, value in enumerate(frame[exp.columns[1]]):
             guesses = tokens(value)
             unknown = [g for g in guesses if g not in allowed]
@@ -31,3 +33,7 @@ class TopK(Target):
                     f"{name}: row {row + 1}, column '{exp.columns[1]}': {value!r} is not 1..{exp.k} "
                     f"distinct labels separated by spaces{f' ({unknown[0]!r} is no class)' if unknown else ''}"
                 )
+
+
+def written_names(names) -> list[str]:
+    return [str(name).replace(" ", "_") for name in names]

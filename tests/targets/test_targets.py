@@ -46,6 +46,15 @@ def test_top_k_writes_k_distinct_labels_best_first_and_validates_them():
         submission.validate(frame.assign(Id=["w_1", "w_9"]), exp)
 
 
+def test_top_k_writes_a_name_with_spaces_with_underscores():
+    names = "competition.class_names=['The Eiffel Tower', 'bee', 'The Mona Lisa']"
+    cfg = config.resolve(overrides=["competition.metric=map@3", names])
+    exp = expected(cfg, ("key_id", "word"), [1, 2])
+    frame = submission.build(exp, np.array([[0.5, 0.1, 0.4], [0.1, 0.8, 0.1]]))
+    assert frame["word"].tolist() == ["The_Eiffel_Tower The_Mona_Lisa bee", "bee The_Eiffel_Tower The_Mona_Lisa"]
+    submission.validate(frame, exp)
+
+
 def test_regression_writes_numbers_clipped_to_the_training_range():
     cfg = config.resolve(overrides=["competition.metric=rmse", "competition.class_names=['Pawpularity']"])
     exp = expected(cfg, ("Id", "Pawpularity"), ["x", "y", "z"])
