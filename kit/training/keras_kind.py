@@ -262,7 +262,8 @@ def fit(
             compile_for_data,
             x,
             y,
-            class_weight=class_weights(cfg, images.labels[train_index]),
+            # per class only: numbers and tags (targets) have no class to weigh
+            class_weight=class_weights(cfg, images.labels[train_index]) if images.targets is None else None,
             validation_data=validation,
             epochs=cfg.train.epochs,
             batch_size=cfg.train.batch_size,  # ignored by Keras for datasets, which are batched
