@@ -57,7 +57,9 @@ KAGGLE_NAMES = {
     **dict.fromkeys(("auc", "rocauc", "aucroc", "areaunderreceiveroperatingcharacteristiccurve"), "roc_auc"),
     **dict.fromkeys(("quadraticweightedkappa", "qwk", "quadraticweightedcohenskappa"), "qwk"),
     **dict.fromkeys(("meanfscoremicro", "microaveragedf1score", "microf1", "f1micro", "microf1score"), "micro_f1"),
-    **dict.fromkeys(("macrof1", "meanfscoremacro", "macroaveragedf1score", "f1macro", "macrof1score"), "macro_f1"),
+    **dict.fromkeys(
+        ("macrof1", "meanfscoremacro", "macroaveragedf1score", "f1macro", "macrof1score", "macrofscore"), "macro_f1"
+    ),
     **dict.fromkeys(("rmse", "rootmeansquarederror", "rootmeansquareerror"), "rmse"),
     **dict.fromkeys(("mae", "meanabsoluteerror"), "mae"),
     **dict.fromkeys(("meanfscorebeta", "f2", "f2score", "fbeta", "meanf2score"), "f2"),

@@ -291,3 +291,21 @@ def test_a_score_column_without_metric_is_guessed_a_regression(tmp_path):
     train.assign(Pawpularity=train["Pawpularity"] + 0.25).to_csv(tmp_path / "paw" / "train.csv", index=False)
     found = infer(tmp_path / "paw")
     assert found.sections["competition"]["metric"] == "rmse" and found.sections["competition"]["target"] == "regression"
+
+
+def test_human_protein_atlas_numbered_tags_under_macro_f1_are_multi_label(tmp_path):
+    """train.csv Id,Target ('16 0'), sample Id,Predicted: macro-F1 over tags, not over combinations."""
+    from kit.data.infer import infer
+
+    rng = np.random.default_rng(4)
+    folder = tmp_path / "human-protein-atlas-image-classification"
+    targets = [" ".join(map(str, sorted(rng.choice(28, rng.integers(1, 4), replace=False)))) for _ in range(40)]
+    for i in range(44):
+        save(folder / ("train" if i < 40 else "test"), f"p{i:04d}.png", (i * 5, 90, 90), rng)
+    pd.DataFrame({"Id": [f"p{i:04d}" for i in range(40)], "Target": targets}).to_csv(folder / "train.csv", index=False)
+    pd.DataFrame({"Id": [f"p{i:04d}" for i in range(40, 44)], "Predicted": "0"}).to_csv(
+        folder / "sample_submission.csv", index=False
+    )
+    found = infer(folder, "MacroFScore")
+    assert found.sections["competition"]["target"] == "multilabel" and found.sections["submission"]["form"] == "tags"
+    assert set(found.sections["competition"]["class_names"]) == {t for row in targets for t in row.split()}
