@@ -263,21 +263,31 @@ def test_make_new_states_each_target_and_its_form(tmp_path):
 
     histopathologic(tmp_path / "histo", train_rows=20, test_rows=4)
     assert infer(tmp_path / "histo", "AUC").sections["submission"]["form"] == "probability"
+    assert infer(tmp_path / "histo", "LogLoss").sections["submission"]["form"] == "probability"
     assert infer(tmp_path / "histo", "accuracy").sections["submission"]["form"] == "label"
+
+
+TAGS = ["clear", "cloudy", "haze", "primary", "water"]
+
+
+def planet_in_columns(root: Path, **sizes) -> list[set[str]]:
+    """Planet with one 0/1 column per tag, in train and sample alike (the sample in its own order)."""
+    truth = planet(root, **sizes)
+    train = pd.read_csv(root / "train_v2.csv")
+    for tag in TAGS:
+        train[tag] = train["tags"].str.split().apply(lambda row, t=tag: int(t in row))
+    train.drop(columns="tags").to_csv(root / "train_v2.csv", index=False)
+    sample = pd.read_csv(root / "sample_submission_v2.csv")[["image_name"]]
+    sample[TAGS[::-1]] = 0
+    sample.to_csv(root / "sample_submission_v2.csv", index=False)
+    return truth
 
 
 def test_one_0_1_column_per_tag_is_a_multi_label_table(tmp_path):
     from kit.data.infer import infer
 
-    planet(tmp_path / "planet", train_rows=30, test_rows=4)
-    train = pd.read_csv(tmp_path / "planet" / "train_v2.csv")
-    names = ["clear", "cloudy", "haze", "primary", "water"]
-    for tag in names:
-        train[tag] = train["tags"].str.split().apply(lambda row, t=tag: int(t in row))
-    train.drop(columns="tags").to_csv(tmp_path / "planet" / "train_v2.csv", index=False)
-    sample = pd.read_csv(tmp_path / "planet" / "sample_submission_v2.csv")[["image_name"]]
-    sample[names[::-1]] = 0
-    sample.to_csv(tmp_path / "planet" / "sample_submission_v2.csv", index=False)
+    planet_in_columns(tmp_path / "planet", train_rows=30, test_rows=4)
+    names = TAGS
     found = infer(tmp_path / "planet", "f2")
     assert found.sections["submission"]["form"] == "columns"
     assert found.sections["competition"]["class_names"] == names[::-1]  # the sample's order
@@ -309,3 +319,15 @@ def test_human_protein_atlas_numbered_tags_under_macro_f1_are_multi_label(tmp_pa
     found = infer(folder, "MacroFScore")
     assert found.sections["competition"]["target"] == "multilabel" and found.sections["submission"]["form"] == "tags"
     assert set(found.sections["competition"]["class_names"]) == {t for row in targets for t in row.split()}
+
+
+@pytest.mark.slow
+def test_planet_with_a_0_1_column_per_tag_writes_the_samples_columns(tmp_path, competitions_dir):
+    folder = tmp_path / "planet-columns"
+    truth = planet_in_columns(folder)
+    submission, _ = new_and_run("planet-columns", folder, "f2")
+    sample = pd.read_csv(folder / "sample_submission_v2.csv")
+    same_frame_shape(submission, sample)
+    assert all(pd.api.types.is_integer_dtype(submission[tag]) and submission[tag].isin((0, 1)).all() for tag in TAGS)
+    predicted = [{tag for tag in TAGS if row[tag]} for _, row in submission.iterrows()]
+    assert f2(truth, predicted, TAGS) > f2(truth, [set(TAGS)] * len(truth), TAGS) + 0.15
