@@ -14,6 +14,7 @@ FILE   ?=
 MSG    ?=
 FORCE  ?=
 GPU    ?=
+BACKEND ?=
 INTERNET ?=
 METRIC ?=
 RESUME ?=
@@ -34,11 +35,17 @@ PYTEST_ARGS ?=
 # and recipes pass it as "$KIT_MAKE_<NAME>" ($(call q,NAME)), which the shell substitutes as
 # one word without running anything in it. The kit splits SET, RUN, MODELS and FRACTIONS into
 # words; $(call split_words,NAME) splits PYTEST_ARGS and BENCH_ARGS like a shell (quotes honoured).
-USER_VARS := COMP PRESET SET DATA PARAMS RUN MODEL MODELS FRACTIONS FILE MSG FORCE GPU INTERNET METRIC \
+USER_VARS := COMP PRESET SET DATA PARAMS RUN MODEL MODELS FRACTIONS FILE MSG FORCE GPU INTERNET METRIC BACKEND \
              RESUME N_TRIALS TIMEOUT STORAGE WORKERS STUDY SAMPLER PRUNER PORT BENCH_ARGS PYTEST_ARGS
 $(foreach name,$(USER_VARS),$(eval override $(name) := $$(value $(name))))
 $(foreach name,$(USER_VARS),$(eval export KIT_MAKE_$(name) := $$($(name))))
 q = "$$KIT_MAKE_$(1)"
+
+# BACKEND=jax (or torch) runs every target on that Keras backend: TensorFlow is the default,
+# JAX the one on machines without TensorFlow (the GPU machines) and often faster there
+ifneq ($(BACKEND),)
+export KERAS_BACKEND := $(BACKEND)
+endif
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
@@ -57,6 +64,7 @@ help: ## list the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
 	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run> MODEL=<model> MODELS=\"a b\""
 	@echo "  FILE=<csv> (submit, reproduce); kaggle: MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel); new: METRIC=<name> FORCE=1"
+	@echo "  BACKEND=jax runs any target on JAX instead of TensorFlow (the default)"
 
 setup: $(STAMP) ## create .venv and install the kit (fast when nothing changed)
 
