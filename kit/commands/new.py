@@ -8,7 +8,6 @@ overwritten without FORCE=1 (its old file is kept as `competition.toml.bak`).
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -32,13 +31,14 @@ def cmd_new(args, cfg=None) -> int:
     metric, source = (args.metric, "METRIC=") if args.metric or args.data else kaggle_metric(slug)
     found = infer(folder, metric, source)
     add_defaults(found, slug)
+    record_data_dir(found, slug, folder)
     for text in args.set:  # SET= settles what could not be inferred, or corrects a guess
         section, key, value = parse_override(text)
         found.set(f"{section}.{key}", value, "SET=")
     resolve(found.sections, source="the inferred configuration")  # every key and value checked
     target = paths.competition_dir(slug) / "competition.toml"
     write(target, render(slug, found), force=args.force)
-    print_summary(slug, target, found, args.data)
+    print_summary(slug, target, found)
     return 0
 
 
@@ -109,6 +109,14 @@ def add_defaults(found: Inferred, slug: str) -> None:
     found.set("predict.tta", 3, "identity and two one-pixel shifts")
 
 
+def record_data_dir(found: Inferred, slug: str, folder: Path) -> None:
+    """DATA= of `make new` becomes data.dir, so no later verb needs it typed again; data/<slug>
+    (where `make data` downloads) is found without it and is not recorded."""
+    where = folder.resolve()
+    if where != paths.data_dir(slug).resolve():
+        found.set("data.dir", str(where), "DATA= of `make new`: every verb reads it (DATA= overrides)")
+
+
 def render(slug: str, found: Inferred) -> str:
     """competition.toml text: every value with its source as a comment, then the quick preset."""
     lines = [
@@ -141,7 +149,7 @@ def write(target: Path, text: str, force: bool) -> None:
     fileio.atomic_write(target, text.encode())
 
 
-def print_summary(slug: str, target: Path, found: Inferred, folder: str = "") -> None:
+def print_summary(slug: str, target: Path, found: Inferred) -> None:
     data, submission = found.sections["data"], found.sections.get("submission", {})
     names = found.sections["competition"]["class_names"]
     shown = ", ".join(names[:8]) + (f", ... ({len(names)} classes)" if len(names) > 8 else "")
@@ -152,5 +160,7 @@ def print_summary(slug: str, target: Path, found: Inferred, folder: str = "") ->
     shape = f"{data.get('height')}x{data.get('width')}x{data.get('channels')}"
     print(f"  images {shape}, model {found.sections['train']['model']}")
     print(f"  submission: {submission.get('form', 'label')}, metric {found.sections['competition']['metric']}")
-    print(f"  next: make run COMP={slug}" + (f" DATA={shlex.quote(folder)}" if folder else ""))
+    if "dir" in data:
+        print(f"  data: {data['dir']} (data.dir; DATA= is not needed again)")
+    print(f"  next: make run COMP={slug}")
     sys.stdout.flush()

@@ -36,19 +36,24 @@ def data_folder(cfg: Config) -> tuple[Path, bool]:
     Order: `data.dir` (DATA=...), then `data/<slug>` when `make data` filled it, then the sample.
     """
     slug = cfg.competition.slug
+    toml_path = paths.competition_dir(slug) / "competition.toml"
     if cfg.data.dir:
         folder = Path(cfg.data.dir).expanduser()
         if not folder.is_dir():
-            raise KitError(f"data folder {folder} does not exist (DATA / data.dir)")
+            raise KitError(
+                f"data folder {folder} does not exist: pass DATA=<folder with the competition's files>, "
+                f"or correct data.dir in {toml_path}"
+            )
         return folder, False
     downloaded = paths.data_dir(slug)
     if any(downloaded.glob(f"{cfg.data.train_file}*")):
         return downloaded, False
     if cfg.data.embedded:
         return paths.competition_dir(slug) / cfg.data.embedded, True
+    # only a Kaggle competition can be downloaded: an offline one is never sent to `make data`
+    download = f"run `make data COMP={slug}` (needs a Kaggle account), or " if cfg.competition.kaggle else ""
     raise KitError(
-        f"no data for {slug}: run `make data COMP={slug}` (needs a Kaggle account) "
-        f"or pass DATA=<folder in the Kaggle layout>"
+        f"no data for {slug}: {download}pass DATA=<folder with its files> (or set data.dir in {toml_path} once)"
     )
 
 

@@ -129,3 +129,33 @@ def test_new_then_run_writes_the_samples_submission(name, slug, metric, trivial,
         probabilities = submission[replicas.BREEDS].to_numpy()
     score = metrics.score(truth, probabilities, metric)["score"]
     assert score < trivial if metric == "log_loss" else score > trivial
+
+
+def test_data_typed_once_is_found_by_every_later_verb(tmp_path, competitions_dir):
+    """DATA= of `make new` is recorded as data.dir: train and run need it no more."""
+    folder = tmp_path / "cactus files"
+    replicas.aerial_cactus(folder, per_class=12, test_per_class=4, size=16)
+    made = run_kit("new", "--comp", "cactus", "--data", str(folder))
+    assert made.returncode == 0, made.stderr
+    assert "DATA=" not in made.stdout.split("next:")[1]
+    written = tomllib.loads((competitions_dir / "cactus" / "competition.toml").read_text())
+    assert written["data"]["dir"] == str(folder.resolve())
+    trained = run_kit("train", "--comp", "cactus", "--set", "train.epochs=1", "train.batch_size=8")
+    assert trained.returncode == 0, trained.stderr
+    folder.rename(tmp_path / "moved")
+    lost = run_kit("data", "--comp", "cactus")
+    assert lost.returncode == 2 and "data.dir" in lost.stderr and "DATA=" in lost.stderr
+    assert "make data" not in lost.stderr and "Traceback" not in lost.stderr
+
+
+def test_no_data_never_sends_an_offline_competition_to_kaggle():
+    from kit import config
+    from kit.data import data_folder
+
+    offline = config.resolve({"competition": {"slug": "made-up", "kaggle": ""}})
+    with pytest.raises(KitError, match="DATA=") as refused:
+        data_folder(offline)
+    assert "make data" not in str(refused.value)
+    on_kaggle = config.resolve({"competition": {"slug": "made-up", "kaggle": "made-up"}})
+    with pytest.raises(KitError, match="make data COMP=made-up"):
+        data_folder(on_kaggle)
