@@ -19,6 +19,7 @@ from kit import fileio, paths
 from kit.config.layers import parse_override, resolve
 from kit.data.infer import Inferred, infer
 from kit.errors import KitError
+from kit.tune.default_space import space_source
 
 SECTION_ORDER = ("competition", "data", "augment", "train", "predict", "submission")
 
@@ -38,6 +39,7 @@ def cmd_new(args, cfg=None) -> int:
     resolve(found.sections, source="the inferred configuration")  # every key and value checked
     target = paths.competition_dir(slug) / "competition.toml"
     write(target, render(slug, found), force=args.force)
+    write_space(slug, found)
     print_summary(slug, target, found)
     return 0
 
@@ -135,6 +137,19 @@ def render(slug: str, found: Inferred) -> str:
     lines += ["# `make run COMP=" + slug + " PRESET=quick`: a smoke run in about a minute", "[presets.quick.train]"]
     lines += ["epochs = 2", ""]
     return "\n".join(lines)
+
+
+def write_space(slug: str, found: Inferred) -> None:
+    """competitions/<slug>/space.py for `make tune`, suited to the model and image size; one the
+    user already has is kept (FORCE=1 replaces competition.toml only)."""
+    target = paths.competition_dir(slug) / "space.py"
+    if target.exists():
+        print(f"{slug}: kept {target} (yours)")
+        return
+    data, model = found.sections["data"], found.sections["train"]["model"]
+    text = space_source(slug, model, data["height"], data["width"], data["channels"])
+    fileio.atomic_write(target, text.encode())
+    print(f"{slug}: wrote {target} (the search space of `make tune`)")
 
 
 def toml_line(key: str, value: Any) -> str:
