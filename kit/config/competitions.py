@@ -18,7 +18,7 @@ from typing import Any
 
 from kit import paths
 from kit.config import layers
-from kit.config.params import best_params_path, load_params
+from kit.config.params import best_params_path, load_params, unchanged_note
 from kit.config.schema import Config
 from kit.errors import KitError
 
@@ -56,8 +56,13 @@ def load_config(
     sections already read (a kernel bundle carries them baked in).
     """
     slug = resolve_name(name)
-    if isinstance(params, str):
-        params = load_params(params_path(slug, params)) if params else None
+    if isinstance(params, str) and params:
+        path = params_path(slug, params)
+        params = load_params(path)
+        if not params:  # a study whose best trial is the untuned baseline: applied, but not in silence
+            print(unchanged_note(path), flush=True)
+    elif isinstance(params, str):
+        params = None
     toml_path = paths.competition_dir(slug) / "competition.toml"
     raw = dict(layers.read_toml(toml_path))
     presets = raw.pop("presets", {})
