@@ -17,7 +17,8 @@ import tomli_w
 
 from kit import fileio, paths
 from kit.config.layers import parse_override, resolve
-from kit.data.infer import Inferred, infer
+from kit.data.infer import Inferred, find_sample, infer
+from kit.data.sample_check import check_columns, check_ids
 from kit.errors import KitError
 from kit.tune.default_space import space_source
 
@@ -30,6 +31,8 @@ def cmd_new(args, cfg=None) -> int:
     check_slug(slug)
     folder = data_source(slug, args.data)
     metric, source = (args.metric, "METRIC=") if args.metric or args.data else kaggle_metric(slug)
+    if (sample := find_sample(folder)) is not None:  # its header decides the submission's form
+        check_columns(sample)
     found = infer(folder, metric, source)
     add_defaults(found, slug)
     record_data_dir(found, slug, folder)
@@ -37,6 +40,7 @@ def cmd_new(args, cfg=None) -> int:
         section, key, value = parse_override(text)
         found.set(f"{section}.{key}", value, "SET=")
     resolve(found.sections, source="the inferred configuration")  # every key and value checked
+    check_test_ids(folder, found)
     target = paths.competition_dir(slug) / "competition.toml"
     write(target, render(slug, found), force=args.force)
     write_space(slug, found)
@@ -109,6 +113,14 @@ def add_defaults(found: Inferred, slug: str) -> None:
     found.set("augment.width_shift_range", 0.1, "small shifts help every image set")
     found.set("augment.height_shift_range", 0.1, "small shifts help every image set")
     found.set("predict.tta", 3, "identity and two one-pixel shifts")
+
+
+def check_test_ids(folder: Path, found: Inferred) -> None:
+    """The sample's ids name the test images (image layouts): found now, not after training."""
+    data, submission = found.sections["data"], found.sections.get("submission", {})
+    sample = folder / submission.get("sample_file", "")
+    if data["format"] in ("images", "class_folders") and sample.is_file():
+        check_ids(sample, folder, data.get("test_dir") or "test")
 
 
 def record_data_dir(found: Inferred, slug: str, folder: Path) -> None:

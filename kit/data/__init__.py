@@ -117,8 +117,11 @@ def read_sample_submission(cfg: Config, folder: Path) -> pd.DataFrame | None:
 def load_images(cfg: Config, folder: Path, embedded: bool, with_test: bool) -> CompetitionData:
     """An image-folder competition (kit.data.folders); faulty files are listed, never fatal."""
     from kit.data.folders import describe_faults, load_folders
+    from kit.data.sample_check import check_ids
 
     sample = read_sample_submission(cfg, folder)
+    if sample is not None:  # ids naming no test image: refused before training, not after it
+        check_ids(folder / cfg.submission.sample_file, folder, cfg.data.test_dir or "test", some_missing_ok=True)
     train, test, faults = load_folders(cfg, folder, sample, with_test)
     if cfg.data.limit:
         train = train.take(slice(0, cfg.data.limit))

@@ -159,3 +159,50 @@ def test_no_data_never_sends_an_offline_competition_to_kaggle():
     on_kaggle = config.resolve({"competition": {"slug": "made-up", "kaggle": "made-up"}})
     with pytest.raises(KitError, match="make data COMP=made-up"):
         data_folder(on_kaggle)
+
+
+def refused_new(folder) -> str:
+    made = run_kit("new", "--comp", "cactus", "--data", str(folder))
+    assert made.returncode == 2 and "Traceback" not in made.stderr, made.stderr
+    assert len(made.stderr.strip().splitlines()) == 1, made.stderr
+    return made.stderr
+
+
+def test_a_header_column_no_row_fills_is_refused_before_anything_trains(tmp_path, competitions_dir):
+    folder = tmp_path / "files"
+    replicas.aerial_cactus(folder, per_class=4, test_per_class=2, size=16)
+    sample = folder / "sample_submission.csv"
+    lines = sample.read_text().splitlines()
+    sample.write_text("\n".join([lines[0] + ",extra", *lines[1:]]) + "\n")
+    err = refused_new(folder)
+    assert f"{sample}: column 'extra' of the header has no value in any row (line 2" in err
+    assert "remove it from the header" in err
+    assert not (competitions_dir / "cactus").exists()
+
+
+def test_sample_ids_that_name_no_test_image_are_refused(tmp_path, competitions_dir):
+    folder = tmp_path / "files"
+    replicas.aerial_cactus(folder, per_class=4, test_per_class=2, size=16)
+    sample = folder / "sample_submission.csv"
+    frame = pd.read_csv(sample)
+    first = frame.iloc[0, 0]
+    frame.iloc[:, 0] = frame.iloc[:, 0].str.replace(".jpg", ".png")
+    frame.to_csv(sample, index=False)
+    err = refused_new(folder)
+    png = first.replace(".jpg", ".png")
+    assert f"{sample}: line 2, column 'id': '{png}' names no file in {folder / 'test'} (nearest file: {first})" in err
+    assert f"{len(frame)} of {len(frame)} ids do not" in err and "SET=data.test_dir" in err
+    assert not (competitions_dir / "cactus").exists()
+
+
+def test_ids_edited_after_new_are_refused_when_the_data_loads(tmp_path, competitions_dir):
+    folder = tmp_path / "files"
+    replicas.aerial_cactus(folder, per_class=4, test_per_class=2, size=16)
+    assert run_kit("new", "--comp", "cactus", "--data", str(folder)).returncode == 0
+    sample = folder / "sample_submission.csv"
+    frame = pd.read_csv(sample)
+    frame.iloc[:, 0] = frame.iloc[:, 0].str.replace(".jpg", ".png")
+    frame.to_csv(sample, index=False)
+    trained = run_kit("train", "--comp", "cactus", "--set", "train.epochs=1")
+    assert trained.returncode == 2 and "names no file in" in trained.stderr, trained.stderr
+    assert not (tmp_path / "work" / "artifacts" / "cactus" / "runs").exists()

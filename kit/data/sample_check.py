@@ -1,0 +1,59 @@
+"""The sample submission checked against itself and the test files before anything trains.
+
+Its header decides the submission's form (a column per class means probabilities scored by
+log-loss) and its ids name the test images, so a header column that no row fills, or an id that
+names no test file, would cost a whole training before the submission could not be written.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pandas as pd
+
+from kit.data.folders import FileFinder
+from kit.data.pixels import read_frame
+from kit.errors import KitError
+
+SHOWN_LINE = 2  # the file's line of the first data row (the header is line 1)
+
+
+def check_columns(path: Path) -> None:
+    """Every header column filled by the rows, no row longer than the header."""
+    sample = read_frame(path)
+    if not isinstance(sample.index, pd.RangeIndex):  # pandas made the extra first values an index
+        raise KitError(
+            f"{path}: line {SHOWN_LINE} has more values than the header names columns "
+            f"({', '.join(map(str, sample.columns))}): name every column in the header"
+        )
+    # a two-column sample may leave its label empty; past two, each column is a class's probability
+    empty = [str(c) for c in sample.columns[1:] if sample[c].isna().all()] if sample.shape[1] > 2 else []
+    if empty:
+        raise KitError(
+            f"{path}: column '{empty[0]}' of the header has no value in any row (line {SHOWN_LINE}: "
+            f"{', '.join(map(str, sample.iloc[0].tolist()))}): remove it from the header, "
+            "or SET=submission.sample_file=<a corrected copy in the data folder>"
+        )
+
+
+def check_ids(path: Path, folder: Path, test_dir: str, some_missing_ok: bool = False) -> None:
+    """Every id of the sample's first column names a file in the test images' folder
+    (`some_missing_ok`: at least one does; a few missing files are data faults, listed by the
+    load, but none found means the ids or the folder are wrong)."""
+    sample = read_frame(path)
+    column = str(sample.columns[0])
+    finder = FileFinder(folder, test_dir)
+    ids = sample[column].astype(str).tolist()
+    missing = [(row, value) for row, value in enumerate(ids) if finder.find(value) is None]
+    if not missing or some_missing_ok and len(missing) < len(ids):
+        return
+    row, value = missing[0]
+    names = sorted({p.name for p in finder.listing().values()})
+    close = difflib.get_close_matches(Path(value).name, names, n=1, cutoff=0.6)
+    nearest = f" (nearest file: {close[0]})" if close else ""
+    raise KitError(
+        f"{path}: line {row + SHOWN_LINE}, column '{column}': '{value}' names no file in "
+        f"{folder / test_dir}{nearest}; {len(missing)} of {len(ids)} ids do not: the ids must name the "
+        "test images (SET=data.test_dir=<folder> if they are elsewhere)"
+    )
