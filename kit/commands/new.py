@@ -43,8 +43,7 @@ def cmd_new(args, cfg=None) -> int:
     check_test_ids(folder, found)
     target = paths.competition_dir(slug) / "competition.toml"
     write(target, render(slug, found), force=args.force)
-    write_space(slug, found)
-    print_summary(slug, target, found)
+    print_summary(slug, target, found, write_space(slug, found))
     return 0
 
 
@@ -151,17 +150,16 @@ def render(slug: str, found: Inferred) -> str:
     return "\n".join(lines)
 
 
-def write_space(slug: str, found: Inferred) -> None:
+def write_space(slug: str, found: Inferred) -> str:
     """competitions/<slug>/space.py for `make tune`, suited to the model and image size; one the
-    user already has is kept (FORCE=1 replaces competition.toml only)."""
+    user already has is kept (FORCE=1 replaces competition.toml only). What was done, as a line."""
     target = paths.competition_dir(slug) / "space.py"
     if target.exists():
-        print(f"{slug}: kept {target} (yours)")
-        return
+        return f"kept {target}, the search space of `make tune` (never replaced)"
     data, model = found.sections["data"], found.sections["train"]["model"]
     text = space_source(slug, model, data["height"], data["width"], data["channels"])
     fileio.atomic_write(target, text.encode())
-    print(f"{slug}: wrote {target} (the search space of `make tune`)")
+    return f"wrote {target}: the search space of `make tune`"
 
 
 def toml_line(key: str, value: Any) -> str:
@@ -176,11 +174,12 @@ def write(target: Path, text: str, force: bool) -> None:
     fileio.atomic_write(target, text.encode())
 
 
-def print_summary(slug: str, target: Path, found: Inferred) -> None:
+def print_summary(slug: str, target: Path, found: Inferred, space: str) -> None:
     data, submission = found.sections["data"], found.sections.get("submission", {})
     names = found.sections["competition"]["class_names"]
     shown = ", ".join(names[:8]) + (f", ... ({len(names)} classes)" if len(names) > 8 else "")
     print(f"{slug}: wrote {target}")
+    print(f"{slug}: {space}")
     for line in found.summary:
         print(f"  {line}")
     print(f"  classes: {shown}")

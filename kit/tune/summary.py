@@ -98,8 +98,11 @@ def write_best_params(cfg: Config, study_name: str, best, storage_spec: str) -> 
     }
     if best.user_attrs.get(BASELINE):  # no tables below: PARAMS=best says so instead of changing nothing in silence
         header["untuned"] = True
-    text = "# written by `make tune`; `make train PARAMS=best` applies the tables below\n" + tomli_w.dumps(
-        {**header, **sections}
+    note = (
+        "its best trial is the untuned baseline: no tables, PARAMS=best changes nothing"
+        if header.get("untuned")
+        else "`make train PARAMS=best` applies the tables below"
     )
+    text = f"# written by `make tune`; {note}\n" + tomli_w.dumps({**header, **sections})
     fileio.atomic_write(study_dir(cfg, study_name) / "best_params.toml", text.encode())
     return fileio.atomic_write(best_params_path(cfg.competition.slug), text.encode())

@@ -25,6 +25,7 @@ def test_a_baseline_best_trial_writes_a_file_that_says_so(workdir, capsys):
     )
     path = kit.tune.summary.write_best_params(cfg, "s", study.best_trial, "sqlite:///x.db")
     written = tomllib.loads(path.read_text())
+    assert "PARAMS=best changes nothing" in path.read_text().splitlines()[0]
     assert written["untuned"] is True and not [v for v in written.values() if isinstance(v, dict)]
     capsys.readouterr()
     competitions.load_config("fashion", params="best")
