@@ -1,8 +1,7 @@
-import signal
-
 from kit.cli import main
+from kit.console import signals
 
-# `kill PID` ends a verb as Ctrl-C does: a run is marked interrupted (RESUME=1 continues it), a
-# study stops its worker processes, nothing is left running behind a killed parent
-signal.signal(signal.SIGTERM, signal.default_int_handler)
-raise SystemExit(main())
+signals.interrupt_on_sigterm()  # `kill PID` is Ctrl-C: runs marked interrupted, a study's workers stopped
+code = main()
+signals.DONE.set()
+raise SystemExit(code)
