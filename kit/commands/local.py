@@ -72,6 +72,8 @@ def cmd_predict(args, cfg: Config) -> int:
     names = args.runs or list(cfg.predict.runs)
     if not names and model_requested(args.set):  # MODEL=svm: the newest run of that model
         names = [catalog.newest_run_of(slug, cfg.train.model)]
+    if names and args.params:  # the runs were named: PARAMS= cannot choose them, nor change them
+        print(f"PARAMS={args.params} is not used: each named run predicts with the settings it was trained with")
     # no such run: said before the data and Keras load
     run_dirs = [catalog.find_run(slug, name) for name in names] or [default_run(args, slug)]
     from kit import predict

@@ -99,3 +99,12 @@ def test_predict_params_best_refuses_when_no_run_was_trained_with_them(workdir, 
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: no finished run of fashion-mnist was trained with PARAMS=best")
     assert len(err.splitlines()) == 1
+
+
+def test_predict_params_with_named_runs_says_params_are_not_used(workdir, capsys):
+    make_run("a-cnn", "complete")
+    write_best_params('study = "s"\ntrial = 3\n[train]\nlearning_rate = 0.002\n')
+    cli.main(["predict", "--params", "best", "--runs", "a-cnn", "--data", str(workdir / "nowhere")])
+    assert "PARAMS=best is not used: each named run predicts with the settings it was trained with" in (
+        capsys.readouterr().out
+    )
