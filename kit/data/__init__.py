@@ -121,7 +121,7 @@ def load_images(cfg: Config, folder: Path, embedded: bool, with_test: bool) -> C
 
     sample = read_sample_submission(cfg, folder)
     if sample is not None:  # ids naming no test image: refused before training, not after it
-        check_ids(folder / cfg.submission.sample_file, folder, cfg.data.test_dir or "test", some_missing_ok=True)
+        check_ids(folder / cfg.submission.sample_file, folder, cfg.data.test_dir or "test", allowed_share=1.0)
     train, test, faults = load_folders(cfg, folder, sample, with_test)
     if cfg.data.limit:
         train = train.take(slice(0, cfg.data.limit))

@@ -37,23 +37,28 @@ def check_columns(path: Path) -> None:
         )
 
 
-def check_ids(path: Path, folder: Path, test_dir: str, some_missing_ok: bool = False) -> None:
-    """Every id of the sample's first column names a file in the test images' folder
-    (`some_missing_ok`: at least one does; a few missing files are data faults, listed by the
-    load, but none found means the ids or the folder are wrong)."""
+def check_ids(path: Path, folder: Path, test_dir: str, allowed_share: float = 0.0) -> str:
+    """The ids of the sample's first column name files in the test images' folder. Up to
+    `allowed_share` of them may not (a missing file is a data fault: blanked and listed by the
+    load, the submission still has its row): then a warning line is returned; more, or all, is
+    refused. '' when every id names a file."""
     sample = read_frame(path)
     column = str(sample.columns[0])
     finder = FileFinder(folder, test_dir)
     ids = sample[column].astype(str).tolist()
     missing = [(row, value) for row, value in enumerate(ids) if finder.find(value) is None]
-    if not missing or some_missing_ok and len(missing) < len(ids):
-        return
+    if not missing:
+        return ""
     row, value = missing[0]
     names = sorted({p.name for p in finder.listing().values()})
     close = difflib.get_close_matches(Path(value).name, names, n=1, cutoff=0.6)
     nearest = f" (nearest file: {close[0]})" if close else ""
+    where = f"{path}: line {row + SHOWN_LINE}, column '{column}': '{value}' names no file in "
+    where += f"{folder / test_dir}{nearest}"
+    allowed = max(allowed_share * len(ids), 1 if allowed_share else 0)  # one missing file is a fault, not a mistake
+    if len(missing) < len(ids) and len(missing) <= allowed:
+        return f"warning: {where}; {len(missing)} of {len(ids)} test images missing: predicted from a blank image"
     raise KitError(
-        f"{path}: line {row + SHOWN_LINE}, column '{column}': '{value}' names no file in "
-        f"{folder / test_dir}{nearest}; {len(missing)} of {len(ids)} ids do not: the ids must name the "
+        f"{where}; {len(missing)} of {len(ids)} ids do not: the ids must name the "
         "test images (SET=data.test_dir=<folder> if they are elsewhere)"
     )

@@ -206,3 +206,16 @@ def test_ids_edited_after_new_are_refused_when_the_data_loads(tmp_path, competit
     trained = run_kit("train", "--comp", "cactus", "--set", "train.epochs=1")
     assert trained.returncode == 2 and "names no file in" in trained.stderr, trained.stderr
     assert not (tmp_path / "work" / "artifacts" / "cactus" / "runs").exists()
+
+
+def test_one_missing_test_image_is_a_warning_not_a_refusal(tmp_path, competitions_dir):
+    folder = tmp_path / "files"
+    replicas.aerial_cactus(folder, per_class=4, test_per_class=10, size=16)
+    first = pd.read_csv(folder / "sample_submission.csv").iloc[0, 0]
+    (folder / "test" / first).unlink()
+    made = run_kit("new", "--comp", "cactus", "--data", str(folder))
+    assert made.returncode == 0, made.stderr
+    assert f"line 2, column 'id': '{first}' names no file" in made.stderr
+    assert "1 of 20 test images missing" in made.stderr
+    (folder / "test" / pd.read_csv(folder / "sample_submission.csv").iloc[1, 0]).unlink()
+    assert "2 of 20 ids do not" in refused_new(folder)
