@@ -50,7 +50,9 @@ endif
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-KIT    := $(PYTHON) -m kit
+# exec: the recipe's shell becomes the kit, so make's child is the verb itself; `kill` of make (which
+# passes SIGTERM to its child) or Ctrl-C ends it, and nothing is left running (make dashboard)
+KIT    := exec $(PYTHON) -m kit
 split_words = $(PYTHON) -c 'import os, shlex, sys; \
           os.execv(sys.executable, [sys.executable, *sys.argv[1:], *shlex.split(os.environ["KIT_MAKE_$(1)"])])'
 ARGS   := --comp $(call q,COMP) $(if $(PRESET),--preset $(call q,PRESET)) $(if $(DATA),--data $(call q,DATA)) \
@@ -88,7 +90,7 @@ run: setup ## the whole pipeline on COMP (default: the embedded Fashion-MNIST sa
 # two processes (pytest-xdist), a test file each: the suite is mostly TensorFlow start-ups and small
 # fits, which leave a second core idle; PYTEST_ARGS="-n 0" runs it in one process
 test: setup ## run the test suite
-	$(call split_words,PYTEST_ARGS) -m pytest -n 2 --dist loadfile
+	exec $(call split_words,PYTEST_ARGS) -m pytest -n 2 --dist loadfile
 
 # Kaggle's image as a venv of its own: exactly the versions of .ci/kaggle-image.txt, none of the
 # kit's extras; cached per content of that file, so a machine installs it once (~1.5 GB, a few

@@ -210,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         cfg = competitions.load_config(args.comp, args.preset, args.set, args.data, args.params)
         from kit import models
 
-        models.check_name(cfg.train.model)  # MODEL=nosuch: said before any data or Keras loads
+        # MODEL=nosuch or MODELS="cnn nosuch": said before any data, scikit-learn or Keras loads
+        for name in [cfg.train.model, *(n for v in getattr(args, "models", []) for n in v.replace(",", " ").split())]:
+            models.check_name(name)
         set_xla_flag(cfg.train.deterministic)  # before Keras starts JAX, which reads it once
         return verb_function(args.verb)(args, cfg)
     except KitError as error:

@@ -36,6 +36,22 @@ def print_run(cfg: Config, result) -> None:
         print("  recall per class: " + ", ".join(f"{name} {value:.2f}" for name, value in recall.items()))
     print(f"  checkpoints and history: {result.run_dir}")
     print(f"  reports: {result.run_dir / 'reports'}")
+    warn_at_chance(cfg, result.score)
+
+
+def warn_at_chance(cfg: Config, value: float) -> None:
+    """A run that learned nothing says so (as a study does), instead of a score that looks like one."""
+    from kit import metrics  # scikit-learn: not before a verb's cheap errors are said
+
+    metric = cfg.competition.metric
+    if np.isfinite(value) and metrics.at_chance(metric, value, cfg.num_classes):
+        chance = metrics.chance_score(metric, cfg.num_classes)
+        print(
+            f"warning: validation {metric} {value:.4f} is at chance ({chance:.4f} for guessing among "
+            f"{cfg.num_classes} classes): nothing learned in {cfg.train.epochs} epoch(s); train longer "
+            "(a quick preset is a smoke test), or check the data and learning rate",
+            file=sys.stderr,
+        )
 
 
 def print_submission(path: Path, record: dict) -> None:
