@@ -1,19 +1,25 @@
 """Prediction rows follow the sample submission's ids, whatever order the test file lists them in;
 runs are ensembled class by class, whatever order each lists its classes in."""
 
+import json
+import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from kit import config, fileio, predict
+from kit import cli, config, fileio, paths, predict
+from kit.data import classes
 from kit.errors import KitError
 from kit.predict import in_sample_order
-from kit.training import calibration
+from kit.training import calibration, catalog
 
 
 def test_rows_follow_the_samples_ids():
@@ -89,3 +95,39 @@ def test_a_log_loss_run_is_scaled_by_its_temperature_and_keeps_its_labels(monkey
         scaled = predict.ensemble(cfg, None, [run_dir])
         np.testing.assert_allclose(scaled, calibration.scale(probabilities, temperature), atol=1e-6)
         assert scaled.argmax(axis=1).tolist() == [0, 1]
+
+
+def test_make_predict_ensembles_runs_of_permuted_class_names_by_name(tmp_path, monkeypatch, capsys):
+    """Text class names, a sample whose label column is empty: every submission writes names,
+    and an ensemble of two runs listing the classes in opposite orders is, class by class, the
+    mean of what each run alone predicts (averaged by column, it was wrong on most images)."""
+    sys.path.insert(0, str(Path(__file__).parent / "data"))
+    import replicas
+
+    monkeypatch.setattr(paths, "COMPETITIONS", tmp_path / "competitions")  # `new` writes there
+    folder = tmp_path / "plants"
+    truth = np.array(replicas.SPECIES)[replicas.plant_seedlings(folder, per_class=8, test_per_class=2, size=24)]
+    sample = pd.read_csv(folder / "sample_submission.csv").assign(species="")
+    sample.to_csv(folder / "sample_submission.csv", index=False)
+    assert cli.main(["new", "--comp", "plants", "--data", str(folder), "--metric", "accuracy"]) == 0
+    names = sorted(replicas.SPECIES)
+    toml = tmp_path / "competitions" / "plants" / "competition.toml"
+    for order in (names, names[::-1]):  # the second run trains after the user reordered the classes
+        settings = tomllib.loads(toml.read_text())
+        settings["competition"]["class_names"] = order
+        toml.write_text(tomli_w.dumps(settings))
+        assert cli.main(["train", "--comp", "plants", "--data", str(folder), "--set", "train.model=logreg"]) == 0
+    first, second = (run.name for run in catalog.all_runs("plants"))
+    made = {}
+    for runs in ([first], [second], [first, second]):
+        assert cli.main(["predict", "--comp", "plants", "--runs", *runs]) == 0
+        path = max(paths.submissions_dir("plants").glob("*.csv"), key=lambda p: p.stat().st_mtime)
+        record = json.loads(path.with_suffix(".json").read_text())
+        stored = np.load(path.with_suffix(".probabilities.npy"))
+        by_name = classes.align(stored, record["class_names"], names, path.name)
+        made[len(runs), runs[-1]] = pd.read_csv(path)["species"], by_name
+    (labels_a, a), (labels_b, b), (labels_ab, ab) = made.values()
+    np.testing.assert_allclose(ab, (a + b) / 2, atol=1e-6)
+    for labels, probabilities in ((labels_a, a), (labels_b, b), (labels_ab, ab)):
+        assert labels.tolist() == [names[i] for i in probabilities.argmax(axis=1)]  # names, never indices
+        assert (labels == truth).mean() >= 0.75  # each run, and their ensemble, right by name
