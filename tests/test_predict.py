@@ -2,7 +2,6 @@
 runs are ensembled class by class, whatever order each lists its classes in."""
 
 import json
-import sys
 import tempfile
 import tomllib
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import replicas
 import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -101,9 +101,6 @@ def test_make_predict_ensembles_runs_of_permuted_class_names_by_name(tmp_path, m
     """Text class names, a sample whose label column is empty: every submission writes names,
     and an ensemble of two runs listing the classes in opposite orders is, class by class, the
     mean of what each run alone predicts (averaged by column, it was wrong on most images)."""
-    sys.path.insert(0, str(Path(__file__).parent / "data"))
-    import replicas
-
     monkeypatch.setattr(paths, "COMPETITIONS", tmp_path / "competitions")  # `new` writes there
     folder = tmp_path / "plants"
     truth = np.array(replicas.SPECIES)[replicas.plant_seedlings(folder, per_class=8, test_per_class=2, size=24)]
