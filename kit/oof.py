@@ -53,12 +53,16 @@ def out_of_fold(run_dir: Path, reference: tuple[str, ...] | None = None) -> tupl
 
 
 def ensemble_cv(run_dirs: list[Path], labels: np.ndarray, metric: str, current: dict) -> tuple[float | None, str]:
-    """(score, how it was measured). One run: its own CV (the mean over its folds). `labels` are
+    """(score, how it was measured). One run: its own CV (the mean over its folds; for log-loss, its
+    out-of-fold log-loss after the temperature its submission is scaled by). `labels` are
     the training labels as loaded now, under the config `current` (a saved config's dict)."""
     scores = [fileio.read_json(run_dir / "run.json").get("score") for run_dir in run_dirs]
     scores = [score for score in scores if isinstance(score, float)]
     mean = float(np.mean(scores)) if scores else None
     if len(run_dirs) == 1:
+        fitted = fileio.read_json(run_dirs[0] / "run.json").get("calibration") if calibration.wanted(metric) else None
+        if fitted and fitted["temperature"] != 1.0:  # the submission holds the scaled probabilities
+            return fitted["log_loss_after"], "validation, out-of-fold after the run's temperature"
         return mean, "validation"
     shared = shared_rows(run_dirs, len(labels), current, metric)
     if shared is None:

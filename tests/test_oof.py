@@ -77,3 +77,11 @@ def test_each_members_temperature_is_applied_for_log_loss(tmp_path):
     np.testing.assert_allclose(plain, probabilities, atol=1e-6)
     sharpened = probabilities**2 / (probabilities**2).sum(axis=1, keepdims=True)  # T = 0.5
     np.testing.assert_allclose(scaled, (probabilities + sharpened) / 2, atol=1e-6)
+
+
+def test_one_log_loss_runs_cv_is_that_of_its_scaled_probabilities(tmp_path):
+    write_run(tmp_path / "a", NAMES, np.full((4, 3), 1 / 3))
+    fitted = {"temperature": 0.5, "log_loss_before": 0.9, "log_loss_after": 0.6, "rows": 4}
+    fileio.write_json(tmp_path / "a" / "run.json", {"score": 0.9, "calibration": fitted})
+    assert oof.ensemble_cv([tmp_path / "a"], np.zeros(4), "log_loss", CURRENT)[0] == 0.6
+    assert oof.ensemble_cv([tmp_path / "a"], np.zeros(4), "accuracy", CURRENT) == (0.9, "validation")
