@@ -8,5 +8,7 @@ import pandas as pd
 
 
 def is_fractional(values: pd.Series) -> bool:
-    """Floats that are not all whole numbers: a sample column of probabilities, not labels."""
-    return pd.api.types.is_float_dtype(values) and not (values == values.round()).all()
+    """Floats that are not all whole numbers: a sample column of probabilities, not labels. An
+    empty column (pandas reads it as NaN floats) holds nothing fractional."""
+    numbers = values.dropna()
+    return pd.api.types.is_float_dtype(values) and not numbers.empty and not (numbers == numbers.round()).all()
