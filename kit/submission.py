@@ -67,7 +67,16 @@ def form_of(cfg: config.Config, columns: tuple[str, ...], ids: np.ndarray, value
         if len(names) != 2:
             raise KitError(f"one probability per image needs two classes, not {len(names)}: set submission.form")
         return Expected(columns[:2], ids, (), "probability", (1,), clip)
-    return Expected(columns[:2], ids, classes.label_domain(names), "label")
+    return Expected(columns[:2], ids, label_values(names, has_sample=values is not None), "label")
+
+
+def label_values(names: tuple[str, ...], has_sample: bool) -> tuple:
+    """What a label submission writes for each class: its name, or the integer the name spells.
+    Without a sample submission the kit's own format (Digit Recognizer's ImageId,Label) writes
+    class indices, as Fashion-MNIST's test labels are."""
+    if has_sample or classes.are_integers(names):
+        return classes.label_domain(names)
+    return tuple(range(len(names)))
 
 
 def guess_form(cfg: config.Config, columns: tuple[str, ...]) -> Form:

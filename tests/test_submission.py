@@ -168,3 +168,9 @@ def test_two_classes_take_their_form_from_the_metric_not_the_placeholders(metric
     for placeholder in (0, 0.5, "dog"):
         sample = pd.DataFrame({"id": ["a", "b"], "is_dog": [placeholder, placeholder]})
         assert submission.expected(names_cfg(metric, ["cat", "dog"]), None, sample).form == form
+
+
+def test_without_a_sample_text_classes_are_written_as_indices():
+    """The kit's own format (Digit Recognizer's ImageId,Label), as Fashion-MNIST's test labels."""
+    exp = submission.expected(names_cfg("accuracy", ["T-shirt/top", "Trouser", "Pullover"]), np.array([1, 2]), None)
+    assert submission.build(exp, np.array([[0.1, 0.2, 0.7], [0.8, 0.1, 0.1]]))["Label"].tolist() == [2, 0]
