@@ -97,7 +97,7 @@ def test_a_log_loss_run_is_scaled_by_its_temperature_and_keeps_its_labels(monkey
         assert scaled.argmax(axis=1).tolist() == [0, 1]
 
 
-def test_make_predict_ensembles_runs_of_permuted_class_names_by_name(tmp_path, monkeypatch, capsys):
+def test_make_predict_ensembles_runs_of_permuted_class_names_by_name(tmp_path, monkeypatch):
     """Text class names, a sample whose label column is empty: every submission writes names,
     and an ensemble of two runs listing the classes in opposite orders is, class by class, the
     mean of what each run alone predicts (averaged by column, it was wrong on most images)."""
@@ -115,15 +115,15 @@ def test_make_predict_ensembles_runs_of_permuted_class_names_by_name(tmp_path, m
         toml.write_text(tomli_w.dumps(settings))
         assert cli.main(["train", "--comp", "plants", "--data", str(folder), "--set", "train.model=logreg"]) == 0
     first, second = (run.name for run in catalog.all_runs("plants"))
-    made = {}
+    made = []
     for runs in ([first], [second], [first, second]):
         assert cli.main(["predict", "--comp", "plants", "--runs", *runs]) == 0
         path = max(paths.submissions_dir("plants").glob("*.csv"), key=lambda p: p.stat().st_mtime)
         record = json.loads(path.with_suffix(".json").read_text())
         stored = np.load(path.with_suffix(".probabilities.npy"))
         by_name = classes.align(stored, record["class_names"], names, path.name)
-        made[len(runs), runs[-1]] = pd.read_csv(path)["species"], by_name
-    (labels_a, a), (labels_b, b), (labels_ab, ab) = made.values()
+        made.append((pd.read_csv(path)["species"], by_name))
+    (labels_a, a), (labels_b, b), (labels_ab, ab) = made
     np.testing.assert_allclose(ab, (a + b) / 2, atol=1e-6)
     for labels, probabilities in ((labels_a, a), (labels_b, b), (labels_ab, ab)):
         assert labels.tolist() == [names[i] for i in probabilities.argmax(axis=1)]  # names, never indices
