@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from kit.config import Config
+from kit.training import calibration
 
 
 def validation_scheme(cfg: Config, folds: int) -> str:
@@ -34,6 +35,8 @@ def print_run(cfg: Config, result) -> None:
 
         recall = pd.read_csv(per_class, index_col=0)["recall"].iloc[: cfg.num_classes]
         print("  recall per class: " + ", ".join(f"{name} {value:.2f}" for name, value in recall.items()))
+    if result.calibration:
+        print(f"  probabilities fitted for {cfg.competition.metric}: {calibration.describe(result.calibration)}")
     print(f"  checkpoints and history: {result.run_dir}")
     print(f"  reports: {result.run_dir / 'reports'}")
     warn_at_chance(cfg, result.score)
@@ -62,6 +65,9 @@ def print_submission(path: Path, record: dict) -> None:
         print(f"  CV {record['metric']}: {record['cv_score']:.4f}{'' if method == 'validation' else f' ({method})'}")
         if method.startswith("mean of members"):
             print("  warning: no ensemble CV; the leaderboard is the only measure of this ensemble", file=sys.stderr)
+    for run, fitted in (record.get("calibration") or {}).items():
+        said = calibration.describe(fitted) if fitted else "trained before runs fitted a temperature: not scaled"
+        print(f"  probabilities fitted for {record['metric']} ({run}): {said}")
     if "local_score" in record:
         score = record["local_score"]
         own = "" if record["metric"] in ("accuracy", "macro_f1") else f"{record['metric']} {score['score']:.4f}, "

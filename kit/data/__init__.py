@@ -99,6 +99,7 @@ def read_split(cfg: Config, folder: Path, name: str, labelled: bool) -> Images:
         label_column=cfg.data.label_column if labelled else None,
         id_column=cfg.data.id_column,
         id_start=cfg.submission.id_start,
+        class_names=cfg.competition.class_names,
     )
 
 
