@@ -16,8 +16,9 @@ import pandas as pd
 from kit import config, metrics, submission, targets, tracker
 from kit.config import Config
 from kit.console.progress import progress
+from kit.data import classes
 from kit.errors import KitError
-from kit.training import kinds
+from kit.training import calibration, catalog, kinds
 
 
 def run_settings(cfg: Config, run_dir: Path, data_given: bool = False) -> Config:
@@ -51,11 +52,21 @@ def predict_checkpoint(path: Path, cfg: Config, images: np.ndarray) -> np.ndarra
 
 
 def ensemble(cfg: Config, loaded, run_dirs: list[Path]) -> np.ndarray:
-    """Average the runs' probabilities (each run already averages its folds and views); a run
-    trained on images of another size or channel count gets its own copy of the test set."""
-    return np.mean(
-        [predict_run(run_dir, test_images_for(cfg, loaded, run_dir), cfg.predict.tta) for run_dir in run_dirs], axis=0
-    )
+    """Average the runs' probabilities class by class, in `cfg`'s class order (each run already
+    averages its folds and views); a run trained on images of another size or channel count gets
+    its own copy of the test set."""
+    return np.mean([run_probabilities(cfg, loaded, run_dir) for run_dir in run_dirs], axis=0)
+
+
+def run_probabilities(cfg: Config, loaded, run_dir: Path) -> np.ndarray:
+    """One run's test probabilities as the submission uses them: columns aligned by class name
+    to `cfg.competition.class_names` (a run may list them in another order; other classes are
+    refused), scaled by the temperature the run fitted for a log-loss metric."""
+    probabilities = predict_run(run_dir, test_images_for(cfg, loaded, run_dir), cfg.predict.tta)
+    names = classes.of_run(run_dir)
+    probabilities = classes.align(probabilities, names, cfg.competition.class_names, f"run {run_dir.name}")
+    temperature = calibration.temperature_of(catalog.read_record(run_dir), cfg.competition.metric)
+    return calibration.scale(probabilities, temperature).astype(np.float32)
 
 
 def test_images_for(cfg: Config, loaded, run_dir: Path) -> np.ndarray:

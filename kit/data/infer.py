@@ -68,9 +68,26 @@ def infer(folder: Path, metric: str = "", metric_source: str = "METRIC=") -> Inf
         infer_class_folders(found, folder, class_root, sample, sample_path)
     else:
         infer_image_table(found, folder, sample, sample_path)
-    choose_metric(found, known_metric(metric), sample_path, metric_source)
+    metric = known_metric(metric)  # Kaggle's names too: 'MAP@{5}', 'AUC', 'RMSE'
+    choose_metric(found, metric, sample_path, metric_source)
+    if metric:
+        binary_form_from_metric(found, metric)
     settle_target(found, folder, sample)  # top-k, a number, tags: kit.data.infer_target
     return found
+
+
+def binary_form_from_metric(found: Inferred, metric: str) -> None:
+    """Two classes and a sample of one prediction column: the metric, not the sample's placeholder
+    values, says whether it holds a label or the positive class's probability."""
+    from kit.metrics import PROBABILITY_METRICS  # scikit-learn: only when a metric is given
+
+    names = found.sections.get("competition", {}).get("class_names", [])
+    form = found.sections.get("submission", {}).get("form")
+    if len(names) != 2 or form not in ("label", "probability"):
+        return
+    wanted = "probability" if metric in PROBABILITY_METRICS else "label"
+    if wanted != form:
+        found.set("submission.form", wanted, f"{metric} on two classes scores a {wanted}, whatever the sample holds")
 
 
 # ---------------------------------------------------------------- files

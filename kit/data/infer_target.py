@@ -5,7 +5,6 @@ submission form that goes with it. Runs after the layout and the metric are know
     rmse, mae                       regression: the label column's numbers, written as numbers
     f2, f1_samples (macro_f1 when   multilabel: tags separated by spaces in one column, or one
     the labels are sets of tags)    0/1 column per tag (then the sample's columns name the tags)
-    roc_auc, log_loss, two classes  the positive class's probability, whatever the sample holds
 """
 
 from __future__ import annotations
@@ -38,8 +37,7 @@ def settle_target(found, folder: Path, sample: pd.DataFrame | None) -> None:
     kind = targets.kind_for_metric(metric) if named == "auto" else named
     if kind == "classification" and metric == "macro_f1" and table is not None and holds_tag_sets(table[1]):
         kind = "multilabel"  # Human Protein Atlas: macro-F1 over tags
-    if kind == "classification":
-        binary_probability(found, metric, sample)
+    if kind == "classification":  # two classes under roc_auc/log_loss: kit.data.infer.binary_form_from_metric
         return
     found.set("competition.target", kind, f"metric {metric}")
     if kind == "topk":
@@ -84,17 +82,6 @@ def guess_from_labels(found, labels: pd.Series) -> None:
 def holds_tag_sets(labels: pd.Series) -> bool:
     """Labels written as space-separated words in some rows ('haze primary', '0 25')."""
     return labels.astype(str).str.strip().str.contains(" ").mean() > 0.05
-
-
-def binary_probability(found, metric: str, sample: pd.DataFrame | None) -> None:
-    """Two classes scored by AUC or log-loss: the file holds probabilities even when the sample
-    is full of 0s (Histopathologic Cancer Detection), else the score is that of hard labels."""
-    names = found.sections["competition"]["class_names"]
-    form = found.sections.get("submission", {}).get("form")
-    if metric in ("roc_auc", "log_loss") and len(names) == 2 and form == "label":
-        column = "" if sample is None else f" '{sample.columns[1]}'"
-        found.set("submission.form", "probability", f"metric {metric}: class {names[1]}'s probability")
-        found.summary.append(f"submission{column}: the probability of class {names[1]} ({metric} scores probabilities)")
 
 
 def regression(found, metric: str, path: Path, labels: pd.Series, frame: pd.DataFrame) -> None:

@@ -33,12 +33,13 @@ class Target:
         return cfg.num_classes
 
     def read(self, frame: pd.DataFrame, column: str, cfg: Config) -> Read:
-        """Labels as class indices: integers, or class names mapped to their index."""
+        """Labels as class indices: class names mapped to their index, else integers (a table of
+        0/1 for names 'cat', 'dog'). Names come first: the labels 1..5 of classes named '1'..'5',
+        or digits listed in another order, are the classes of those names."""
         values = pd.to_numeric(frame[column], errors="coerce")
-        by_name = (
-            frame[column].astype(str).str.strip().map({name: i for i, name in enumerate(cfg.competition.class_names)})
-        )
-        if by_name.notna().sum() > values.notna().sum():  # a table of names, not numbers
+        index = {name: i for i, name in enumerate(cfg.competition.class_names)}
+        by_name = frame[column].astype(str).str.strip().map(index)
+        if by_name.notna().sum() >= values.notna().sum():  # a table of names, not indices
             values = by_name
         values = values.to_numpy(dtype=np.float64)
         good = np.isfinite(values) & (values == np.round(values)) & (values >= 0) & (values < cfg.num_classes)

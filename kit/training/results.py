@@ -29,6 +29,7 @@ class FoldResult:
 class RunResult:
     run_dir: Path
     folds: list[FoldResult] = field(default_factory=list)
+    calibration: dict | None = None  # a log-loss run's temperature (kit.training.calibration)
 
     @property
     def score(self) -> float:

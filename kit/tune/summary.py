@@ -13,7 +13,7 @@ from kit.config import Config
 from kit.config.params import best_params_path, tunable
 from kit.errors import KitError
 from kit.metrics import greater_is_better
-from kit.tune.objective import format_value
+from kit.tune.objective import BASELINE, format_value
 from kit.tune.space import load_space, sample_sections
 from kit.tune.storage import first_line, show_storage, study_dir
 
@@ -42,6 +42,9 @@ def print_summary(cfg: Config, study, trials) -> None:
     print(table.head(cfg.tune.top).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
+MIN_TRIALS_FOR_IMPORTANCES = 10
+
+
 def write_reports(study, folder: Path) -> list[Path]:
     """Optimisation history, parameter importances, parallel coordinates (PNG, matplotlib)."""
     import matplotlib
@@ -54,11 +57,17 @@ def write_reports(study, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     n_params = len({name for trial in study.get_trials(deepcopy=False) for name in trial.params})
+    finished = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
     for name, plot in (
         ("history", plots.plot_optimization_history),
         ("importances", plots.plot_param_importances),
         ("parallel_coordinate", plots.plot_parallel_coordinate),
     ):
+        if name == "importances" and finished < MIN_TRIALS_FOR_IMPORTANCES:
+            # fANOVA's importances from a handful of trials are noise drawn as a ranking
+            print(f"  no importances plot yet: {finished} finished trials, {MIN_TRIALS_FOR_IMPORTANCES} needed")
+            (folder / f"{name}.png").unlink(missing_ok=True)  # an earlier, thinner one would mislead
+            continue
         with warnings.catch_warnings():
             # experimental-API notes, axes of a parameter that did not vary: not the user's concern
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -96,8 +105,13 @@ def write_best_params(cfg: Config, study_name: str, best, storage_spec: str) -> 
         "storage": show_storage(storage_spec),
         "tuned_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    text = "# written by `make tune`; `make train PARAMS=best` applies the tables below\n" + tomli_w.dumps(
-        {**header, **sections}
+    if best.user_attrs.get(BASELINE):  # no tables below: PARAMS=best says so instead of changing nothing in silence
+        header["untuned"] = True
+    note = (
+        "its best trial is the untuned baseline: no tables, PARAMS=best changes nothing"
+        if header.get("untuned")
+        else "`make train PARAMS=best` applies the tables below"
     )
+    text = f"# written by `make tune`; {note}\n" + tomli_w.dumps({**header, **sections})
     fileio.atomic_write(study_dir(cfg, study_name) / "best_params.toml", text.encode())
     return fileio.atomic_write(best_params_path(cfg.competition.slug), text.encode())
