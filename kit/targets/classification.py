@@ -33,15 +33,7 @@ class Target:
         return cfg.num_classes
 
     def read(self, frame: pd.DataFrame, column: str, cfg: Config) -> Read:
-        """Labels as class indices: class names mapped to their index, else integers (a table of
-        0/1 for names 'cat', 'dog'). Names come first: the labels 1..5 of classes named '1'..'5',
-        or digits listed in another order, are the classes of those names."""
-        values = pd.to_numeric(frame[column], errors="coerce")
-        index = {name: i for i, name in enumerate(cfg.competition.class_names)}
-        by_name = frame[column].astype(str).str.strip().map(index)
-        if by_name.notna().sum() >= values.notna().sum():  # a table of names, not indices
-            values = by_name
-        values = values.to_numpy(dtype=np.float64)
+        values = label_values(frame[column], cfg.competition.class_names)
         good = np.isfinite(values) & (values == np.round(values)) & (values >= 0) & (values < cfg.num_classes)
         strata = np.where(good, np.nan_to_num(values), -1).astype(np.int64)
         return Read(strata, None, f"label not an integer in 0..{cfg.num_classes - 1}")
@@ -69,6 +61,17 @@ class Target:
 
     def check(self, frame: pd.DataFrame, exp, name: str) -> None:
         raise NotImplementedError
+
+
+def label_values(column: pd.Series, class_names: tuple[str, ...]) -> np.ndarray:
+    """Labels as floats (NaN where unusable): class names mapped to their index, else integers
+    (a table of 0/1 for names 'cat', 'dog'). Names come first: the labels 1..5 of classes named
+    '1'..'5', or digits listed in another order, are the classes of those names."""
+    values = pd.to_numeric(column, errors="coerce")
+    by_name = column.astype(str).str.strip().map({name: i for i, name in enumerate(class_names)})
+    if by_name.notna().sum() >= values.notna().sum():  # a table of names, not indices
+        values = by_name
+    return values.to_numpy(dtype=np.float64)
 
 
 def swap_activation(network, activation: str) -> None:

@@ -15,9 +15,9 @@ from sklearn.metrics import f1_score
 from kit import cli, config, data, oof, paths
 from kit.config import competitions
 from kit.data.audit import audit
-from kit.data.folders import label_values
 from kit.data.images import decode
 from kit.errors import KitError
+from kit.targets.classification import label_values  # the classification target reads labels
 from kit.training import catalog
 from kit.training.resample import class_weights, resample_index
 
