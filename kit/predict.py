@@ -17,7 +17,8 @@ from kit import config, metrics, submission, tracker
 from kit.config import Config
 from kit.console.progress import progress
 from kit.errors import KitError
-from kit.training import kinds
+from kit.training import device, kinds
+from kit.training.results import float32_probabilities
 
 
 def run_settings(cfg: Config, run_dir: Path, data_given: bool = False) -> Config:
@@ -45,9 +46,13 @@ def predict_run(run_dir: Path, images: np.ndarray, tta: int | None = None) -> np
 
 
 def predict_checkpoint(path: Path, cfg: Config, images: np.ndarray) -> np.ndarray:
-    """One fold's class probabilities, through the kind that saved it (TTA where it applies)."""
+    """One fold's class probabilities (float32, rows summing to 1), through the kind that saved it
+    (TTA where it applies)."""
     kind = kinds.for_checkpoint(path)
-    return kind.predict(kind.load(path), cfg, images)
+    # the policy the fold trained under, for every layer loaded or built here (the TTA views), so
+    # that a prediction after a fit and one in a fresh process are the same numbers
+    with device.policy(device.recorded_policy(path.parent)):
+        return float32_probabilities(kind.predict(kind.load(path), cfg, images))
 
 
 def ensemble(cfg: Config, loaded, run_dirs: list[Path]) -> np.ndarray:

@@ -129,6 +129,7 @@ def save_fold(result: FoldResult, fold_dir: Path) -> None:
             "epochs": result.epochs,
             "seconds": result.seconds,
             "deterministic": result.deterministic,
+            "precision": result.precision,
         },
     )
 
@@ -150,6 +151,7 @@ def finished_fold(fold_dir: Path, val_index: np.ndarray) -> FoldResult | None:
         summary["epochs"],
         summary["seconds"],
         summary["deterministic"],
+        summary.get("precision"),
     )
 
 
@@ -166,7 +168,7 @@ def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash
         "model": cfg.train.model,
         "split_sha256": split_hash,
         "deterministic": all(f.deterministic for f in result.folds),  # every fold, deterministic ops
-        "environment": fileio.environment(),
+        "environment": fileio.environment(precision=run_precision(result)),
         "folds": [
             {
                 "checkpoint": str(f.checkpoint.relative_to(result.run_dir)),
@@ -178,6 +180,12 @@ def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash
         ],
     }
     fileio.write_json(result.run_dir / catalog.RUN_FILE, summary)
+
+
+def run_precision(result: RunResult) -> str:
+    """The dtype policy the run's networks trained under ('' for scikit-learn; folds resumed on
+    another machine may differ: all named)."""
+    return ", ".join(dict.fromkeys(fold.precision for fold in result.folds if fold.precision))
 
 
 def new_run_dir(cfg: Config) -> Path:
