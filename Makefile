@@ -14,6 +14,7 @@ FILE   ?=
 MSG    ?=
 FORCE  ?=
 GPU    ?=
+BACKEND ?=
 INTERNET ?=
 METRIC ?=
 RESUME ?=
@@ -34,11 +35,17 @@ PYTEST_ARGS ?=
 # and recipes pass it as "$KIT_MAKE_<NAME>" ($(call q,NAME)), which the shell substitutes as
 # one word without running anything in it. The kit splits SET, RUN, MODELS and FRACTIONS into
 # words; $(call split_words,NAME) splits PYTEST_ARGS and BENCH_ARGS like a shell (quotes honoured).
-USER_VARS := COMP PRESET SET DATA PARAMS RUN MODEL MODELS FRACTIONS FILE MSG FORCE GPU INTERNET METRIC \
+USER_VARS := COMP PRESET SET DATA PARAMS RUN MODEL MODELS FRACTIONS FILE MSG FORCE GPU INTERNET METRIC BACKEND \
              RESUME N_TRIALS TIMEOUT STORAGE WORKERS STUDY SAMPLER PRUNER PORT BENCH_ARGS PYTEST_ARGS
 $(foreach name,$(USER_VARS),$(eval override $(name) := $$(value $(name))))
 $(foreach name,$(USER_VARS),$(eval export KIT_MAKE_$(name) := $$($(name))))
 q = "$$KIT_MAKE_$(1)"
+
+# BACKEND=jax (or torch) runs every target on that Keras backend: TensorFlow is the default,
+# JAX the one on machines without TensorFlow (the GPU machines) and often faster there
+ifneq ($(BACKEND),)
+export KERAS_BACKEND := $(BACKEND)
+endif
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
@@ -51,20 +58,25 @@ ARGS   := --comp $(call q,COMP) $(if $(PRESET),--preset $(call q,PRESET)) $(if $
           $(if $(SET)$(MODEL),--set $(if $(MODEL),"train.model=$$KIT_MAKE_MODEL") $(if $(SET),$(call q,SET)))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup new run test data audit train runs predict models config lint bench clean compare learning-curve reproduce kaggle-image python313
+.PHONY: help setup new run test data audit train runs predict models config lint bench clean compare learning-curve reproduce kaggle-image kaggle-image-venv python313
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
 	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run> MODEL=<model> MODELS=\"a b\""
 	@echo "  FILE=<csv> (submit, reproduce); kaggle: MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel); new: METRIC=<name> FORCE=1"
+	@echo "  BACKEND=jax runs any target on JAX instead of TensorFlow (the default)"
 
 setup: $(STAMP) ## create .venv and install the kit (fast when nothing changed)
 
+# PYTHONWARNINGS: setuptools' editable-install banner (a UserWarning from its build) is not the
+# user's concern; pip's own errors still print
 $(STAMP): pyproject.toml
-	test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e '.[jax,dev]'
-	touch $(STAMP)
+	@test -x $(PYTHON) || { echo "setup: creating $(VENV) with $$(python3 --version)"; python3 -m venv $(VENV); }
+	@echo "setup: installing the kit and its dependencies into $(VENV) (TensorFlow, JAX, scikit-learn, Optuna: \
+	~2 GB, a few minutes on a fresh machine, seconds when nothing changed)"
+	@$(PYTHON) -m pip install --quiet --upgrade pip
+	@PYTHONWARNINGS=ignore::UserWarning $(PYTHON) -m pip install --quiet -e '.[jax,dev]'
+	@touch $(STAMP) && echo "setup: done ($$($(PYTHON) -c 'import importlib.metadata as m; print("keras", m.version("keras"), "· tensorflow", m.version("tensorflow"))'))"
 
 new: setup ## set up COMP from its files (DATA=<folder>, else data/COMP or a download); METRIC=, SET=, FORCE=1
 	$(KIT) new --comp $(call q,COMP) $(if $(DATA),--data $(call q,DATA)) $(if $(METRIC),--metric $(call q,METRIC)) \
@@ -83,14 +95,21 @@ test: setup ## run the test suite
 # minutes). tests/kaggle/test_kaggle_image.py runs built kernels there (skipped without it, except
 # under CI=true, where .ci/run builds it first). KAGGLE_IMAGE_PYTHON picks the interpreter.
 KAGGLE_IMAGE_PINS   := .ci/kaggle-image.txt
-KAGGLE_IMAGE_PYTHON ?= python3
-KAGGLE_IMAGE_VENV   := $(HOME)/.cache/kit/kaggle-image-$(shell sha256sum $(KAGGLE_IMAGE_PINS) | cut -c1-12)
+# Kaggle runs Python 3.12: pyenv's 3.12 where the machine has one (these machines do), else
+# Debian's python3.12, else python3 (said when the venv is built). The cache key names both the
+# pins and the interpreter, so a venv built by another Python is never reused.
+KAGGLE_IMAGE_PYTHON ?= $(or $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12)),python3)
+KAGGLE_IMAGE_VENV   := $(HOME)/.cache/kit/kaggle-image-$(shell { cat $(KAGGLE_IMAGE_PINS); echo "$(KAGGLE_IMAGE_PYTHON)"; } | sha256sum | cut -c1-12)
 
 kaggle-image: ## a venv with Kaggle's image versions (.ci/kaggle-image.txt), cached in ~/.cache/kit
 	@if [ -f "$(KAGGLE_IMAGE_VENV)/.installed" ]; then echo "kaggle image venv: $(KAGGLE_IMAGE_VENV) (cached)"; else \
+	  echo "kaggle image venv: installing .ci/kaggle-image.txt with $$($(KAGGLE_IMAGE_PYTHON) --version) (~1.5 GB, a few minutes)" && \
 	  rm -rf "$(KAGGLE_IMAGE_VENV)" && $(KAGGLE_IMAGE_PYTHON) -m venv "$(KAGGLE_IMAGE_VENV)" && \
 	  "$(KAGGLE_IMAGE_VENV)/bin/python" -m pip install --quiet --no-warn-script-location -r $(KAGGLE_IMAGE_PINS) && \
 	  touch "$(KAGGLE_IMAGE_VENV)/.installed" && echo "kaggle image venv: $(KAGGLE_IMAGE_VENV)"; fi
+
+kaggle-image-venv:  # where kaggle-image puts the venv (tests/kaggle/test_kaggle_image.py asks)
+	@echo "$(KAGGLE_IMAGE_VENV)"
 
 python313: ## the fast tests under CPython 3.13, built once from Debian's source into ~/.cache/kit (not in CI)
 	.ci/python313

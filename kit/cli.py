@@ -186,9 +186,22 @@ def verb_preset(verb: str, comp: str) -> str:
     return name
 
 
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def check_backend() -> str:
+    """KERAS_BACKEND (the Makefile's BACKEND=) names a backend Keras has, checked before Keras
+    loads (it would raise a bare ValueError at import)."""
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend not in BACKENDS:
+        raise KitError(f"BACKEND={backend}: Keras backends are {', '.join(BACKENDS)} (tensorflow is the default)")
+    return backend
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parse(argv)
+        check_backend()
         from kit.config import competitions
 
         if args.verb in NO_CONFIG_VERBS:  # the competition's config is what they make

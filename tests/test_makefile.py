@@ -24,7 +24,8 @@ if args[:1] == ["-c"]:  # the Makefile's split_words: run it, and let it exec th
     sys.argv, sys.executable = ["-c", *args[2:]], __file__
     exec(args[1])
 with open(os.environ["ARGV_LOG"], "a") as log:
-    log.write(json.dumps({{"argv": args, "KIT_STORAGE": os.environ.get("KIT_STORAGE")}}) + "\\n")
+    log.write(json.dumps({{"argv": args, "KIT_STORAGE": os.environ.get("KIT_STORAGE"),
+                          "KERAS_BACKEND": os.environ.get("KERAS_BACKEND")}}) + "\\n")
 """
 
 
@@ -51,6 +52,7 @@ def make(tmp_path):
         assert done.returncode == 0, done.stdout + done.stderr
         calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         run.storage = calls[-1]["KIT_STORAGE"] if calls else None
+        run.backend = calls[-1]["KERAS_BACKEND"] if calls else None
         return [call["argv"] for call in calls]
 
     return run
@@ -145,3 +147,16 @@ def test_clean_honours_kit_workdir(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "submissions"]
+
+
+def test_backend_picks_the_keras_backend_of_any_target(make):
+    make("train", "COMP=digits", "BACKEND=jax")
+    assert make.backend == "jax"
+    make("train", "COMP=digits")
+    assert make.backend is None  # the kit's default (tensorflow) applies
+
+
+def test_an_unknown_backend_is_one_line(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "jx")
+    with pytest.raises(cli.KitError, match="BACKEND=jx: Keras backends are tensorflow, jax, torch"):
+        cli.check_backend()

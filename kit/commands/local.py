@@ -8,6 +8,7 @@ code. Heavy imports (Keras) happen inside, so `--help` and config errors stay in
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -152,6 +153,7 @@ def cmd_config(args, cfg: Config) -> int:
         + ["DATA"] * bool(args.data)
     )
     print(f"# {cfg.competition.slug}: the resolved settings ({layers})")
+    print(f"# Keras backend: {os.environ.get('KERAS_BACKEND', 'tensorflow')} (BACKEND=jax picks JAX)")
     for section, values in config.public_dict(cfg).items():
         print(f"\n[{section}]")
         for key, value in values.items():

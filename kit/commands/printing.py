@@ -11,10 +11,17 @@ import numpy as np
 from kit.config import Config
 
 
+def validation_scheme(cfg: Config, folds: int) -> str:
+    """How the validation score was measured, in words: one holdout is not cross-validation."""
+    if folds > 1:
+        return f"mean over {folds} folds (each image validated once)"
+    return f"on a {cfg.data.val_fraction:.0%} holdout"
+
+
 def print_run(cfg: Config, result) -> None:
     print(
-        f"run {result.run_dir.name}: validation {cfg.competition.metric} {result.score:.4f} "
-        f"over {len(result.folds)} fold(s)"
+        f"run {result.run_dir.name}: validation {cfg.competition.metric} {result.score:.4f}, "
+        f"{validation_scheme(cfg, len(result.folds))}"
     )
     scores = [fold.scores for fold in result.folds]
     print(
