@@ -61,7 +61,9 @@ def cmd_reproduce(args, cfg: Config) -> int:
     print(f"== compared with {original.name}")
     comparison = compare_files(original, path)
     print(describe(comparison))
-    print_differences(differences(record, fileio.environment()) + code, comparison["agree"] == comparison["rows"])
+    retrained = [fileio.read_json(run_dir / "run.json").get("environment", {}) for run_dir in run_dirs]
+    lines = differences(record, fileio.environment(), retrained) + code
+    print_differences(lines, comparison["agree"] == comparison["rows"])
     return 0
 
 
@@ -283,20 +285,30 @@ def describe(comparison: dict) -> str:
     return f"{text}; largest probability difference {difference:.3g}"
 
 
-def differences(record: dict, now: dict) -> list[str]:
+def differences(record: dict, now: dict, retrained: list[dict] | None = None) -> list[str]:
     """Why a reproduction can differ from the original: what differs from its making (library
-    versions, backend, device, CPU count) and runs trained without deterministic ops."""
+    versions, backend, device, CPU count, each run's precision policy against its retrained
+    run's, `retrained`) and runs trained without deterministic ops. The process's own policy is
+    no run's (a fit restores it), so the submission's top-level record is not compared on it."""
     details = record.get("run_details") or []
-    made = [detail.get("environment") for detail in details] + [record.get("environment")]
-    made = [env for env in made if env]
+    retrained = retrained or [now] * len(details)
+    made = [
+        (detail.get("environment"), now | {"precision": again.get("precision")})
+        for detail, again in zip(details, retrained, strict=True)
+    ]
+    made = [(env, current) for env, current in made + [(record.get("environment"), now)] if env]
     if not made:
         return ["the record has no library versions (written before the kit recorded them)"]
     lines = []
-    for env in made:
+    for env, current_env in made:
         versions = env.get("versions", {})
         pairs = [(name, version, now["versions"].get(name, "not installed")) for name, version in versions.items()]
-        pairs += [(label, env.get(key), now.get(key)) for key, label in ENVIRONMENT_KEYS.items()]
-        lines += [f"{name} {then} then, {current} now" for name, then, current in pairs if then not in (None, current)]
+        pairs += [(label, env.get(key), current_env.get(key)) for key, label in ENVIRONMENT_KEYS.items()]
+        lines += [
+            f"{name} {then} then, {current} now"
+            for name, then, current in pairs
+            if then not in (None, current) and current is not None
+        ]
     lines += [
         f"run {detail['run']} trained without deterministic ops (train.deterministic)"
         for detail in details

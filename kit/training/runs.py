@@ -135,6 +135,7 @@ def save_fold(result: FoldResult, fold_dir: Path, class_names: tuple[str, ...]) 
             "epochs": result.epochs,
             "seconds": result.seconds,
             "deterministic": result.deterministic,
+            "precision": result.precision,
         },
     )
 
@@ -156,6 +157,7 @@ def finished_fold(fold_dir: Path, val_index: np.ndarray) -> FoldResult | None:
         summary["epochs"],
         summary["seconds"],
         summary["deterministic"],
+        summary.get("precision"),
     )
 
 
@@ -175,7 +177,7 @@ def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash
         "model": cfg.train.model,
         "split_sha256": split_hash,
         "deterministic": all(f.deterministic for f in result.folds),  # every fold, deterministic ops
-        "environment": fileio.environment(),
+        "environment": fileio.environment(precision=run_precision(result)),
         "folds": [
             {
                 "checkpoint": str(f.checkpoint.relative_to(result.run_dir)),
@@ -197,6 +199,12 @@ def fit_calibration(cfg: Config, result: RunResult, images: Images) -> dict | No
     rows = np.concatenate([fold.val_index for fold in result.folds])
     probabilities = np.concatenate([fold.val_probabilities for fold in result.folds])
     return calibration.fit(images.labels[rows], probabilities)
+
+
+def run_precision(result: RunResult) -> str:
+    """The dtype policy the run's networks trained under ('' for scikit-learn; folds resumed on
+    another machine may differ: all named)."""
+    return ", ".join(dict.fromkeys(fold.precision for fold in result.folds if fold.precision))
 
 
 def new_run_dir(cfg: Config) -> Path:

@@ -197,6 +197,18 @@ def test_differences_name_versions_device_and_runs_without_deterministic_ops():
     assert unknown == "the record has no library versions (written before the kit recorded them)"
 
 
+def test_a_runs_precision_is_compared_with_its_retrained_runs_not_the_process():
+    """A fit restores the process's policy (kit.training.device): the process's own, float32 after
+    any fit, says nothing about the networks; each run's recorded policy meets its retrained run's."""
+    now = {"versions": {"python": "3.11.7"}, "keras_backend": "tensorflow", "cpus": 2}
+    runs = [{"run": name, "environment": now | {"precision": "mixed_bfloat16"}} for name in ("r1", "r2")]
+    record = {"run_details": runs, "environment": now | {"precision": "mixed_bfloat16"}}  # an older record
+    same = [now | {"precision": "mixed_bfloat16"}] * 2
+    assert reproduce.differences(record, now, same) == []
+    other = [now | {"precision": "mixed_bfloat16"}, now | {"precision": "float32"}]
+    assert reproduce.differences(record, now, other) == ["Keras precision policy mixed_bfloat16 then, float32 now"]
+
+
 def test_a_comparison_is_described_in_one_line():
     assert reproduce.describe({"rows": 1900, "agree": 1900, "max_probability_difference": 0.0}) == (
         "labels identical (1,900 rows); probabilities bit-identical"
