@@ -67,16 +67,27 @@ def form_of(cfg: config.Config, columns: tuple[str, ...], ids: np.ndarray, value
         if len(names) != 2:
             raise KitError(f"one probability per image needs two classes, not {len(names)}: set submission.form")
         return Expected(columns[:2], ids, (), "probability", (1,), clip)
-    return Expected(columns[:2], ids, label_values(names, has_sample=values is not None), "label")
+    return Expected(columns[:2], ids, label_values(names, values, cfg.submission.labels), "label")
 
 
-def label_values(names: tuple[str, ...], has_sample: bool) -> tuple:
+def label_values(names: tuple[str, ...], sample_values: pd.Series | None, setting: str = "auto") -> tuple:
     """What a label submission writes for each class: its name, or the integer the name spells.
-    Without a sample submission the kit's own format (Digit Recognizer's ImageId,Label) writes
-    class indices, as Fashion-MNIST's test labels are."""
-    if has_sample or classes.are_integers(names):
+    A sample whose labels are class names shows the form outright; placeholders (empty, 0) show
+    nothing, so `submission.labels` decides, and `auto` writes names where there is a sample and
+    class indices without one (the kit's own format, Digit Recognizer's ImageId,Label)."""
+    has_sample = sample_values is not None
+    if has_sample and holds_class_names(sample_values, names):
+        return classes.label_domain(names)
+    if setting == "indices":
+        return tuple(range(len(names)))
+    if setting == "names" or has_sample or classes.are_integers(names):
         return classes.label_domain(names)
     return tuple(range(len(names)))
+
+
+def holds_class_names(values: pd.Series, names: tuple[str, ...]) -> bool:
+    """Whether a sample's label column spells class names (words, not numbers or blanks)."""
+    return not classes.are_integers(names) and values.astype(str).str.strip().isin(names).any()
 
 
 def guess_form(cfg: config.Config, columns: tuple[str, ...]) -> Form:

@@ -164,6 +164,10 @@ class SubmissionSection:
     # label: one class per image | probabilities: one column per class (named as class_names) |
     # probability: the positive class's probability (two classes) | auto: read off the sample
     form: Literal["auto", "label", "probabilities", "probability"] = "auto"
+    # what a label submission writes: the class names (or the integers they spell) | the class
+    # indices (a competition whose train.csv labels are 0..k-1 beside named classes) | auto:
+    # names when there is a sample submission, indices without one (the kit's own format)
+    labels: Literal["auto", "names", "indices"] = "auto"
     # log-loss only: probabilities written in [clip, 1 - clip], so one confident mistake costs at
     # most ln(1 / clip) (6.9 at 1e-3) instead of Kaggle's 34.5 at its own 1e-15 clipping
     clip: float = 1e-3

@@ -42,6 +42,7 @@ import pandas as pd
 from kit import fileio, paths
 from kit.config import Config
 from kit.console.progress import progress
+from kit.data.classes import are_integers
 from kit.data.images import Outside, decode
 from kit.data.pixels import Images, read_frame
 from kit.data.stream import stream_wanted, take_rows
@@ -170,6 +171,7 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
         split = path.stem
         finder = FileFinder(folder, subdir or split)
         values = label_values(frame[label_column], cfg.competition.class_names)
+        check_label_spelling(cfg, folder, path, frame[label_column], values)
         for row, (name, value) in enumerate(zip(frame[image_column].astype(str), values, strict=True)):
             names.append((split, row + 1, name))
             files.append(finder.locate(name))
@@ -211,6 +213,22 @@ def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[I
     rows = [("test", i + 1, str(ids[i]), kind, detail) for i, (kind, detail) in enumerate(decoded.faults) if kind]
     source = folder / cfg.submission.sample_file if sample is not None else finder.roots[0]
     return Images(decoded.images, None, ids, source), pd.DataFrame(rows, columns=FAULT_COLUMNS)
+
+
+def check_label_spelling(cfg, folder: Path, path: Path, column: pd.Series, values: np.ndarray) -> None:
+    """Numbers 0..k-1 in the table beside classes named by words: the submission could write
+    either, and the sample's placeholders cannot say which, so the user says it (once)."""
+    numbers = pd.to_numeric(column, errors="coerce").notna().all()
+    words = not are_integers(cfg.competition.class_names)
+    sample = folder / cfg.submission.sample_file
+    if not (numbers and words and sample.is_file() and cfg.submission.labels == "auto" and np.isfinite(values).any()):
+        return
+    shown = read_frame(sample).iloc[:, 1:].astype(str).apply(lambda c: c.str.strip())
+    if not shown.isin(cfg.competition.class_names).any().any():  # a sample of names settles it
+        raise KitError(
+            f"{path}: labels are class numbers (0..{cfg.num_classes - 1}) while competition.class_names are "
+            "words: set submission.labels=indices to write the numbers in the submission, or =names for the words"
+        )
 
 
 def label_values(column: pd.Series, class_names: tuple[str, ...]) -> np.ndarray:
