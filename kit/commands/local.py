@@ -52,8 +52,11 @@ def cmd_train(args, cfg: Config) -> int:
     run_dir = None
     if args.resume is not None:  # the newest interrupted run, or RUN=; a finished one is refused
         run_dir = catalog.resumable_run(cfg.competition.slug, args.resume, cfg.data.dir)
-        cfg = config.resolve(config.to_dict(config.load_saved(run_dir / "config.json")), overrides=args.set)
-        print(f"resuming {run_dir}")
+        saved = config.to_dict(config.load_saved(run_dir / "config.json"))
+        # DATA= where the data moved replaces the recorded folder (runs.train saves the new one)
+        moved = [{"data": {"dir": cfg.data.dir}}] if args.data else []
+        cfg = config.resolve(saved, *moved, overrides=args.set)
+        print(f"resuming {run_dir}" + (f" on the data in {cfg.data.dir}" if args.data else ""))
     loaded = data.load(cfg, with_test=False)
     result = runs.train(cfg, loaded.train, run_dir=run_dir, resume=run_dir is not None)
     print_run(cfg, result)
