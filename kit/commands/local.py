@@ -172,9 +172,15 @@ def toml_value(value) -> str:
 
 
 def cmd_models(args, cfg: Config) -> int:
+    """Every registered model: kind, summary, and where pretrained weights come from (for the
+    competition's image size: the file names depend on it)."""
     from kit import models
+    from kit.models.pretrained import describe, keras_cache
 
     for name in models.names():
         spec = models.get(name)
-        print(f"{name:14} {spec.kind:8} {spec.summary}")
+        print(f"{name:16} {spec.kind:8} {spec.summary}")
+        if spec.pretrained:
+            print(f"{'':25} weights: {describe(spec.pretrained, cfg.data.height, cfg.data.width)}")
+    print(f"train.weights: imagenet (from {keras_cache()}, downloaded when online) | a file | none (random)")
     return 0

@@ -69,9 +69,12 @@ def fitted_index(cfg: Config, labels: np.ndarray, train_index: np.ndarray) -> np
 
 
 def build(cfg: Config):
-    """The registered estimator, seeded with train.seed wherever it has a random_state."""
+    """The registered estimator, seeded with train.seed wherever it has a random_state; one with
+    pretrained weights (the embedding baselines) gets train.weights, as the networks do."""
     spec = models.get(cfg.train.model)
-    estimator = spec.factory(cfg.image_shape, cfg.num_classes, width=cfg.train.width, dropout=cfg.train.dropout)
+    estimator = spec.build(
+        cfg.image_shape, cfg.num_classes, width=cfg.train.width, dropout=cfg.train.dropout, weights=cfg.train.weights
+    )
     seeds = {key: cfg.train.seed for key in estimator.get_params() if key.endswith("random_state")}
     return estimator.set_params(**seeds)
 
