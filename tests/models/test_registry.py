@@ -75,20 +75,16 @@ def test_kernels_carry_the_file_the_entry_names(name, empty_keras_cache):
 def test_training_reads_the_file_the_entry_names(name, empty_keras_cache):
     """Offline without the file, building the model (a network, or the embedding step of a
     scikit-learn pipeline) is one KitError naming the entry's file: train.weights reaches it."""
-    from kit.training import kinds
+    from kit.training import keras_kind, sklearn_kind
 
     spec = models.get(name)
     file = spec.pretrained.file_for(backbone_shape(spec.pretrained, *SHAPE[:2]))
-    kind = kinds.named(spec.kind)
-    pixels = np.zeros((4, *SHAPE), np.uint8)
+    pixels = np.zeros((4, SHAPE[0] * SHAPE[1] * SHAPE[2]), np.uint8)
     with pytest.raises(KitError, match=f"Copy {file} .*to {empty_keras_cache / file}"):
-        model = (
-            kind.build_model(cfg_for(name, "imagenet"))
-            if spec.kind == "keras"
-            else kind.build(cfg_for(name, "imagenet"))
-        )
-        if spec.kind == "sklearn":
-            model.fit(pixels.reshape(4, -1), np.arange(4))
+        if spec.kind == "keras":
+            keras_kind.build_model(cfg_for(name, "imagenet"))
+        else:
+            sklearn_kind.build(cfg_for(name, "imagenet")).fit(pixels, np.arange(4))
 
 
 @pytest.mark.parametrize("name", models.names(kind="keras"))
