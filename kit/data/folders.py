@@ -72,7 +72,7 @@ def load_folders(cfg: Config, folder: Path, sample: pd.DataFrame | None, with_te
     test = None
     if with_test:
         test, test_faults = read_test(cfg, folder, sample)
-        faults = pd.concat([faults, test_faults], ignore_index=True)
+        faults = fault_table(pd.concat([faults, test_faults], ignore_index=True))
     return train, test, faults
 
 
@@ -193,7 +193,7 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
     ids = np.array([name for _, _, name in names], dtype=object)[keep]
     kept = decoded.images if keep.all() else take_rows(decoded.images, np.flatnonzero(keep))
     train = Images(kept, np.array(labels, dtype=np.int64)[keep], ids, tables[0][0])
-    return train, pd.DataFrame(fault_rows, columns=FAULT_COLUMNS)
+    return train, fault_table(fault_rows)
 
 
 def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[Images, pd.DataFrame]:
@@ -212,7 +212,13 @@ def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[I
     decoded = decode_cached(cfg, "test", files, stream_wanted(cfg, len(files)))
     rows = [("test", i + 1, str(ids[i]), kind, detail) for i, (kind, detail) in enumerate(decoded.faults) if kind]
     source = folder / cfg.submission.sample_file if sample is not None else finder.roots[0]
-    return Images(decoded.images, None, ids, source), pd.DataFrame(rows, columns=FAULT_COLUMNS)
+    return Images(decoded.images, None, ids, source), fault_table(rows)
+
+
+def fault_table(rows) -> pd.DataFrame:
+    """A faults table (rows or frames) with integer row numbers: pandas 3 makes the column of an
+    empty frame, and so of a concatenation with one, object dtype, which no index accepts."""
+    return pd.DataFrame(rows, columns=FAULT_COLUMNS).astype({"row": np.int64})
 
 
 def check_label_spelling(cfg, folder: Path, path: Path, column: pd.Series, values: np.ndarray) -> None:

@@ -8,7 +8,9 @@ weights (`PRESET=transfer`, `PRESET=mobilenet`) gets them one of two ways, decid
 - or internet is on (`INTERNET=1`, where the competition allows it) and Keras downloads them.
 
 With neither, `make kernel` refuses with one line saying what to do, instead of a kernel that
-queues for a GPU and then stops. Why `keras.applications` and not KerasHub: docs/kaggle.md.
+queues for a GPU and then stops. Which models need weights, and which file, their registry
+entries say (`ModelSpec.pretrained`: the transfer models and the embedding baselines alike). Why
+`keras.applications` and not KerasHub: docs/kaggle.md.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from kit import fileio, paths
+from kit import fileio, models, paths
 from kit.config import Config
 from kit.errors import KitError
 from kit.kaggle import endpoints
-from kit.models.pretrained import NO_WEIGHTS, WEIGHT_URLS, backbone_shape, keras_cache, local_weights, weight_file
+from kit.models.pretrained import NO_WEIGHTS, backbone_shape, keras_cache, local_weights
 
 PLAN_FILE = "weights.json"  # in the kernel folder: what `make kernel-push` uploads
 READY_TIMEOUT = 600.0  # seconds to wait for Kaggle to process a new dataset version
@@ -39,22 +41,26 @@ def plan(cfg: Config, internet: bool) -> dict[str, str] | None:
     internet on), else {path, file, dataset} of the local file to upload; a KitError when
     neither is possible."""
     model, weights = cfg.train.model, cfg.train.weights
-    if model not in WEIGHT_URLS or weights in NO_WEIGHTS or (internet and weights == "imagenet"):
+    pretrained = models.get(model).pretrained  # Keras-free: the registry entry alone
+    if pretrained is None or weights in NO_WEIGHTS or (internet and weights == "imagenet"):
         return None
-    shape = backbone_shape(cfg.data.height, cfg.data.width)
-    local = local_weights(model, weights, shape)
+    if pretrained.source != "keras.applications":
+        raise KitError(
+            f"{model}: kernels carry keras.applications weights files only, not {pretrained.source} "
+            f"({pretrained.preset}); build with INTERNET=1 where the competition allows internet"
+        )
+    shape = backbone_shape(pretrained, cfg.data.height, cfg.data.width)
+    name = pretrained.file_for(shape)
+    local = local_weights(pretrained, weights, shape)
     if local is None:
-        name = weight_file(model, shape)
         raise KitError(
             f"{model} needs ImageNet weights and Kaggle runs kernels offline: put {name} (from "
-            f"{WEIGHT_URLS[model]}{name}) in {keras_cache()} or set train.weights=<that file>, and "
+            f"{pretrained.url_for(shape)}) in {keras_cache()} or set train.weights=<that file>, and "
             "`make kernel-push` uploads it as a private dataset the kernel reads; or build with "
             "INTERNET=1 where the competition allows internet"
         )
     if not local.is_file():
-        raise KitError(
-            f"train.weights={weights}: file not found (a {weight_file(model, shape)} from keras.applications)"
-        )
+        raise KitError(f"train.weights={weights}: file not found (a {name} from keras.applications)")
     return {"path": str(local.resolve()), "file": local.name, "dataset": dataset_slug(cfg.competition.slug)}
 
 
