@@ -6,6 +6,7 @@ The same `validate` checks a file before `make submit` uploads it.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,6 +258,21 @@ def run_detail(run_dir: Path, run: dict) -> dict:
         "deterministic": run.get("deterministic"),
         "environment": run.get("environment"),
     }
+
+
+def read_record(path: Path) -> dict:
+    """The JSON record the kit wrote beside a submission; {} when there is none (a file made
+    elsewhere). `make reproduce` adds its stricter checks on top."""
+    record_path = path.with_suffix(".json")
+    if not record_path.is_file():
+        return {}
+    try:
+        record = json.loads(record_path.read_text())
+    except ValueError:
+        raise KitError(f"{record_path}: unreadable submission record") from None
+    if not isinstance(record, dict):
+        raise KitError(f"{record_path}: not a submission record (a JSON object is expected)")
+    return record
 
 
 def newest(slug: str) -> Path:

@@ -19,7 +19,6 @@ ops (`train.deterministic`, on by default on a CPU: see `kit.training.determinis
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -77,15 +76,13 @@ def submission_path(file: str, slug: str) -> Path:
 
 
 def read_record(path: Path) -> dict:
-    """The JSON record beside a submission; only files the kit wrote have one."""
+    """The JSON record beside a submission (kit.submission.read_record), which must exist and hold
+    the config: only files the kit wrote can be reproduced."""
     record_path = path.with_suffix(".json")
     if not record_path.is_file():
         raise KitError(f"{record_path}: no record beside {path.name}: only submissions the kit wrote can be reproduced")
-    try:
-        record = json.loads(record_path.read_text())
-    except ValueError:
-        raise KitError(f"{record_path}: unreadable submission record") from None
-    if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+    record = submission.read_record(path)
+    if not isinstance(record.get("config"), dict):
         raise KitError(f"{record_path}: the record has no config: it cannot be reproduced")
     return record
 

@@ -32,7 +32,8 @@ from kit.config.params import load_params
 from kit.errors import KitError
 from kit.kaggle import endpoints, kernel_weights
 from kit.kaggle.client import api, secrets, username
-from kit.kaggle.submit import expected_for, read_record
+from kit.scoring.offline import expected_for
+from kit.submission import read_record
 
 RUNNER = Path(__file__).parent.parent / "commands" / "kernel_runner.py"  # a real module, linted like the rest
 SETTINGS_START = "# --- settings:"
