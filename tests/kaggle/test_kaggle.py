@@ -468,6 +468,34 @@ def test_leaderboard_syncs_submissions_rank_and_plot(server, digits_folder, work
     assert len(server.state.requests) == asked
 
 
+def test_leaderboard_best_of_a_log_loss_competition_is_the_lowest(server, digits_folder, workdir):
+    """Through the kaggle client: the best of 0.35, 0.21, 0.50 by log-loss is 0.21, starred in the
+    plot; when the config names another metric, Kaggle's record decides (with a warning)."""
+    server.state.competition_metrics["digit-recognizer"] = "Multi Class Log Loss"
+    for ref, score in ((21, "0.35"), (22, "0.21"), (23, "0.50")):
+        server.add_submission(ref=ref, fileName=f"s{ref}.csv", publicScore=score)
+    server.state.leaderboard = [
+        {"teamId": 1, "teamName": "Top", "submissionDate": "2026-01-01T00:00:00Z", "score": "0.10000"},
+        {"teamId": 2, "teamName": "Kit Team", "submissionDate": "2026-01-02T00:00:00Z", "score": "0.21000"},
+    ]
+    board = run_kit("leaderboard", "--comp", "digits", "--set", "competition.metric=log_loss", timeout=120)
+    assert board.returncode == 0, board.stderr
+    assert "best public score 0.21000 (s22.csv; log_loss, lower is better)" in board.stdout
+    assert "rank 2 of 2" in board.stdout and "warning" not in board.stderr
+    assert len(server.calls("ListCompetitions")) == 1  # Kaggle's record was asked for the metric
+    # the config left at accuracy: Kaggle's record says log-loss, and it is believed
+    mislabelled = run_kit("leaderboard", "--comp", "digits", timeout=120)
+    assert mislabelled.returncode == 0, mislabelled.stderr
+    assert "best public score 0.21000" in mislabelled.stdout
+    assert "'Multi Class Log Loss' (log_loss), the config says accuracy" in mislabelled.stderr
+    # without an answer about the metric, the config's metric decides
+    server.state.competition_metrics = {}
+    configured = run_kit("leaderboard", "--comp", "digits", "--set", "competition.metric=log_loss", timeout=120)
+    assert "best public score 0.21000" in configured.stdout, configured.stderr
+    plot = workdir / "artifacts" / "digit-recognizer" / "leaderboard.png"
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_interrupted_poll_is_picked_up_by_leaderboard(server, digits_folder):
     write_submission(digits_folder)
     server.state.pending_polls = 10_000  # never scored while `submit` waits
