@@ -218,6 +218,7 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
     library versions, and per run what `make reproduce` needs to train it again from the record
     alone (its own config, with its seeds, and the hash of its split)."""
     from kit.oof import ensemble_cv
+    from kit.training.budget import folds_record
 
     runs = [fileio.read_json(run_dir / "run.json") | {"run": run_dir.name} for run_dir in run_dirs]
     cv_score, cv_method = ensemble_cv(run_dirs, loaded.train.labels, cfg.competition.metric, config.public_dict(cfg))
@@ -225,6 +226,7 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
         "competition": cfg.competition.slug,
         "config": config.public_dict(cfg),
         "runs": [run["run"] for run in runs],
+        "folds": folds_record(runs),  # folds done of folds planned: a time budget may stop a run early
         "models": sorted({run.get("model", "?") for run in runs}),
         "cv_score": cv_score,
         "cv_method": cv_method,  # an ensemble: out-of-fold on shared rows, else labelled a mean of members

@@ -21,6 +21,7 @@ from kit.config import Config
 from kit.data.pixels import Images
 from kit.errors import KitError
 from kit.training import catalog, kinds
+from kit.training.budget import FoldBudget
 from kit.training.results import FoldResult, RunResult
 
 # scikit-learn, imbalanced-learn and matplotlib (seconds) are imported where a run is trained or
@@ -69,9 +70,15 @@ def train(
             save_splits(splits, split_path)
         catalog.mark(run_dir, catalog.RUNNING, folds=len(splits), model=cfg.train.model, pid=os.getpid())
         result = RunResult(run_dir)
+        budget = FoldBudget(cfg.train.time_budget_s)
         try:
             for fold, (train_index, val_index) in enumerate(splits):
-                result.folds.append(train_fold(cfg, images, train_index, val_index, run_dir, fold, len(splits), resume))
+                if not budget.allows_another():  # Kaggle's time limit: keep what is done
+                    print(f"[{run_dir.name}] {budget.stop_note(fold, len(splits))}")
+                    break
+                with budget.fold():
+                    fitted = train_fold(cfg, images, train_index, val_index, run_dir, fold, len(splits), resume)
+                result.folds.append(fitted)
         except KeyboardInterrupt:
             catalog.mark(run_dir, catalog.INTERRUPTED)
             raise TrainingInterrupted(
@@ -80,7 +87,7 @@ def train(
         except BaseException as error:
             catalog.mark(run_dir, catalog.FAILED, error=f"{type(error).__name__}: {error}")
             raise
-        write_run_summary(cfg, result, images, split_sha256(splits))
+        write_run_summary(cfg, result, images, split_sha256(splits), planned=len(splits))
     return result
 
 
@@ -153,9 +160,12 @@ def finished_fold(fold_dir: Path, val_index: np.ndarray) -> FoldResult | None:
     )
 
 
-def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash: str = "") -> None:
+def write_run_summary(
+    cfg: Config, result: RunResult, images: Images, split_hash: str = "", planned: int | None = None
+) -> None:
     """run.json: scores, and what `make reproduce` checks (split hash, determinism, versions);
-    the reports first, so that a run is `complete` only once everything is written."""
+    the reports first, so that a run is `complete` only once everything is written. `planned`:
+    the folds split, when the time budget let fewer be trained."""
     from kit import report
 
     report.write_run_reports(cfg, result, images)
@@ -176,6 +186,7 @@ def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash
             }
             for f in result.folds
         ],
+        "folds_planned": planned or len(result.folds),
     }
     fileio.write_json(result.run_dir / catalog.RUN_FILE, summary)
 
