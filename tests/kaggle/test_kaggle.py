@@ -683,7 +683,7 @@ def test_kernel_bundle_runs_offline_on_a_kaggle_like_folder(tmp_path, workdir, d
     assert (meta["language"], meta["kernel_type"], meta["is_private"]) == ("python", "script", True)
     assert meta["competition_sources"] == ["digit-recognizer"] and meta["code_file"] == script.name
     assert meta["enable_internet"] is False and meta["enable_gpu"] is False and "machine_shape" not in meta
-    assert "kit/commands.py" in sources and "competitions/digit-recognizer/competition.toml" in sources
+    assert "kit/commands/local.py" in sources and "competitions/digit-recognizer/competition.toml" in sources
 
     kaggle_input = tmp_path / "kaggle" / "input" / "digit-recognizer"
     kaggle_input.parent.mkdir(parents=True)
