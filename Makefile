@@ -51,7 +51,7 @@ ARGS   := --comp $(call q,COMP) $(if $(PRESET),--preset $(call q,PRESET)) $(if $
           $(if $(SET)$(MODEL),--set $(if $(MODEL),"train.model=$$KIT_MAKE_MODEL") $(if $(SET),$(call q,SET)))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup new run test data audit train runs predict models config lint bench clean compare learning-curve reproduce kaggle-image python313
+.PHONY: help setup new run test data audit train runs predict models config lint bench clean compare learning-curve reproduce kaggle-image kaggle-image-venv python313
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -83,14 +83,21 @@ test: setup ## run the test suite
 # minutes). tests/kaggle/test_kaggle_image.py runs built kernels there (skipped without it, except
 # under CI=true, where .ci/run builds it first). KAGGLE_IMAGE_PYTHON picks the interpreter.
 KAGGLE_IMAGE_PINS   := .ci/kaggle-image.txt
-KAGGLE_IMAGE_PYTHON ?= python3
-KAGGLE_IMAGE_VENV   := $(HOME)/.cache/kit/kaggle-image-$(shell sha256sum $(KAGGLE_IMAGE_PINS) | cut -c1-12)
+# Kaggle runs Python 3.12: pyenv's 3.12 where the machine has one (these machines do), else
+# Debian's python3.12, else python3 (said when the venv is built). The cache key names both the
+# pins and the interpreter, so a venv built by another Python is never reused.
+KAGGLE_IMAGE_PYTHON ?= $(or $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12)),python3)
+KAGGLE_IMAGE_VENV   := $(HOME)/.cache/kit/kaggle-image-$(shell { cat $(KAGGLE_IMAGE_PINS); echo "$(KAGGLE_IMAGE_PYTHON)"; } | sha256sum | cut -c1-12)
 
 kaggle-image: ## a venv with Kaggle's image versions (.ci/kaggle-image.txt), cached in ~/.cache/kit
 	@if [ -f "$(KAGGLE_IMAGE_VENV)/.installed" ]; then echo "kaggle image venv: $(KAGGLE_IMAGE_VENV) (cached)"; else \
+	  echo "kaggle image venv: installing .ci/kaggle-image.txt with $$($(KAGGLE_IMAGE_PYTHON) --version) (~1.5 GB, a few minutes)" && \
 	  rm -rf "$(KAGGLE_IMAGE_VENV)" && $(KAGGLE_IMAGE_PYTHON) -m venv "$(KAGGLE_IMAGE_VENV)" && \
 	  "$(KAGGLE_IMAGE_VENV)/bin/python" -m pip install --quiet --no-warn-script-location -r $(KAGGLE_IMAGE_PINS) && \
 	  touch "$(KAGGLE_IMAGE_VENV)/.installed" && echo "kaggle image venv: $(KAGGLE_IMAGE_VENV)"; fi
+
+kaggle-image-venv:  # where kaggle-image puts the venv (tests/kaggle/test_kaggle_image.py asks)
+	@echo "$(KAGGLE_IMAGE_VENV)"
 
 python313: ## the fast tests under CPython 3.13, built once from Debian's source into ~/.cache/kit (not in CI)
 	.ci/python313

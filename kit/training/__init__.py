@@ -1,4 +1,4 @@
-"""Training: run folders, one interface per model kind, fine-tuning, resampling, comparisons.
+"""Training: run folders, one interface per model kind, fine-tuning, resampling, checkpoints.
 
 runs.py          a run: split, `fit` every fold through its kind, results and reports; find runs
 results.py       FoldResult, RunResult and the `ModelKind` interface
@@ -7,5 +7,9 @@ keras_kind.py    networks: build (scaling + augmentation + network), compile, fi
 sklearn_kind.py  scikit-learn baselines: subsampled fit, skops checkpoints, predict_proba
 fine_tune.py     the two-stage transfer-learning schedule (frozen base, then its top unfrozen)
 resample.py      class imbalance: over/under-sampling (imbalanced-learn), class weights
-compare.py       many models on one split (make compare), one model on growing data (learning curve)
+catalog.py       the runs of a competition: find, list, resume
+checkpoints.py   per-fold backups (resume after Ctrl-C) and history trimming
+distribute.py    data parallelism over GPUs; determinism.py seeded, deterministic ops per backend
+
+Comparisons, reproduction and the pipeline itself are verbs: kit/commands/.
 """

@@ -10,7 +10,6 @@ port (nothing can be downloaded), /kaggle/input and /kaggle/working moved by KIT
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -37,9 +36,16 @@ def pinned() -> dict[str, str]:
 
 
 def image_venv() -> Path:
-    """Where `make kaggle-image` puts the venv (the Makefile's KAGGLE_IMAGE_VENV)."""
-    digest = hashlib.sha256(PINS.read_bytes()).hexdigest()[:12]
-    return Path.home() / ".cache" / "kit" / f"kaggle-image-{digest}"
+    """Where `make kaggle-image` puts the venv: the Makefile's KAGGLE_IMAGE_VENV, asked of make
+    (its key hashes the pins and the interpreter it picks)."""
+    asked = subprocess.run(
+        ["make", "-s", "--no-print-directory", "kaggle-image-venv"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(asked.stdout.strip())
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +61,7 @@ def kaggle_python() -> Path:
     check = (
         "import importlib.metadata as m, importlib.util as u, json, sys; "
         "print(json.dumps({'versions': {p: m.version(p) for p in sys.argv[1].split()}, "
-        "'present': [n for n in sys.argv[2].split() if u.find_spec(n)]}))"
+        "'present': [n for n in sys.argv[2].split() if u.find_spec(n)], 'python': list(sys.version_info[:2])}))"
     )
     done = subprocess.run(
         [python, "-c", check, " ".join(pinned()), " ".join(ABSENT_ON_KAGGLE)],
@@ -67,6 +73,8 @@ def kaggle_python() -> Path:
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     assert found["versions"] == pinned() and found["present"] == []
+    if any(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")) or Path("/usr/bin/python3.12").exists():
+        assert found["python"] == [3, 12], "Kaggle runs Python 3.12 and this machine has one: rebuild the venv"
     return python
 
 
