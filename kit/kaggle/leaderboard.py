@@ -65,7 +65,7 @@ def cmd_leaderboard(args, cfg: Config) -> int:
     rows = tracker.submissions(slug)
     print_standing(cfg, rows, standing, metric)
     print_table(rows)
-    plot = plot_history(slug, rows, tracker.standings(slug), metric)
+    plot = plot_history(slug, rows, tracker.standings(slug))
     print(f"plot: {plot}")
     return 0
 
@@ -123,9 +123,8 @@ def print_table(rows: list[dict]) -> None:
         )
 
 
-def plot_history(slug: str, rows: list[dict], standings: list[dict], metric: str) -> Path:
-    """CV and public score per submission over time (the best one starred), and our rank over
-    time, in one PNG."""
+def plot_history(slug: str, rows: list[dict], standings: list[dict]) -> Path:
+    """CV and public score per submission over time, and our rank over time, in one PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -142,12 +141,9 @@ def plot_history(slug: str, rows: list[dict], standings: list[dict], metric: str
         frame = frame.dropna(subset=["when"]).sort_values("when")
         scores.plot(frame["when"], frame["cv_score"], "s--", label="CV (local validation)")
         scores.plot(frame["when"], frame["public_score"], "o-", label="public / test score")
-        best = best_scored(frame.to_dict("records"), metric)
-        if best is not None:
-            scores.plot([best["when"]], [best["public_score"]], "*", markersize=16, label="best public / test")
         scores.legend()
     scores.set_title(f"{slug}: CV vs public score")
-    scores.set_ylabel(f"{metric} ({'higher' if metrics.greater_is_better(metric) else 'lower'} is better)")
+    scores.set_ylabel("score")
     if standings:
         ranks.plot(
             pd.to_datetime([s["synced"] for s in standings], utc=True),

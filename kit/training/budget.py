@@ -55,8 +55,8 @@ class FoldBudget:
 
 def fold_counts(run: dict) -> tuple[int, int]:
     """(folds done, folds planned) of a run.json: `folds` lists the folds done once the run is
-    written (a count of the planned ones while it trains), `folds_planned` is there since runs
-    could stop early."""
+    written (a count of the planned ones while it trains); `folds_planned` is written only when
+    the time budget stopped the run early."""
     folds = run.get("folds", [])
     done = len(folds) if isinstance(folds, list) else 0
     return done, int(run.get("folds_planned", done))

@@ -21,7 +21,6 @@ from kit.config import Config
 from kit.data.pixels import Images
 from kit.errors import KitError
 from kit.training import catalog, kinds
-from kit.training.budget import FoldBudget
 from kit.training.results import FoldResult, RunResult
 
 # scikit-learn, imbalanced-learn and matplotlib (seconds) are imported where a run is trained or
@@ -58,6 +57,7 @@ def train(
     `splits` gives the exact indices (`make reproduce`); by default they derive from data.seed."""
     check_trainable(cfg)  # before a run folder exists: a mistake leaves nothing behind
     from kit.data.splits import load_splits, make_splits, save_splits, split_sha256
+    from kit.training.budget import FoldBudget
 
     run_dir = run_dir or new_run_dir(cfg)
     with catalog.held(run_dir):
@@ -87,7 +87,9 @@ def train(
         except BaseException as error:
             catalog.mark(run_dir, catalog.FAILED, error=f"{type(error).__name__}: {error}")
             raise
-        write_run_summary(cfg, result, images, split_sha256(splits), planned=len(splits))
+        write_run_summary(cfg, result, images, split_sha256(splits))
+        if len(result.folds) < len(splits):  # the time budget stopped it: the record says so
+            catalog.mark(run_dir, catalog.COMPLETE, folds_planned=len(splits))
     return result
 
 
@@ -160,12 +162,9 @@ def finished_fold(fold_dir: Path, val_index: np.ndarray) -> FoldResult | None:
     )
 
 
-def write_run_summary(
-    cfg: Config, result: RunResult, images: Images, split_hash: str = "", planned: int | None = None
-) -> None:
+def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash: str = "") -> None:
     """run.json: scores, and what `make reproduce` checks (split hash, determinism, versions);
-    the reports first, so that a run is `complete` only once everything is written. `planned`:
-    the folds split, when the time budget let fewer be trained."""
+    the reports first, so that a run is `complete` only once everything is written."""
     from kit import report
 
     report.write_run_reports(cfg, result, images)
@@ -186,7 +185,6 @@ def write_run_summary(
             }
             for f in result.folds
         ],
-        "folds_planned": planned or len(result.folds),
     }
     fileio.write_json(result.run_dir / catalog.RUN_FILE, summary)
 
