@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report
 
+from kit import metrics
 from kit.config import Config
 
 
@@ -20,7 +21,8 @@ def write_run_reports(cfg: Config, result, images) -> Path:
     """Every report of a finished run into `<run>/reports/`; returns that folder."""
     folder = result.run_dir / "reports"
     folder.mkdir(exist_ok=True)
-    plot_learning_curves([f.checkpoint.parent / "history.csv" for f in result.folds], folder / "learning_curves.png")
+    histories = [f.checkpoint.parent / "history.csv" for f in result.folds]
+    plot_learning_curves(histories, folder / "learning_curves.png", cfg.competition.metric)
     val_index = np.concatenate([f.val_index for f in result.folds])
     probabilities = np.concatenate([f.val_probabilities for f in result.folds])
     labels, predicted = images.labels[val_index], probabilities.argmax(axis=1)
@@ -32,16 +34,31 @@ def write_run_reports(cfg: Config, result, images) -> Path:
     return folder
 
 
-def plot_learning_curves(histories: list[Path], target: Path) -> None:
+def plot_learning_curves(histories: list[Path], target: Path, metric: str = "accuracy") -> None:
+    """Loss and the competition's metric per epoch, train solid and validation dashed, one colour
+    per fold (numbered as the console does: fold 1/3); a star marks each fold's best validation
+    epoch, the one its checkpoint kept."""
+    histories = [path for path in histories if path.exists()]  # scikit-learn folds have no epochs
+    if not histories:
+        return
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for fold, path in enumerate(histories):
+    for number, path in enumerate(histories, 1):
         history = pd.read_csv(path)
-        for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
-            ax.plot(history["epoch"] + 1, history[key], label=f"train (fold {fold})")
-            ax.plot(history["epoch"] + 1, history[f"val_{key}"], "--", label=f"validation (fold {fold})")
-            ax.set(xlabel="epoch", ylabel=key, title=key)
+        key = metric if f"val_{metric}" in history else "accuracy"
+        fold = f"fold {number}/{len(histories)}"
+        for ax, column in zip(axes, ("loss", key), strict=True):
+            colour = f"C{number - 1}"
+            if column in history:  # Keras logs no training value of a metric the kit scores itself
+                ax.plot(history["epoch"] + 1, history[column], color=colour, label=f"train ({fold})")
+            ax.plot(history["epoch"] + 1, history[f"val_{column}"], "--", color=colour, label=f"validation ({fold})")
+            better = "higher" if column != "loss" and metrics.greater_is_better(column) else "lower"
+            ax.set(xlabel="epoch", ylabel=column, title=f"{column} ({better} is better)")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 2.5
-    axes[0].legend(fontsize="small")
+        values = history[f"val_{key}"]
+        best = values.idxmax() if metrics.greater_is_better(key) else values.idxmin()
+        axes[1].plot(history["epoch"][best] + 1, values[best], "*", color=colour, markersize=14)
+    axes[1].plot([], [], "*", color="gray", markersize=10, label="best validation epoch (kept)")
+    axes[1].legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(target, dpi=100)
     plt.close(fig)
@@ -80,7 +97,7 @@ def per_class_report(labels, predicted, names: list[str]) -> pd.DataFrame:
 
 
 def plot_examples(images, labels, predicted, names: list[str], target: Path, count: int = 32) -> None:
-    """A grid of validation images, mistakes first and titled in red with 'true -> predicted'."""
+    """A grid of validation images, mistakes first, titled in red 'true A / predicted B'."""
     order = np.argsort(labels == predicted, kind="stable")[:count]
     columns = 8
     rows = int(np.ceil(len(order) / columns))
@@ -90,23 +107,26 @@ def plot_examples(images, labels, predicted, names: list[str], target: Path, cou
     for ax, i in zip(axes.flat, order, strict=False):
         ax.imshow(images[i].squeeze(), cmap="gray" if images.shape[-1] == 1 else None)
         wrong = labels[i] != predicted[i]
-        title = f"{names[labels[i]]}\n-> {names[predicted[i]]}" if wrong else names[labels[i]]
+        title = f"true {names[labels[i]]}\npredicted {names[predicted[i]]}" if wrong else names[labels[i]]
         ax.set_title(title, fontsize=7, color="red" if wrong else "black")
-    fig.suptitle("validation predictions (mistakes in red)")
+    fig.suptitle("validation images: mistakes first, in red (true class, then what the model predicted)")
     fig.tight_layout()
     fig.savefig(target, dpi=100)
     plt.close(fig)
 
 
-def plot_comparison(table: pd.DataFrame, target: Path) -> None:
-    """`make compare`'s chart: scores, training time and prediction time per model."""
+def plot_comparison(table: pd.DataFrame, target: Path, chance: float | None = None) -> None:
+    """`make compare`'s chart: scores (from 0, each bar's value written, guessing's accuracy as a
+    line), training time and prediction time per model."""
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
     y = np.arange(len(table))
-    axes[0].barh(y - 0.2, table["accuracy"], height=0.4, label="accuracy")
-    axes[0].barh(y + 0.2, table["macro_f1"], height=0.4, label="macro-F1")
-    low = max(0.0, float(table[["accuracy", "macro_f1"]].min().min()) - 0.05)
-    axes[0].set(xlim=(low, 1.0), title="validation scores")
-    axes[0].legend(fontsize="small", loc="lower right")
+    for offset, column, name in ((-0.2, "accuracy", "accuracy"), (0.2, "macro_f1", "macro-F1")):
+        bars = axes[0].barh(y + offset, table[column], height=0.4, label=name)
+        axes[0].bar_label(bars, labels=[f"{v:.3f}" for v in table[column]], padding=2, fontsize=7)
+    if chance is not None:
+        axes[0].axvline(chance, color="black", linestyle=":", label=f"guessing ({chance:.2f})")
+    axes[0].set(xlim=(0.0, 1.12), title="validation scores (higher is better)")
+    axes[0].legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
     panels = (
         ("train_seconds", "training time (s, log)"),
         ("predict_seconds_per_1000", "prediction s / 1,000 images (log)"),
@@ -131,7 +151,7 @@ def log_axis(axis, values: np.ndarray) -> float:
     ten (or only the powers when the values span many), written as plain numbers, no labels on
     minor ticks (matplotlib's own label them all when the range is under a decade). Returns the
     power of ten below the smallest value, where bars should start."""
-    low = 10.0 ** np.floor(np.log10(values.min()))
+    low = 10.0 ** (np.ceil(np.log10(values.min())) - 1)  # strictly below: a bar at a power of ten shows
     decades = np.log10(values.max() / low)
     axis.axes.set_xscale("log") if axis.axis_name == "x" else axis.axes.set_yscale("log")
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 2 else (1.0,), numticks=8))

@@ -4,7 +4,6 @@ competitions' READMEs names a file or folder of the repository (anchors and URLs
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from conftest import ROOT

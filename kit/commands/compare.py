@@ -180,7 +180,7 @@ def compare(
         )
         rows.append(evaluate_model(model_cfg, images, split, folder / "runs" / model_cfg.train.model, test))
         table = write_table(rows, folder)
-        report.plot_comparison(table, folder / "compare.png")
+        report.plot_comparison(table, folder / "compare.png", chance=1.0 / max(cfg.num_classes, 2))
     return table, folder
 
 

@@ -124,39 +124,52 @@ def print_table(rows: list[dict]) -> None:
 
 
 def plot_history(slug: str, rows: list[dict], standings: list[dict]) -> Path:
-    """CV and public score per submission over time, and our rank over time, in one PNG."""
+    """Two panels read at a glance: CV beside the public score of each submission that reached
+    Kaggle or was scored offline (x = its number in upload order; a failed try is left out),
+    and our leaderboard rank at each sync (rank 1 at the top, whole ranks, dates as dates)."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
     import pandas as pd
+    from matplotlib.ticker import MaxNLocator
 
     path = paths.artifacts_dir(slug) / "leaderboard.png"
-    fig, (scores, ranks) = plt.subplots(2, 1, figsize=(8, 7), sharex=False)
-    frame = pd.DataFrame([r for r in rows if r["submitted"]], columns=list(rows[0]) if rows else ["submitted"])
+    fig, (scores, ranks) = plt.subplots(2, 1, figsize=(8, 7))
+    # scored on Kaggle, or offline against known test labels (an offline competition's "public")
+    uploaded = [r for r in rows if r["status"] != "failed" and (r["kaggle_ref"] or r["public_score"] is not None)]
+    frame = pd.DataFrame(uploaded, columns=list(rows[0]) if rows else ["submitted"])
     if len(frame):
-        # Kaggle's dates and the tracker's differ in form (offset or not): ISO 8601 reads both
-        when = pd.to_datetime(frame["submitted"], utc=True, format="ISO8601", errors="coerce")
-        frame["when"] = when
-        frame = frame.dropna(subset=["when"]).sort_values("when")
-        scores.plot(frame["when"], frame["cv_score"], "s--", label="CV (local validation)")
-        scores.plot(frame["when"], frame["public_score"], "o-", label="public / test score")
-        scores.legend()
-    scores.set_title(f"{slug}: CV vs public score")
-    scores.set_ylabel("score")
-    if standings:
-        ranks.plot(
-            pd.to_datetime([s["synced"] for s in standings], utc=True),
-            [s["rank"] for s in standings],
-            "o-",
+        frame = frame.assign(when=pd.to_datetime(frame["submitted"], utc=True, format="ISO8601", errors="coerce"))
+        frame = frame.sort_values("when").reset_index(drop=True)
+        number = frame.index + 1
+        scores.plot(number, frame["cv_score"], "s--", label="CV (local validation)")
+        scores.plot(number, frame["public_score"], "o-", label="public score")
+        scores.set_xticks(
+            number, [f"#{n}\n{w:%m-%d}" if pd.notna(w) else f"#{n}" for n, w in zip(number, frame["when"], strict=True)]
         )
-        ranks.invert_yaxis()  # rank 1 at the top
+        scores.set_xlim(0.5, len(frame) + 0.5)
+        scores.legend()
+    else:
+        scores.text(0.5, 0.5, "no submission scored on Kaggle yet", ha="center", transform=scores.transAxes)
+    scores.set(
+        title=f"{slug}: CV vs public score per submission", xlabel="submission (upload order, date)", ylabel="score"
+    )
+    if standings:
+        when = pd.to_datetime([s["synced"] for s in standings], utc=True, format="ISO8601")
+        ranks.plot(when, [s["rank"] for s in standings], "o-")
+        if when.min() == when.max():  # one sync: a day either side, not matplotlib's years
+            ranks.set_xlim(when.min() - pd.Timedelta(days=1), when.max() + pd.Timedelta(days=1))
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        ranks.xaxis.set_major_locator(locator)
+        ranks.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ranks.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # no rank 2.5
+        low, high = min(s["rank"] for s in standings), max(s["rank"] for s in standings)
+        ranks.set_ylim(high + 0.5, max(low - 0.5, 0.5))  # inverted: rank 1 at the top
     else:
         ranks.text(0.5, 0.5, "not on the public leaderboard yet", ha="center", transform=ranks.transAxes)
-    ranks.set_title("public leaderboard rank")
-    ranks.set_ylabel("rank")
-    for axis in (scores, ranks):
-        axis.tick_params(axis="x", labelrotation=20)
+    ranks.set(title="our public leaderboard rank (1 is first)", ylabel="rank", xlabel="sync date")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")

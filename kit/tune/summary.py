@@ -42,6 +42,9 @@ def print_summary(cfg: Config, study, trials) -> None:
     print(table.head(cfg.tune.top).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
+MIN_TRIALS_FOR_IMPORTANCES = 10
+
+
 def write_reports(study, folder: Path) -> list[Path]:
     """Optimisation history, parameter importances, parallel coordinates (PNG, matplotlib)."""
     import matplotlib
@@ -54,11 +57,17 @@ def write_reports(study, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     n_params = len({name for trial in study.get_trials(deepcopy=False) for name in trial.params})
+    finished = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
     for name, plot in (
         ("history", plots.plot_optimization_history),
         ("importances", plots.plot_param_importances),
         ("parallel_coordinate", plots.plot_parallel_coordinate),
     ):
+        if name == "importances" and finished < MIN_TRIALS_FOR_IMPORTANCES:
+            # fANOVA's importances from a handful of trials are noise drawn as a ranking
+            print(f"  no importances plot yet: {finished} finished trials, {MIN_TRIALS_FOR_IMPORTANCES} needed")
+            (folder / f"{name}.png").unlink(missing_ok=True)  # an earlier, thinner one would mislead
+            continue
         with warnings.catch_warnings():
             # experimental-API notes, axes of a parameter that did not vary: not the user's concern
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
