@@ -65,7 +65,7 @@ def cmd_leaderboard(args, cfg: Config) -> int:
     rows = tracker.submissions(slug)
     print_standing(cfg, rows, standing, metric)
     print_table(rows)
-    plot = plot_history(slug, rows, tracker.standings(slug))
+    plot = plot_history(slug, rows, tracker.standings(slug), metric)
     print(f"plot: {plot}")
     return 0
 
@@ -123,10 +123,11 @@ def print_table(rows: list[dict]) -> None:
         )
 
 
-def plot_history(slug: str, rows: list[dict], standings: list[dict]) -> Path:
+def plot_history(slug: str, rows: list[dict], standings: list[dict], metric: str) -> Path:
     """Two panels read at a glance: CV beside the public score of each submission that reached
-    Kaggle or was scored offline (x = its number in upload order; a failed try is left out),
-    and our leaderboard rank at each sync (rank 1 at the top, whole ranks, dates as dates)."""
+    Kaggle or was scored offline (x = its number in upload order; a failed try is left out; the
+    best by `metric` starred), and our leaderboard rank at each sync (rank 1 at the top, whole
+    ranks, dates as dates)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -150,11 +151,18 @@ def plot_history(slug: str, rows: list[dict], standings: list[dict]) -> Path:
             number, [f"#{n}\n{w:%m-%d}" if pd.notna(w) else f"#{n}" for n, w in zip(number, frame["when"], strict=True)]
         )
         scores.set_xlim(0.5, len(frame) + 0.5)
+        public = frame["public_score"].astype(float).dropna()
+        if len(public):  # the metric's best: the lowest for a loss
+            at = metrics.best(metric, public.index, key=lambda i: public[i])
+            scores.plot([at + 1], [public[at]], "*", markersize=16, label=f"best ({public[at]:.5f})")
         scores.legend()
     else:
         scores.text(0.5, 0.5, "no submission scored on Kaggle yet", ha="center", transform=scores.transAxes)
+    way = "higher" if metrics.greater_is_better(metric) else "lower"
     scores.set(
-        title=f"{slug}: CV vs public score per submission", xlabel="submission (upload order, date)", ylabel="score"
+        title=f"{slug}: CV vs public score per submission",
+        xlabel="submission (upload order, date)",
+        ylabel=f"{metric} ({way} is better)",
     )
     if standings:
         when = pd.to_datetime([s["synced"] for s in standings], utc=True, format="ISO8601")
