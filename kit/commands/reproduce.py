@@ -173,10 +173,12 @@ def code_warnings(record: dict, here: str) -> list[str]:
 
 
 def run_details(record: dict, cfg: Config) -> list[dict]:
-    """Every run of the submission with its own config and split hash. A record written before
-    runs were recorded in detail gets the submission's config for each (and no split check)."""
+    """Every run of the submission with its own config and split hash, and the folds it had
+    (`folds_done`, when a time budget stopped it early). A record written before runs were
+    recorded in detail gets the submission's config for each (and no split check)."""
+    done = {item.get("run"): item.get("done") for item in record.get("folds") or [] if isinstance(item, dict)}
     if record.get("run_details"):
-        return record["run_details"]
+        return [detail | {"folds_done": done.get(detail["run"])} for detail in record["run_details"]]
     print("note: this record predates per-run details: every run is trained with the submission's config")
     if not record.get("runs"):
         raise KitError("the record lists no runs: nothing to train again")
@@ -190,6 +192,10 @@ def retrain(detail: dict, cfg: Config, loaded, source: str) -> Path:
     images = loaded.train if run_cfg.data == cfg.data else data.load(run_cfg, with_test=False).train
     splits = make_splits(images.labels, run_cfg.data)
     check_split(detail, splits, run_cfg)
+    # the folds the submission had, no more (a kernel's budget may have stopped it), and no budget
+    # to stop this machine sooner
+    splits = splits[: detail.get("folds_done") or len(splits)]
+    run_cfg = config.replace(run_cfg, train={"time_budget_s": 0.0})
     print(
         f"== train {detail['run']} again: {run_cfg.train.model}, seed {run_cfg.train.seed}, "
         f"split seed {run_cfg.data.seed}, {len(splits)} fold(s)"
