@@ -71,14 +71,12 @@ def find_weights(root):
     )
 
 
-def unpack(working):
-    """The kit and the competition folder into a fresh temporary folder, first on sys.path; runs
-    go to <working>/runs, the rest of the kit's working files (cache, tracker) stay out."""
+def unpack():
+    """The kit and the competition folder into a fresh temporary folder, first on sys.path."""
     folder = Path(tempfile.mkdtemp(prefix="kit-bundle-"))
     zipfile.ZipFile(io.BytesIO(base64.b64decode(BUNDLE))).extractall(folder)
     os.environ["KIT_COMPETITIONS"] = str(folder / "competitions")
-    os.environ["KIT_WORKDIR"] = str(folder / "work")
-    os.environ["KIT_RUNS_DIR"] = str(working / "runs")  # kept by Kaggle even when it stops the kernel
+    os.environ["KIT_WORKDIR"] = str(folder / "work")  # cache, tracker, audit: not outputs (runs: main)
     os.environ["KIT_GIT_COMMIT"] = BUILT_FROM  # no .git here: the record names the commit built from
     sys.path.insert(0, str(folder))
     return folder
@@ -124,7 +122,8 @@ def main():
     data_dir = find_input(input_root)
     overrides = OVERRIDES + find_weights(input_root)
     working.mkdir(parents=True, exist_ok=True)
-    unpack(working)
+    unpack()
+    os.environ["KIT_RUNS_DIR"] = str(working / "runs")  # each fold kept as made, even if Kaggle stops us
     import kit
     from kit.commands.local import run_pipeline
     from kit.config import competitions
