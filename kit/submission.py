@@ -6,6 +6,7 @@ The same `validate` checks a file before `make submit` uploads it.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,6 +239,7 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
     library versions, and per run what `make reproduce` needs to train it again from the record
     alone (its own config, with its seeds, and the hash of its split)."""
     from kit.oof import ensemble_cv
+    from kit.training.budget import folds_record
 
     runs = [fileio.read_json(run_dir / "run.json") | {"run": run_dir.name} for run_dir in run_dirs]
     cv_score, cv_method = ensemble_cv(run_dirs, loaded.train.labels, cfg.competition.metric, config.public_dict(cfg))
@@ -245,6 +247,7 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
         "competition": cfg.competition.slug,
         "config": config.public_dict(cfg),
         "runs": [run["run"] for run in runs],
+        "folds": folds_record(runs),  # folds done of folds planned: a time budget may stop a run early
         "models": sorted({run.get("model", "?") for run in runs}),
         "cv_score": cv_score,
         "cv_method": cv_method,  # an ensemble: out-of-fold on shared rows, else labelled a mean of members
@@ -290,6 +293,21 @@ def run_detail(run_dir: Path, run: dict) -> dict:
         "deterministic": run.get("deterministic"),
         "environment": run.get("environment"),
     }
+
+
+def read_record(path: Path) -> dict:
+    """The JSON record the kit wrote beside a submission; {} when there is none (a file made
+    elsewhere). `make reproduce` adds its stricter checks on top."""
+    record_path = path.with_suffix(".json")
+    if not record_path.is_file():
+        return {}
+    try:
+        record = json.loads(record_path.read_text())
+    except ValueError:
+        raise KitError(f"{record_path}: unreadable submission record") from None
+    if not isinstance(record, dict):
+        raise KitError(f"{record_path}: not a submission record (a JSON object is expected)")
+    return record
 
 
 def newest(slug: str) -> Path:

@@ -33,6 +33,7 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "train.weight_decay": (0.0, 1.0),
     "train.fine_tune_epochs": (0, None),
     "train.steps_per_execution": (1, None),
+    "train.time_budget_s": (0.0, None),
     "predict.tta": (1, None),
     "predict.batch_size": (1, None),
 }
@@ -146,6 +147,10 @@ class TrainSection:
     # KNN grow quadratically / per query with the rows, so a full-size fit can take an hour.
     # 0 = the model's own cap (kit.models.classical.ROW_CAPS: svm 30k, knn 50k); -1 = every row.
     max_train_rows: int = 0
+    # seconds a run's folds may take (kit.training.budget): no fold starts that the folds done say
+    # would not end in time, and the folds done make the run. 0 = no limit; a Kaggle kernel with 0
+    # takes its machine's run-time limit minus a margin (kit.commands.kernel_runner)
+    time_budget_s: float = 0.0
 
 
 @dataclass(frozen=True)

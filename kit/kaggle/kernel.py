@@ -30,9 +30,10 @@ from kit.config import Config
 from kit.config.competitions import params_path
 from kit.config.params import load_params
 from kit.errors import KitError
-from kit.kaggle import endpoints, kernel_weights
+from kit.kaggle import endpoints, kernel_runs, kernel_weights
 from kit.kaggle.client import api, secrets, username
-from kit.kaggle.submit import expected_for, read_record
+from kit.scoring.offline import expected_for
+from kit.submission import read_record
 
 RUNNER = Path(__file__).parent.parent / "commands" / "kernel_runner.py"  # a real module, linted like the rest
 SETTINGS_START = "# --- settings:"
@@ -270,18 +271,36 @@ def cmd_kernel_status(args, cfg: Config) -> int:
 
 
 def cmd_kernel_output(args, cfg: Config) -> int:
-    """Fetch the kernel's submission and log; the submission joins submissions/<slug>/."""
-    from kit import submission
-
+    """Fetch the kernel's output and log: its submission joins submissions/<slug>/, its runs
+    (finished, or the folds a stopped kernel finished) join the local runs."""
     slug = cfg.competition.slug
     ref, version = kernel_id(cfg)
     dest = paths.build_dir(slug) / "kernel-output" / time.strftime("%Y%m%d-%H%M%S")
-    files = endpoints.kernel_output(api(), ref, dest)
-    for path in files:
-        print(f"  {path}")
-    produced = dest / "submission.csv"
-    if not produced.is_file():
-        raise KitError(f"the kernel's output has no submission.csv (files: {[p.name for p in files]})")
+    client = api()
+    files = endpoints.kernel_output(client, ref, dest)
+    if kernel_runs.wants_run_folders(dest):  # stopped before packing its runs: the plain folders
+        files += endpoints.kernel_output(client, ref, dest, pattern=f"^{kernel_runs.RUNS}/")
+    print(f"{len(files)} file(s) in {dest}")
+    recovered = kernel_runs.recover(dest, slug, version)
+    for run_dir in recovered:
+        note = kernel_runs.read_object(run_dir / "run.json").get("recovered", "")
+        print(f"kernel run: {run_dir}{f' ({note})' if note else ''}")
+    if (dest / "submission.csv").is_file():
+        keep_submission(cfg, dest, ref, version)
+    elif recovered:
+        print("no submission.csv: the kernel stopped before writing one")
+    else:
+        raise KitError(f"the kernel's output has no submission.csv and no run (files: {[p.name for p in files]})")
+    if recovered:  # alone, or beside local runs
+        print(f'predict with them: make predict COMP={slug} RUN="{" ".join(r.name for r in recovered)}"')
+    return 0
+
+
+def keep_submission(cfg: Config, dest: Path, ref: str, version: int) -> None:
+    """The kernel's submission, validated, as a submission of this machine (and its probabilities)."""
+    from kit import submission
+
+    slug, produced = cfg.competition.slug, dest / "submission.csv"
     exp, _ = expected_for(cfg, produced)
     frame = submission.read_and_validate(produced, exp)
     record = {**read_record(produced), "kernel": ref, "kernel_version": version}
@@ -291,10 +310,3 @@ def cmd_kernel_output(args, cfg: Config) -> int:
         shutil.copyfile(dest / "submission.probabilities.npy", path.with_suffix(".probabilities.npy"))
     tracker.record_written(slug, path, record, source="kernel")
     print(f"kernel submission: {path} (submit it with `make submit COMP={slug}`)")
-    from kit.training.runs import unpack_run
-
-    for packed in sorted(dest.glob("run-*.zip")):
-        name = f"kaggle-v{version}-{packed.stem.removeprefix('run-')}"
-        run_dir = unpack_run(packed, slug, name)
-        print(f'kernel run: {run_dir} (ensemble it: make predict COMP={slug} RUN="<a local run> {run_dir.name}")')
-    return 0
