@@ -142,6 +142,12 @@ def update_submission(slug: str, row_id: int, **fields: Any) -> None:
         update_row(db, row_id, fields)
 
 
+def forget_submission(slug: str, row_id: int) -> None:
+    """Drop a claimed row whose upload never started (no credentials, no submissions left, a
+    file Kaggle already has): it was no submission, and `make leaderboard` must not list it."""
+    execute(slug, "DELETE FROM submissions WHERE id = ? AND kaggle_ref IS NULL", (row_id,))
+
+
 def get_submission(slug: str, row_id: int) -> dict[str, Any] | None:
     rows = query(slug, "SELECT * FROM submissions WHERE id = ?", (row_id,))
     return rows[0] if rows else None

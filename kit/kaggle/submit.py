@@ -166,11 +166,11 @@ def submit_to_kaggle(cfg: Config, path: Path, record, sha: str, message: str, ti
         found = None if force else on_kaggle(client, competition, sha)
         if not found:
             check_limits(endpoints.submission_limits(client, competition), competition)
-    except BaseException as error:  # nothing was sent: the file is free again
-        tracker.update_submission(slug, row, status="failed", error=f"not uploaded: {error}")
+    except BaseException:  # nothing was sent: no submission to remember, and the file is free again
+        tracker.forget_submission(slug, row)
         raise
     if found:
-        tracker.update_submission(slug, row, status="failed", error=f"not uploaded: Kaggle has it (ref {found['ref']})")
+        tracker.forget_submission(slug, row)
         tracker.sync_remote(slug, [found], sha256=sha)  # the tracker knows it from now on
         raise KitError(
             f"Kaggle already has this file (ref {found['ref']}, {found['date']}, '{found['message']}'): "

@@ -351,6 +351,7 @@ def test_bad_credentials_give_a_clear_message(server, digits_folder):
     result = submit(digits_folder)
     assert_clean_failure(result, "rejected the credentials", "401")
     assert server.puts() == []
+    assert [row for row in tracker_rows("digit-recognizer") if row["status"] != "written"] == []
 
 
 def test_missing_credentials_give_a_clear_message(server, digits_folder, kaggle_env):
@@ -360,6 +361,8 @@ def test_missing_credentials_give_a_clear_message(server, digits_folder, kaggle_
     assert_clean_failure(result, "no Kaggle credentials", "KAGGLE_API_TOKEN")
     assert result.stderr.count("\n") == 1 and "Authentication required" not in result.stdout  # the kit's line only
     assert server.state.requests == []
+    # nothing reached Kaggle: no submission is remembered, so make leaderboard lists none
+    assert [row for row in tracker_rows("digit-recognizer") if row["status"] != "written"] == []
 
 
 def test_readable_kaggle_json_gets_a_warning(server, digits_folder, kaggle_env):
