@@ -25,9 +25,15 @@ def update_submission(slug: str, row_id: int, **fields: Any) -> None:
 
 
 def forget_submission(slug: str, row_id: int) -> None:
-    """Drop a claimed row whose upload never started (no credentials, no submissions left, a
-    file Kaggle already has): it was no submission, and `make leaderboard` must not list it."""
-    execute(slug, "DELETE FROM submissions WHERE id = ? AND kaggle_ref IS NULL", (row_id,))
+    """Undo a claim whose upload never started (no credentials, no submissions left, a file
+    Kaggle already has): it was no submission, so the row is the written file again, free to
+    upload, and `make leaderboard` lists no failed attempt."""
+    execute(
+        slug,
+        "UPDATE submissions SET status = 'written', message = NULL, submitted = NULL, error = NULL "
+        "WHERE id = ? AND kaggle_ref IS NULL",
+        (row_id,),
+    )
 
 
 def get_submission(slug: str, row_id: int) -> dict[str, Any] | None:
