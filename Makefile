@@ -63,7 +63,7 @@ setup: $(STAMP) ## create .venv and install the kit (fast when nothing changed)
 $(STAMP): pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e '.[jax,dev]'
+	$(PYTHON) -m pip install --quiet -e '.[jax,dev,hub]'
 	touch $(STAMP)
 
 new: setup ## set up COMP from its files (DATA=<folder>, else data/COMP or a download); METRIC=, SET=, FORCE=1
