@@ -155,3 +155,14 @@ def test_wrong_weights_and_sizes_are_one_line_each(tmp_path):
         models.get("vit_base_patch16_224_imagenet").build((32, 32, 3), 3, weights=str(vit), image_size=32)
     with pytest.raises(KitError, match="multiple of the patch size 14"):
         models.get("dinov2_small").build((32, 32, 3), 3, image_size=30)
+
+
+def test_make_models_lists_the_backbones_and_that_kaggle_can_attach_them(capsys):
+    from kit import cli
+
+    assert cli.main(["models", "--comp", "living-species"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for name, preset in PRESETS.items():
+        at = next(i for i, line in enumerate(lines) if line.split()[0] == name)
+        assert f"kerashub preset {name}, {preset.size} px; on Kaggle: attachable model {preset.handle}" in lines[at + 1]
+    assert any("private dataset" in line for line in lines)  # the keras.applications ones travel as files
