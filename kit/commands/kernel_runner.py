@@ -32,7 +32,7 @@ PRESET = ""
 OVERRIDES: list[str] = []
 PARAMS: dict | None = None
 BUILT_FROM = ""
-WEIGHTS: dict | None = None  # {"dataset", "file"}: pretrained weights attached as a dataset
+WEIGHTS: dict | None = None  # {"dataset", "file"}: a weights file attached as a dataset; {"model"}: a Kaggle model
 BUNDLE = ""  # the kit and the competition's folder, a base64 zip
 # --- end of settings ---
 
@@ -59,6 +59,8 @@ def find_weights(root):
     <root>/<dataset>/ (newer layouts nest it deeper, under datasets/<owner>/)."""
     if not WEIGHTS:
         return []
+    if "model" in WEIGHTS:
+        return [f"train.weights={find_model(root, WEIGHTS['model'])}"]
     name, dataset = WEIGHTS["file"], WEIGHTS["dataset"]
     for pattern in (f"{dataset}/{name}", f"datasets/*/{dataset}/{name}", f"*/{name}", f"*/*/{name}"):
         found = sorted(root.glob(pattern))
@@ -68,6 +70,23 @@ def find_weights(root):
     raise SystemExit(
         f"no {name} under {root}: attach the dataset {dataset} (`make kernel-push` uploads it and "
         "lists it in dataset_sources), or build the kernel with INTERNET=1"
+    )
+
+
+def find_model(root, source):
+    """The folder Kaggle mounts an attached model in (owner/model/framework/variation/version):
+    <root>/<model>/<framework>/<variation>/<version>/, or deeper in newer layouts; the one
+    holding the preset's config.json."""
+    owner, model, framework, variation, version = source.split("/")
+    tail = f"{framework}/{variation}/{version}"
+    for pattern in (f"{model}/{tail}", f"models/{owner}/{model}/{tail}", f"*/{model}/{tail}", f"*/*/{model}/{tail}"):
+        for folder in sorted(root.glob(pattern)):
+            if (folder / "config.json").is_file():
+                print(f"weights: {folder}")
+                return folder
+    raise SystemExit(
+        f"no {source} under {root}: attach the model (`make kernel` lists it in model_sources; "
+        "in the notebook editor: Add Input > Models)"
     )
 
 

@@ -192,12 +192,19 @@ def cmd_models(args, cfg: Config) -> int:
     """Every registered model: kind, summary, and where pretrained weights come from (for the
     competition's image size: the file names depend on it)."""
     from kit import models
+    from kit.models.hub_presets import kagglehub_cache
     from kit.models.pretrained import describe, keras_cache
 
-    for name in models.names():
+    names = models.names()
+    column = max(map(len, names))  # the KerasHub preset names are long
+    for name in names:
         spec = models.get(name)
-        print(f"{name:16} {spec.kind:8} {spec.summary}")
+        print(f"{name:{column}} {spec.kind:8} {spec.summary}")
         if spec.pretrained:
-            print(f"{'':25} weights: {describe(spec.pretrained, cfg.data.height, cfg.data.width)}")
+            print(f"{'':{column + 9}} weights: {describe(spec.pretrained, cfg.data.height, cfg.data.width)}")
     print(f"train.weights: imagenet (from {keras_cache()}, downloaded when online) | a file | none (random)")
+    print(
+        f"  KerasHub presets: imagenet reads {kagglehub_cache() / 'models'} (never downloads) | a preset "
+        "folder or .weights.h5 file | none; train.image_size=N resizes (0: the preset's size)"
+    )
     return 0

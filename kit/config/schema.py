@@ -32,6 +32,7 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "train.label_smoothing": (0.0, 0.99),
     "train.weight_decay": (0.0, 1.0),
     "train.fine_tune_epochs": (0, None),
+    "train.image_size": (0, None),
     "train.steps_per_execution": (1, None),
     "train.time_budget_s": (0.0, None),
     "predict.tta": (1, None),
@@ -128,9 +129,13 @@ class TrainSection:
     # training split only, so validation keeps the true class mix
     resample: Literal["none", "over", "under"] = "none"
     class_weight: Literal["none", "balanced"] = "none"  # balanced: loss weights n / (k * count), sklearn's
-    # transfer learning (kit.training.fine_tune): imagenet (Keras cache, $KERAS_HOME/models) | none (from
-    # scratch) | a path to a local weights file (.h5 / .weights.h5) for offline machines
+    # transfer learning (kit.training.fine_tune): imagenet (Keras cache, $KERAS_HOME/models; for a
+    # KerasHub preset the kagglehub cache, never downloaded) | none (from scratch) | a path to a local
+    # weights file (.h5 / .weights.h5) or, for a KerasHub preset, its folder
     weights: str = "imagenet"
+    # the side a KerasHub backbone sees (kit.models.hub): 0 = its preset's own (224 for most);
+    # smaller trains faster on a CPU, and a ViT's pretrained weights take only their own size
+    image_size: int = 0
     fine_tune_epochs: int = 0  # after `epochs` with the base frozen, this many with its top unfrozen
     fine_tune_layers: int = 30  # the base's top N layers unfrozen (BatchNorm stays frozen)
     fine_tune_learning_rate: float = 1e-4  # lower than the head's, so the unfrozen layers move gently

@@ -90,9 +90,12 @@ def kernel_slug(slug: str) -> str:
     return f"{slug}-kit"
 
 
-def metadata(cfg: Config, user: str, gpu: bool, internet: bool, weights: dict | None = None) -> dict[str, Any]:
+def metadata(
+    cfg: Config, user: str, gpu: bool, internet: bool, weights: dict | None = None, model: str | None = None
+) -> dict[str, Any]:
     """kernel-metadata.json: the title slugifies to the id, as `kaggle kernels push` wants; the
-    weights dataset (kit.kaggle.kernel_weights) among the sources when there is one. A GPU kernel
+    weights dataset (kit.kaggle.kernel_weights) among the sources when there is one, a KerasHub
+    preset's Kaggle Models handle among the model sources. A GPU kernel
     asks for the machine with two T4s, which `train.distribute=auto` trains on together."""
     name = kernel_slug(cfg.competition.slug)
     owner = user or PLACEHOLDER_USER
@@ -110,7 +113,7 @@ def metadata(cfg: Config, user: str, gpu: bool, internet: bool, weights: dict | 
         "dataset_sources": [f"{owner}/{weights['dataset']}"] if weights else [],
         "competition_sources": [cfg.competition.kaggle] if cfg.competition.kaggle else [],
         "kernel_sources": [],
-        "model_sources": [],
+        "model_sources": [model] if model else [],
         **shape,
     }
 
@@ -124,6 +127,7 @@ def script(
     weights: dict | None = None,
 ) -> str:
     """The kernel's Python source: settings, the packed `files`, and the runner."""
+    model = kernel_weights.model_source(cfg)
     slug = cfg.competition.slug
     settings = {
         "SLUG": slug,
@@ -133,7 +137,7 @@ def script(
         "OVERRIDES": list(overrides),
         "PARAMS": params,
         "BUILT_FROM": fileio.git_commit(),
-        "WEIGHTS": {"dataset": weights["dataset"], "file": weights["file"]} if weights else None,
+        "WEIGHTS": weights_setting(weights, model),
     }
     lines = [f"{key} = {value!r}" for key, value in settings.items()]  # Python literals
     lines.append(f'BUNDLE = """\n{pack(files)}\n"""')
@@ -145,6 +149,13 @@ def script(
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n{runner[3:doc_end]}"
     )
     return header + runner[doc_end:start] + "\n".join(lines) + runner[end:]
+
+
+def weights_setting(weights: dict | None, model: str | None) -> dict | None:
+    """What the runner looks for under /kaggle/input: an attached model's folder or the weights file."""
+    if model:
+        return {"model": model}
+    return {"dataset": weights["dataset"], "file": weights["file"]} if weights else None
 
 
 def check_no_secrets(*parts: bytes) -> None:
@@ -166,7 +177,7 @@ def build(
     """Write `build/<slug>/kernel/` (metadata and script); returns the folder."""
     folder = paths.build_dir(cfg.competition.slug) / "kernel"
     weights = kernel_weights.plan(cfg, internet)  # refuses a kernel that could not get its weights
-    meta = metadata(cfg, username(), gpu, internet, weights)
+    meta = metadata(cfg, username(), gpu, internet, weights, kernel_weights.model_source(cfg))
     files = bundle_files(cfg.competition.slug)
     source = script(cfg, files, preset, overrides or [], params, weights)
     check_no_secrets(source.encode(), json.dumps(meta).encode(), *files.values())
@@ -223,7 +234,8 @@ def cmd_kernel(args, cfg: Config) -> int:
     print(f"kernel bundle: {folder}")
     print(
         f"  id {meta['id']}, script {meta['code_file']}, GPU {gpu}, "
-        f"internet {meta['enable_internet']}, sources {meta['competition_sources'] + meta['dataset_sources']}"
+        f"internet {meta['enable_internet']}, sources "
+        f"{meta['competition_sources'] + meta['dataset_sources'] + meta['model_sources']}"
     )
     if meta["dataset_sources"]:
         planned = json.loads((folder / kernel_weights.PLAN_FILE).read_text())

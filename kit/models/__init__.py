@@ -6,6 +6,8 @@
     batchnorm.py        BatchNorm: Keras' layer, trained with TensorFlow's fused kernel
     transfer.py         ImageNet backbones (EfficientNetV2-S, MobileNetV2), registered
     backbones.py        their networks: keras.applications bases under a new head
+    hub.py              KerasHub presets by name (ResNet, EfficientNet, MobileNetV3, ViT, DINOv2),
+                        registered; hub_presets.py their configs and handles, hub_network.py the networks
     classical.py        scikit-learn baselines on pixels (logreg, knn, svm, random_forest)
     image_baselines.py  scikit-learn baselines on colour photographs (thumbnails, embeddings)
 
@@ -33,7 +35,7 @@ from kit.models.registry import REGISTRY, ModelSpec, Pretrained, register
 
 __all__ = ["REGISTRY", "ModelSpec", "Pretrained", "check_name", "get", "names", "register"]
 
-BUILTIN = ("classical", "image_baselines", "transfer", "zoo")  # the modules load_builtin imports
+BUILTIN = ("classical", "hub", "image_baselines", "transfer", "zoo")  # the modules load_builtin imports
 
 
 def get(name: str) -> ModelSpec:
@@ -79,4 +81,4 @@ def names(kind: str | None = None) -> list[str]:
 
 def load_builtin() -> None:
     """Import the built-in zoo and the scikit-learn baselines (lazily: Keras costs seconds)."""
-    from kit.models import classical, image_baselines, transfer, zoo  # noqa: F401
+    from kit.models import classical, hub, image_baselines, transfer, zoo  # noqa: F401

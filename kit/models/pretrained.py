@@ -62,6 +62,9 @@ def local_weights(pretrained: Pretrained, weights: str, input_shape) -> Path | N
 def describe(pretrained: Pretrained, height: int, width: int) -> str:
     """Where the weights come from, for data of `height` x `width`: `make models` prints it."""
     if pretrained.source == "kerashub":
-        return f"kerashub preset {pretrained.preset}" + (f" ({pretrained.handle})" if pretrained.handle else "")
+        if not pretrained.handle:
+            return f"kerashub preset {pretrained.preset} (no Kaggle Models handle: not attachable to a kernel)"
+        size = f", {pretrained.input_size} px" if pretrained.input_size else ""
+        return f"kerashub preset {pretrained.preset}{size}; on Kaggle: attachable model {pretrained.handle}"
     shape = backbone_shape(pretrained, height, width)
-    return f"keras.applications {pretrained.file_for(shape)} ({pretrained.url})"
+    return f"keras.applications {pretrained.file_for(shape)} ({pretrained.url}); on Kaggle: a private dataset"

@@ -79,9 +79,20 @@ class ModelSpec:
     summary: str
     pretrained: Pretrained | None = None  # where its pretrained weights come from; None: none
 
-    def build(self, input_shape, num_classes: int, width: float = 1.0, dropout: float = 0.0, weights: str = "none"):
-        """The factory's model; `weights` (train.weights) reaches only a model with pretrained weights."""
+    def build(
+        self,
+        input_shape,
+        num_classes: int,
+        width: float = 1.0,
+        dropout: float = 0.0,
+        weights: str = "none",
+        image_size: int = 0,
+    ):
+        """The factory's model; `weights` (train.weights) reaches only a model with pretrained
+        weights, `image_size` (train.image_size) only a KerasHub backbone (0: the preset's size)."""
         extra = {"weights": weights} if self.pretrained else {}
+        if self.pretrained and self.pretrained.source == "kerashub":
+            extra["image_size"] = image_size
         return self.factory(input_shape, num_classes, width=width, dropout=dropout, **extra)
 
 

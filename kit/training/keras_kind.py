@@ -40,7 +40,12 @@ def build_model(cfg: Config) -> keras.Model:
     if spec.kind != "keras":
         raise KitError(f"model '{cfg.train.model}' is a {spec.kind} model; `make train` fits Keras networks")
     network = spec.build(
-        cfg.image_shape, cfg.num_classes, width=cfg.train.width, dropout=cfg.train.dropout, weights=cfg.train.weights
+        cfg.image_shape,
+        cfg.num_classes,
+        width=cfg.train.width,
+        dropout=cfg.train.dropout,
+        weights=cfg.train.weights,
+        image_size=cfg.train.image_size,
     )
     inputs = keras.Input(cfg.image_shape, name="pixels")
     x = keras.layers.Rescaling(1 / 255.0)(inputs)
