@@ -42,6 +42,7 @@ import pandas as pd
 from kit import fileio, paths, targets
 from kit.config import Config
 from kit.console.progress import progress
+from kit.data.classes import are_integers
 from kit.data.images import Outside, decode
 from kit.data.pixels import Images, read_frame
 from kit.data.stream import stream_wanted, take_rows
@@ -71,7 +72,7 @@ def load_folders(cfg: Config, folder: Path, sample: pd.DataFrame | None, with_te
     test = None
     if with_test:
         test, test_faults = read_test(cfg, folder, sample)
-        faults = pd.concat([faults, test_faults], ignore_index=True)
+        faults = fault_table(pd.concat([faults, test_faults], ignore_index=True))
     return train, test, faults
 
 
@@ -171,6 +172,8 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
         finder = FileFinder(folder, subdir or split)
         read = targets.for_config(cfg).read(frame, label_column, cfg)  # class index, number or tags
         truths.append(read.truth)
+        if read.truth is None:  # one class per image: how its labels are spelt (kit.data.classes)
+            check_label_spelling(cfg, folder, path, frame[label_column], read.values)
         for row, (name, stratum) in enumerate(zip(frame[image_column].astype(str), read.strata, strict=True)):
             names.append((split, row + 1, name))
             files.append(finder.locate(name))
@@ -192,7 +195,7 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
     kept = decoded.images if keep.all() else take_rows(decoded.images, np.flatnonzero(keep))
     truth = None if truths[0] is None else np.concatenate(truths)[keep]
     train = Images(kept, np.array(labels, dtype=np.int64)[keep], ids, tables[0][0], truth)
-    return train, pd.DataFrame(fault_rows, columns=FAULT_COLUMNS)
+    return train, fault_table(fault_rows)
 
 
 def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[Images, pd.DataFrame]:
@@ -211,7 +214,29 @@ def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[I
     decoded = decode_cached(cfg, "test", files, stream_wanted(cfg, len(files)))
     rows = [("test", i + 1, str(ids[i]), kind, detail) for i, (kind, detail) in enumerate(decoded.faults) if kind]
     source = folder / cfg.submission.sample_file if sample is not None else finder.roots[0]
-    return Images(decoded.images, None, ids, source), pd.DataFrame(rows, columns=FAULT_COLUMNS)
+    return Images(decoded.images, None, ids, source), fault_table(rows)
+
+
+def fault_table(rows) -> pd.DataFrame:
+    """A faults table (rows or frames) with integer row numbers: pandas 3 makes the column of an
+    empty frame, and so of a concatenation with one, object dtype, which no index accepts."""
+    return pd.DataFrame(rows, columns=FAULT_COLUMNS).astype({"row": np.int64})
+
+
+def check_label_spelling(cfg, folder: Path, path: Path, column: pd.Series, values: np.ndarray) -> None:
+    """Numbers 0..k-1 in the table beside classes named by words: the submission could write
+    either, and the sample's placeholders cannot say which, so the user says it (once)."""
+    numbers = pd.to_numeric(column, errors="coerce").notna().all()
+    words = not are_integers(cfg.competition.class_names)
+    sample = folder / cfg.submission.sample_file
+    if not (numbers and words and sample.is_file() and cfg.submission.labels == "auto" and np.isfinite(values).any()):
+        return
+    shown = read_frame(sample).iloc[:, 1:].astype(str).apply(lambda c: c.str.strip())
+    if not shown.isin(cfg.competition.class_names).any().any():  # a sample of names settles it
+        raise KitError(
+            f"{path}: labels are class numbers (0..{cfg.num_classes - 1}) while competition.class_names are "
+            "words: set submission.labels=indices to write the numbers in the submission, or =names for the words"
+        )
 
 
 class FileFinder:

@@ -20,6 +20,7 @@ class Read:
     strata: np.ndarray
     truth: np.ndarray | None = None
     bad: str = ""
+    values: np.ndarray | None = None  # classification: the labels as read, NaN where unusable
 
 
 class Target:
@@ -36,7 +37,7 @@ class Target:
         values = label_values(frame[column], cfg.competition.class_names)
         good = np.isfinite(values) & (values == np.round(values)) & (values >= 0) & (values < cfg.num_classes)
         strata = np.where(good, np.nan_to_num(values), -1).astype(np.int64)
-        return Read(strata, None, f"label not an integer in 0..{cfg.num_classes - 1}")
+        return Read(strata, None, f"label not an integer in 0..{cfg.num_classes - 1}", values)
 
     def encode(self, images, cfg: Config) -> np.ndarray:
         """What the network is trained to output: one-hot rows (label smoothing needs them)."""

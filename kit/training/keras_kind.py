@@ -28,7 +28,7 @@ from kit.data.stream import is_streamed
 from kit.errors import KitError, TrainingDiverged
 from kit.targets.classification import swap_activation
 from kit.training import checkpoints, determinism, device, distribute
-from kit.training.fine_tune import factory_options, fit_stages
+from kit.training.fine_tune import fit_stages
 from kit.training.resample import class_weights
 from kit.training.results import FoldResult, float32_outputs
 
@@ -42,12 +42,13 @@ def build_model(cfg: Config, truth: np.ndarray | None = None) -> keras.Model:
     if spec.kind != "keras":
         raise KitError(f"model '{cfg.train.model}' is a {spec.kind} model; `make train` fits Keras networks")
     target = targets.for_config(cfg)
-    network = spec.factory(
+    network = spec.build(
         cfg.image_shape,
         target.units(cfg),
         width=cfg.train.width,
         dropout=cfg.train.dropout,
-        **factory_options(spec.factory, cfg),
+        weights=cfg.train.weights,
+        image_size=cfg.train.image_size,
     )
     if target.activation != "softmax":
         swap_activation(network, target.activation)
