@@ -17,6 +17,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "competitions" / "fashion-mnist" / "sample"
 
+# fixtures of one folder's tests, kept out of sub-folder conftest.py files: a second module named
+# `conftest` would shadow this one for every `from conftest import ...` collected after it
+pytest_plugins = ["kaggle_fixtures", "tune_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def workdir(tmp_path, monkeypatch) -> Path:

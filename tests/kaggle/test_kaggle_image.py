@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT
+from kaggle_helpers import build_kernel
 from living_species_data import make_dataset
-from test_kaggle import build_kernel
 
 PINS = ROOT / ".ci" / "kaggle-image.txt"
 ABSENT_ON_KAGGLE = ("tomli_w", "optuna_integration", "jax", "kaggle_kit")

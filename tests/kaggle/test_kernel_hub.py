@@ -11,8 +11,8 @@ import sys
 
 import pytest
 from conftest import run_kit
+from kaggle_helpers import assert_clean_failure, build_kernel
 from kaggle_server import USER
-from test_kaggle import assert_clean_failure, build_kernel
 
 from kit.models.hub_presets import PRESETS
 

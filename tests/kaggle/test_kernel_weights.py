@@ -14,12 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import test_kaggle
 from conftest import run_kit
+from kaggle_helpers import assert_clean_failure, build_kernel
 from kaggle_server import USER
-from test_kaggle import assert_clean_failure, build_kernel
-
-kaggle_env, server = test_kaggle.kaggle_env, test_kaggle.server  # the local Kaggle server's fixtures
 
 WEIGHTS = "efficientnetv2-s_notop.h5"
 DATASET = f"{USER}/kit-weights-living-species"

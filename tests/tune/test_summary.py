@@ -1,13 +1,17 @@
-"""best_params.toml of a study whose best trial is the untuned baseline."""
+"""best_params.toml: a config layer that never carries what a study keeps fixed, and what it says when a
+study's best trial is the untuned baseline."""
 
 from __future__ import annotations
 
 import tomllib
 
 import optuna
+import pytest
 
 import kit.tune.summary
 from kit.config import competitions
+from kit.config.params import best_params_path, load_params
+from kit.errors import KitError
 from kit.tune.objective import BASELINE
 
 
@@ -30,3 +34,63 @@ def test_a_baseline_best_trial_writes_a_file_that_says_so(workdir, capsys):
     capsys.readouterr()
     competitions.load_config("fashion", params="best")
     assert "trial 0) is the untuned baseline, so nothing is changed" in capsys.readouterr().out
+
+
+def test_best_params_file_is_a_config_layer(workdir):
+    """What write_best_params writes, PARAMS=best reads back as config sections."""
+    cfg = competitions.load_config("fashion")
+    trial = optuna.trial.create_trial(
+        params={"learning_rate": 0.002},
+        value=0.91,
+        distributions={"learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)},
+        user_attrs={
+            "config": {
+                "train": {"learning_rate": 0.002, "model": "dense"},
+                "augment": {"horizontal_flip": False},
+            }
+        },
+    )
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(trial)
+    path = kit.tune.summary.write_best_params(cfg, "my-study", study.best_trial, "sqlite:///x.db")
+    assert path == workdir / "artifacts" / "fashion-mnist" / "best_params.toml"
+    header = tomllib.loads(path.read_text())
+    assert (header["study"], header["trial"], header["value"]) == ("my-study", 0, 0.91)
+    params = load_params(best_params_path("fashion-mnist"))
+    assert params == {
+        "train": {"learning_rate": 0.002, "model": "dense"},
+        "augment": {"horizontal_flip": False},
+    }
+    tuned_cfg = competitions.load_config("fashion", overrides=["train.epochs=3"], params=params)
+    assert (tuned_cfg.train.learning_rate, tuned_cfg.train.model, tuned_cfg.train.epochs) == (
+        0.002,
+        "dense",
+        3,
+    )
+    assert tuned_cfg.augment.horizontal_flip is False
+
+
+def test_best_params_never_carry_what_a_study_keeps_fixed(workdir, tmp_path):
+    """A trial's stored config comes from a shared database: whoever can write there must not be
+    able to plant [tune] space (a Python file the next study imports), [data] or [submission]."""
+    cfg = competitions.load_config("fashion")
+    planted = {
+        "train": {"learning_rate": 0.002},
+        "tune": {"space": str(tmp_path / "evil.py")},
+        "data": {"dir": "/somewhere/else"},
+        "submission": {"form": "probabilities"},
+    }
+    trial = optuna.trial.create_trial(
+        params={"learning_rate": 0.002},
+        value=0.91,
+        distributions={"learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)},
+        user_attrs={"config": planted},
+    )
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(trial)
+    path = kit.tune.summary.write_best_params(cfg, "shared", study.best_trial, "sqlite:///x.db")
+    assert load_params(path) == {"train": {"learning_rate": 0.002}}
+    received = tmp_path / "received.toml"
+    received.write_text('[train]\nepochs = 3\n[tune]\nspace = "evil.py"\n')
+    with pytest.raises(KitError, match=r"received.toml: tuned parameters never set \[tune\]"):
+        load_params(received)
