@@ -30,11 +30,11 @@ def cmd_new(args, cfg=None) -> int:
     check_slug(slug)
     folder = data_source(slug, args.data)
     metric, source = (args.metric, "METRIC=") if args.metric or args.data else kaggle_metric(slug)
-    found = infer(folder, metric, source)
+    # SET= settles what could not be inferred, or corrects a guess: in place before inference,
+    # so that what it names is read as given (a test folder, a column) instead of guessed again
+    settled = {f"{section}.{key}": value for section, key, value in map(parse_override, args.set)}
+    found = infer(folder, metric, source, settled)
     add_defaults(found, slug)
-    for text in args.set:  # SET= settles what could not be inferred, or corrects a guess
-        section, key, value = parse_override(text)
-        found.set(f"{section}.{key}", value, "SET=")
     resolve(found.sections, source="the inferred configuration")  # every key and value checked
     target = paths.competition_dir(slug) / "competition.toml"
     write(target, render(slug, found), force=args.force)

@@ -42,7 +42,7 @@ def data_folder(cfg: Config) -> tuple[Path, bool]:
             raise KitError(f"data folder {folder} does not exist (DATA / data.dir)")
         return folder, False
     downloaded = paths.data_dir(slug)
-    if any(downloaded.glob(f"{cfg.data.train_file}*")):
+    if has_local_copy(cfg, downloaded):
         return downloaded, False
     if cfg.data.embedded:
         return paths.competition_dir(slug) / cfg.data.embedded, True
@@ -52,10 +52,18 @@ def data_folder(cfg: Config) -> tuple[Path, bool]:
     )
 
 
+def has_local_copy(cfg: Config, folder: Path) -> bool:
+    """Whether `folder` (data/<slug>/) holds the competition's files: its labelled CSV, or for a
+    layout whose labels are paths (class folders, file names), its folder of training images."""
+    if cfg.data.format in ("class_folders", "file_names"):
+        return (folder / (cfg.data.train_dir or "train")).is_dir()
+    return any(folder.glob(f"{cfg.data.train_file}*"))
+
+
 def load(cfg: Config, with_test: bool = True) -> CompetitionData:
     """Read and validate train, test and sample submission from the competition's data folder."""
     folder, embedded = data_folder(cfg)
-    if cfg.data.format in ("images", "class_folders"):
+    if cfg.data.format in ("images", "class_folders", "file_names"):
         return load_images(cfg, folder, embedded, with_test)
     train = read_split(cfg, folder, cfg.data.train_file, labelled=True)
     if cfg.data.limit:
@@ -114,7 +122,9 @@ def load_images(cfg: Config, folder: Path, embedded: bool, with_test: bool) -> C
     from kit.data.folders import describe_faults, load_folders
 
     sample = read_sample_submission(cfg, folder)
-    train, test, faults = load_folders(cfg, folder, sample, with_test)
+    train, test, faults, census = load_folders(cfg, folder, sample, with_test)
+    for line in census:
+        print(line)
     if cfg.data.limit:
         train = train.take(slice(0, cfg.data.limit))
     target = paths.artifacts_dir(cfg.competition.slug) / "data_faults.csv"

@@ -42,7 +42,10 @@ import pandas as pd
 from kit import fileio, paths
 from kit.config import Config
 from kit.console.progress import progress
-from kit.data.images import Outside, decode
+from kit.data.census import Census
+from kit.data.finder import FileFinder, image_files
+from kit.data.images import decode
+from kit.data.layouts import label_table
 from kit.data.pixels import Images, read_frame
 from kit.data.stream import stream_wanted, take_rows
 from kit.errors import KitError
@@ -50,7 +53,6 @@ from kit.errors import KitError
 FAULT_COLUMNS = ["split", "row", "file", "fault", "detail"]
 LABEL_NAMES = ("label", "labels", "class", "class_id", "category", "target", "y")
 IMAGE_HINTS = ("path", "file", "image", "img", "id", "name")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 CACHE_VERSION = 1  # bump when decoding changes, so old caches are not reused
 
 
@@ -63,16 +65,29 @@ class Decoded:
 
 
 def load_folders(cfg: Config, folder: Path, sample: pd.DataFrame | None, with_test: bool = True):
-    """(train Images, test Images or None, faults DataFrame) for an image-folder competition."""
-    tables = class_folder_table(cfg, folder) if cfg.data.format == "class_folders" else read_label_tables(cfg, folder)
+    """(train Images, test Images or None, faults DataFrame, census lines) for an image-folder
+    competition. The census counts every image file under the folder (kit.data.census)."""
+    tables = path_tables(cfg, folder) if cfg.data.format in PATH_LAYOUTS else read_label_tables(cfg, folder)
     finder = FileFinder(folder, tables[0][2] or tables[0][0].stem)
     image_column, label_column = choose_columns(cfg, tables[0][1], tables[0][0], sample, finder)
-    train, faults = read_labelled(cfg, folder, tables, image_column, label_column)
+    census = Census(folder)
+    train, faults = read_labelled(cfg, folder, tables, image_column, label_column, census)
     test = None
     if with_test:
-        test, test_faults = read_test(cfg, folder, sample)
+        test, test_faults = read_test(cfg, folder, sample, census)
         faults = pd.concat([faults, test_faults], ignore_index=True)
-    return train, test, faults
+    train_root = folder / cfg.data.train_dir if cfg.data.format in PATH_LAYOUTS else None
+    lines = census.report(train_root, cfg.data.allow_unused) if with_test else []
+    return train, test, faults, lines
+
+
+PATH_LAYOUTS = ("class_folders", "file_names")
+
+
+def path_tables(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFrame, str]]:
+    """The label table a class-folder or file-name layout makes (kit.data.layouts)."""
+    root = folder / (cfg.data.train_dir or "train")
+    return [(root, label_table(cfg.data.format, folder, cfg.data.train_dir), "")]
 
 
 def read_label_tables(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFrame, str]]:
@@ -83,22 +98,6 @@ def read_label_tables(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFram
     elif cfg.data.val_file:  # some releases ship one labelled table: train on it alone
         print(f"note: no {cfg.data.val_file} in {folder}; using {cfg.data.train_file} alone")
     return [(path, read_frame(path), subdir) for path, subdir in tables]
-
-
-def class_folder_table(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFrame, str]]:
-    """A label table made from `train/<class name>/<image>` folders (Plant Seedlings' layout):
-    one row per image file, its path relative to the data folder and its folder's name."""
-    root = folder / (cfg.data.train_dir or "train")
-    if not root.is_dir():
-        raise KitError(f"{root}: no such folder (data.train_dir names the folder of class folders)")
-    rows = [
-        (path.relative_to(folder).as_posix(), path.parent.name)
-        for path in sorted(root.glob("*/*"))
-        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
-    ]
-    if not rows:
-        raise KitError(f"{root}: no images in class folders (expected {root.name}/<class>/<image>)")
-    return [(root, pd.DataFrame(rows, columns=["image", "label"]), "")]
 
 
 def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample, finder) -> tuple[str, str]:
@@ -158,7 +157,7 @@ def looks_like_labels(column: pd.Series, num_classes: int) -> bool:
     )
 
 
-def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Images, pd.DataFrame]:
+def read_labelled(cfg, folder, tables, image_column, label_column, census) -> tuple[Images, pd.DataFrame]:
     """Merge the labelled tables, decode their images, drop faulty rows (listed in the faults)."""
     names, files, labels, fault_rows = [], [], [], []
     for path, frame, subdir in tables:
@@ -168,7 +167,7 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
                 f"like {tables[0][0].name} (found {', '.join(map(str, frame.columns))})"
             )
         split = path.stem
-        finder = FileFinder(folder, subdir or split)
+        finder = FileFinder(folder, subdir or split, path.name)
         values = label_values(frame[label_column], cfg.competition.class_names)
         for row, (name, value) in enumerate(zip(frame[image_column].astype(str), values, strict=True)):
             names.append((split, row + 1, name))
@@ -183,6 +182,8 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
         if kind:
             fault_rows.append((split, row, name, kind, detail))
     keep = np.array([not decoded.faults[i][0] and labels[i] >= 0 for i in range(len(names))], dtype=bool)
+    reasons = [decoded.faults[i][0] or ("" if keep[i] else "unlabelled") for i in range(len(names))]
+    census.add("train", files, reasons)
     if not keep.any():
         raise KitError(
             f"{tables[0][0]}: none of the {len(names)} labelled images could be read "
@@ -194,23 +195,31 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
     return train, pd.DataFrame(fault_rows, columns=FAULT_COLUMNS)
 
 
-def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[Images, pd.DataFrame]:
-    """The test images named by the sample submission's id column (else every file of the test
-    folder). Unreadable ones get a blank placeholder: the submission needs a row for each id."""
-    finder = FileFinder(folder, cfg.data.test_dir or "test")
+def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None, census=None) -> tuple[Images, pd.DataFrame]:
+    """The test images named by the sample submission's id column (`submission.id_column` when
+    the sample has it, else its first), else every file of the test folder. Unreadable ones get
+    a blank placeholder: the submission needs a row for each id."""
+    finder = FileFinder(folder, cfg.data.test_dir or "test", cfg.submission.sample_file)
     if sample is not None:
-        ids = sample.iloc[:, 0].to_numpy()
+        ids = sample[sample_id_column(cfg, sample)].to_numpy()
     else:
-        files = {p for p in finder.listing().values() if p.suffix.lower() in IMAGE_SUFFIXES}
-        ids = np.array(sorted(p.name for p in files), dtype=object)
+        ids = np.array([p.name for p in image_files(finder.roots[0])], dtype=object)
         if not len(ids) or finder.roots[0] == folder:
             where = folder / (cfg.data.test_dir or "test")
             raise KitError(f"{where}: no test images, and no {cfg.submission.sample_file} naming them")
     files = [finder.locate(str(value)) for value in ids]
     decoded = decode_cached(cfg, "test", files, stream_wanted(cfg, len(files)))
     rows = [("test", i + 1, str(ids[i]), kind, detail) for i, (kind, detail) in enumerate(decoded.faults) if kind]
+    if census is not None:
+        census.add("test", files, [kind for kind, _ in decoded.faults])
     source = folder / cfg.submission.sample_file if sample is not None else finder.roots[0]
     return Images(decoded.images, None, ids, source), pd.DataFrame(rows, columns=FAULT_COLUMNS)
+
+
+def sample_id_column(cfg: Config, sample: pd.DataFrame) -> str:
+    """The sample's id column: `submission.id_column` (written by `make new`) when present, else the first."""
+    columns = [str(c) for c in sample.columns]
+    return cfg.submission.id_column if cfg.submission.id_column in columns else columns[0]
 
 
 def label_values(column: pd.Series, class_names: tuple[str, ...]) -> np.ndarray:
@@ -220,57 +229,6 @@ def label_values(column: pd.Series, class_names: tuple[str, ...]) -> np.ndarray:
     if by_name.notna().sum() > values.notna().sum():  # a table of names, not numbers
         values = by_name
     return values.to_numpy(dtype=np.float64)
-
-
-class FileFinder:
-    """Resolves a CSV value to a file: a path relative to the data folder or to the split's image
-    folder, or a bare name or id (extension optional) found anywhere under the image folder.
-    A file that resolves outside the data folder is `Outside`, whatever the path's form."""
-
-    def __init__(self, folder: Path, subdir: str):
-        # no such image folder: look under the whole data folder (another naming of the folders)
-        self.roots = [folder / subdir, folder] if subdir and (folder / subdir).is_dir() else [folder]
-        self.top = Path(os.path.realpath(folder))
-        self.index: dict[str, Path] | None = None
-        self.real_dirs: dict[Path, Path] = {}
-
-    def find(self, value: str) -> Path | None:
-        """The file `value` names inside the data folder, else None."""
-        found = self.locate(value)
-        return found if isinstance(found, Path) else None
-
-    def locate(self, value: str) -> Path | Outside | None:
-        """The file `value` names, `Outside` when it leads out of the data folder, None if none."""
-        text = value.strip().replace("\\", "/")  # paths written on Windows
-        if not text:
-            return None
-        for root in self.roots:
-            candidate = root / text  # an absolute `text` replaces the root: checked below
-            if candidate.is_file():
-                return self.contained(candidate, text)
-        listing = self.listing()
-        name = Path(text).name
-        found = listing.get(name) or listing.get(name.lower())
-        return None if found is None else self.contained(found, text)
-
-    def contained(self, path: Path, value: str) -> Path | Outside:
-        """`path` when its real location (`..` and links resolved) is inside the data folder."""
-        parent = self.real_dirs.get(path.parent)
-        if parent is None:  # one realpath per folder: 200k images need not cost 200k of them
-            parent = self.real_dirs[path.parent] = Path(os.path.realpath(path.parent))
-        real = Path(os.path.realpath(path)) if path.is_symlink() else parent / path.name
-        return path if real.is_relative_to(self.top) else Outside(value, str(real))
-
-    def listing(self) -> dict[str, Path]:
-        """name -> path and stem -> path of every file under the image folder (built lazily)."""
-        if self.index is None:
-            self.index = {}
-            if self.roots[0].is_dir():
-                for path in sorted(self.roots[0].rglob("*")):
-                    if path.is_file():
-                        for key in (path.name, path.name.lower(), path.stem, path.stem.lower()):
-                            self.index.setdefault(key, path)
-        return self.index
 
 
 def decode_cached(cfg: Config, split: str, files: list, stream: bool = False) -> Decoded:

@@ -37,7 +37,7 @@ def test_plant_seedlings_class_folders_with_text_labels(tmp_path):
     assert (data["format"], data["train_dir"], data["test_dir"]) == ("class_folders", "train", "test")
     assert found.sections["competition"]["class_names"] == sorted(replicas.SPECIES)
     assert (data["height"], data["channels"]) == (40, 3)
-    assert submission == {"sample_file": "sample_submission.csv", "form": "label"}
+    assert submission == {"sample_file": "sample_submission.csv", "form": "label", "id_column": "file"}
     assert found.sections["competition"]["metric"] == "accuracy"  # a guess, said so
     assert any("METRIC=" in line for line in found.summary)
 

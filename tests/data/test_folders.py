@@ -12,12 +12,12 @@ from living_species_data import COUNTS, make_dataset
 from PIL import Image
 from sklearn.metrics import f1_score
 
-from kit import cli, config, data, paths
+from kit import cli, config, data, oof, paths
 from kit.config import competitions
 from kit.data.audit import audit
 from kit.data.images import decode
 from kit.errors import KitError
-from kit.training import catalog, oof
+from kit.training import catalog
 from kit.training.resample import class_weights, resample_index
 
 SLUG = "living-species"
