@@ -12,7 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from kit.data.images import Outside
+from kit.data.pixels import read_csv
 from kit.errors import KitError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -30,6 +33,21 @@ def image_files(root: Path) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found += [Path(parent) / f for f in sorted(files) if is_image_name(f)]
     return found
+
+
+def keep_spelling(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its number columns as the CSV spells them where parsing changed the text
+    (ids `00012` read as 12 would name no file)."""
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    if not numeric:
+        return frame
+    text = read_csv(path, dtype=str, usecols=numeric, low_memory=False)
+    frame = frame.copy()
+    for column in numeric:
+        spelt = text[column]
+        if (spelt.str.strip().str.match(r"^[+-]?0\d") & spelt.notna()).any():
+            frame[column] = spelt
+    return frame
 
 
 class Ambiguous(KitError):

@@ -43,7 +43,7 @@ from kit import fileio, paths
 from kit.config import Config
 from kit.console.progress import progress
 from kit.data.census import Census
-from kit.data.finder import FileFinder, image_files
+from kit.data.finder import FileFinder, image_files, keep_spelling
 from kit.data.images import decode
 from kit.data.layouts import label_table
 from kit.data.pixels import Images, read_frame
@@ -97,7 +97,7 @@ def read_label_tables(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFram
         tables.append((folder / cfg.data.val_file, cfg.data.val_dir))
     elif cfg.data.val_file:  # some releases ship one labelled table: train on it alone
         print(f"note: no {cfg.data.val_file} in {folder}; using {cfg.data.train_file} alone")
-    return [(path, read_frame(path), subdir) for path, subdir in tables]
+    return [(path, keep_spelling(path, read_frame(path)), subdir) for path, subdir in tables]
 
 
 def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample, finder) -> tuple[str, str]:
@@ -226,7 +226,9 @@ def label_values(column: pd.Series, class_names: tuple[str, ...]) -> np.ndarray:
     """Labels as floats (NaN where unusable): integers, or class names mapped to their index."""
     values = pd.to_numeric(column, errors="coerce")
     by_name = column.astype(str).str.strip().map({name: i for i, name in enumerate(class_names)})
-    if by_name.notna().sum() > values.notna().sum():  # a table of names, not numbers
+    # a table of names, not numbers; numbers that are names too (folders `1`..`12`) go by name,
+    # or every label would shift by one
+    if by_name.notna().sum() >= values.notna().sum():
         values = by_name
     return values.to_numpy(dtype=np.float64)
 

@@ -85,12 +85,13 @@ def infer_images(found: Inferred, folder: Path, sample, sample_path) -> None:
             "<class>.<n>: is this an image-classification competition's folder? (SET=data.format=... "
             "and SET=data.train_dir=... name the layout)"
         )
-    image_submission(found, sample, sample_path, names)
     test = []
-    if sample is not None:
+    if sample is not None:  # its id column wherever it stands; the prediction columns follow it
         column = sample_id_column(found, folder, sample, sample_path)
         finder = FileFinder(folder, found.sections["data"]["test_dir"], sample_path.name)
         test = [finder.locate(str(v)) for v in sample[column]]
+        sample = sample[[column, *(c for c in sample.columns if c != column)]]
+    image_submission(found, sample, sample_path, names)
     count_images(found, folder, train, labelled, test)
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from PIL import Image
 
 from kit.data.census import Census
-from kit.data.finder import FileFinder, image_files
+from kit.data.finder import FileFinder, image_files, keep_spelling
 from kit.data.images import MAX_PIXELS
 from kit.data.inferred import Inferred
 from kit.data.layouts import class_folder_root, class_order, file_name_root, label_table
@@ -74,7 +74,7 @@ def image_table(found: Inferred, folder: Path, sample_path: Path | None):
     tables = [folder / given] if given else [p for p in csv_files(folder) if p != sample_path]
     tables.sort(key=lambda p: not ("train" in p.name.lower() or "label" in p.name.lower()))
     for path in tables:
-        frame = read_frame(path)
+        frame = keep_spelling(path, read_frame(path))
         train_dir = image_train_dir(found, folder, path)
         finder = FileFinder(folder, relative(folder, train_dir), path.name)
         column = found.given("data.image_column") or best_image_column(frame, finder)
