@@ -106,6 +106,9 @@ def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample, finder)
     The real competition's names are not known in advance."""
     columns = [str(c) for c in frame.columns]
     sample_columns = [] if sample is None else [str(c) for c in sample.columns]
+    if sample is not None:  # the id column first, wherever the sample puts it
+        first = sample_id_column(cfg, sample)
+        sample_columns = [first, *(c for c in sample_columns if c != first)]
     label = pick_column(
         path,
         columns,
