@@ -136,3 +136,28 @@ def test_probability_columns_that_are_not_the_class_names_are_refused():
     cfg = names_cfg("log_loss", ["a", "b", "c"])
     with pytest.raises(KitError, match="are not the class names"):
         submission.expected(cfg, None, pd.DataFrame({"id": [1], "a": 0.3, "b": 0.3, "zz": 0.4}))
+
+
+def test_numeric_class_names_are_written_as_spelt_and_read_back(cfg):
+    """Folders 1..12: class index 0 is written 1, never 0 (every label shifted by one)."""
+    names = [str(n) for n in range(1, 13)]
+    numbered = competitions.load_config("digits", "", [f"competition.class_names={names}"])
+    sample = pd.DataFrame({"ImageId": np.arange(1, 13), "Label": 1})
+    exp = submission.expected(numbered, None, sample)
+    frame = submission.build(exp, np.arange(12))
+    assert frame["Label"].tolist() == list(range(1, 13))
+    submission.validate(frame, exp)
+    labels, _ = submission.predictions_of(frame, exp, np.arange(1, 13), 12)
+    assert labels.tolist() == list(range(12))
+
+
+def test_an_id_column_not_first_keeps_the_samples_column_order(cfg):
+    located = competitions.load_config("digits", "", ["submission.id_column=ImageId"])
+    sample = pd.DataFrame({"Label": 0, "ImageId": np.arange(1, 6)})
+    exp = submission.expected(located, None, sample)
+    frame = submission.build(exp, np.array([3, 1, 4, 1, 5]))
+    assert list(frame.columns) == ["Label", "ImageId"]
+    assert frame["ImageId"].tolist() == [1, 2, 3, 4, 5] and frame["Label"].tolist() == [3, 1, 4, 1, 5]
+    submission.validate(frame, exp)
+    with pytest.raises(KitError, match="expected \\['Label', 'ImageId'\\]"):
+        submission.validate(frame[["ImageId", "Label"]], exp)
