@@ -1,18 +1,20 @@
 """`make new`: a competition's configuration read off its files alone.
 
-Three layouts are recognised, in this order:
+Four layouts are recognised, in this order (kit.data.infer_layout reads the image ones):
 
     pixels          CSVs whose columns are pixel0.. (Digit Recognizer, Kannada-MNIST, Fashion-MNIST)
-    class_folders   train/<class name>/<image> and a test folder (Plant Seedlings)
-    images          a CSV of image ids or paths with a label column, plus image folders
-                    (Dog Breed Identification, Aerial Cactus, APTOS)
+    images          a CSV of image ids or paths with a label column, plus image folders, the images
+                    in sub-folders of any depth (Dog Breeds, Aerial Cactus, APTOS, Landmarks)
+    class_folders   train/<class name>/.../<image> and a test folder (Plant Seedlings, State Farm)
+    file_names      train/<class>.<n>.jpg and a test folder (Dogs vs. Cats)
 
 From the files it infers the id and label columns, the class names (in the order the sample
 submission uses when it names them), the image size and channels (from a sample of the images),
 the submission's form (one label column, one probability column per class, or one probability
 for a binary task) and a metric to fall back on. Every value comes with the file it was read
 from, which `kit.commands.new` writes as a comment beside it. What cannot be inferred is one
-`KitError` naming the `SET=` key that settles it.
+`KitError` naming the `SET=` key that settles it; the values SET= names are in place before
+inference starts (`settled`). Every image file under the folder is counted (kit.data.census).
 """
 
 from __future__ import annotations
