@@ -27,11 +27,13 @@ def is_image_name(name: str) -> bool:
 
 def image_files(root: Path) -> list[Path]:
     """Every image file under `root`, at any depth, sorted; symlinked folders are not entered
-    (a link back up would loop) and hidden folders (.ipynb_checkpoints, .git) are skipped."""
+    (a link back up would loop); hidden folders (.ipynb_checkpoints, .git) and a Mac zip's
+    __MACOSX/ are skipped."""
     found = []
     for parent, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(parent) / f for f in sorted(files) if is_image_name(f)]
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
+        # `._name.jpg`: the resource forks a zip made on a Mac carries, not images
+        found += [Path(parent) / f for f in sorted(files) if is_image_name(f) and not f.startswith("._")]
     return found
 
 

@@ -35,19 +35,31 @@ def class_order(names) -> list[str]:
 
 def class_dirs(root: Path) -> list[Path]:
     """The sub-folders of `root` holding at least one image at any depth."""
-    return [d for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith(".") and has_images(d)]
+    return [d for d in sorted(root.iterdir()) if d.is_dir() and d.name[0] not in "._" and has_images(d)]
 
 
 def has_images(folder: Path) -> bool:
-    return any(any(is_image_name(f) for f in files) for _, _, files in os.walk(folder))
+    return bool(next(iter_images(folder), None))
+
+
+def iter_images(folder: Path):
+    for parent, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
+        yield from (Path(parent) / f for f in files if is_image_name(f) and not f.startswith("._"))
+
+
+def candidates(folder: Path) -> list[Path]:
+    """The folders that may hold the training images: train/, then those named like it, then the rest."""
+    dirs = [p for p in folder.iterdir() if p.is_dir() and p.name[0] not in "._"]
+    return sorted(dirs, key=lambda p: (p.name.lower() != "train", "train" not in p.name.lower(), p.name))
 
 
 def class_folder_root(folder: Path) -> Path | None:
     """A folder holding at least two sub-folders of images (train/<class>/...), or None. A folder
     whose sub-folders are train/, test/ is a wrapper (images/train/<class>/): its train/ is looked into."""
-    for root in [folder / "train", *sorted(p for p in folder.iterdir() if p.is_dir())]:
-        if not root.is_dir():
-            continue
+    for root in candidates(folder):
+        while len(inner := class_dirs(root)) == 1 and not any(map(is_image_name, os.listdir(root))):
+            root = inner[0]  # seg_train/seg_train/<class>/: a zip's folder inside a folder of its name
         dirs = {d.name.lower(): d for d in class_dirs(root)}
         if "train" in dirs and len(class_dirs(dirs["train"])) >= 2:
             return dirs["train"]
@@ -75,8 +87,8 @@ def file_name_root(folder: Path) -> Path | None:
     """The folder whose images carry their class in their names (train/cat.1.jpg, train/dog.2.jpg):
     every image named `<word>.<...>`, at least two words, each on at least two images, and fewer
     words than half the images (a word per image is an id, not a class)."""
-    for root in [folder / "train", *sorted(p for p in folder.iterdir() if p.is_dir())]:
-        if not root.is_dir() or "test" in root.name.lower():
+    for root in candidates(folder):
+        if "test" in root.name.lower():
             continue
         rows = file_name_rows(root)
         labels = pd.Series([label for _, label in rows], dtype=object)

@@ -71,3 +71,10 @@ def test_every_file_is_found_by_its_stem_with_any_extension(tmp_path_factory, st
     finder = FileFinder(folder, "train")
     for stem, path in files.items():
         assert finder.locate(stem) == path and finder.locate(f"{stem}.jpeg") == path
+
+
+def test_mac_zip_leftovers_are_not_images(tmp_path):
+    wanted = png(tmp_path / "train" / "a.png")
+    png(tmp_path / "__MACOSX" / "train" / "._a.png")
+    png(tmp_path / "train" / "._a.png")
+    assert image_files(tmp_path) == [wanted]

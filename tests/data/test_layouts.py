@@ -58,3 +58,12 @@ def test_ids_are_not_classes(tmp_path):
 def test_a_missing_training_folder_names_the_key(tmp_path):
     with pytest.raises(KitError, match="set SET=data.train_dir="):
         label_table("class_folders", tmp_path, "nope")
+
+
+def test_a_zips_folder_inside_a_folder_of_its_name_and_mac_leftovers(tmp_path):
+    for cls in ("buildings", "forest"):
+        image(tmp_path / "seg_train" / "seg_train" / cls / "1.jpg")
+        image(tmp_path / "__MACOSX" / "seg_train" / "seg_train" / cls / "._1.jpg")
+    for cls in ("buildings", "forest"):  # the test set is labelled too, in the same form
+        image(tmp_path / "seg_test" / "seg_test" / cls / "2.jpg")
+    assert class_folder_root(tmp_path) == tmp_path / "seg_train" / "seg_train"
