@@ -132,15 +132,19 @@ def pixel_csvs(folder: Path) -> list[tuple[Path, list[str]]]:
 
 
 def infer_pixels(found: Inferred, folder: Path, files, sample: pd.DataFrame | None, sample_path) -> None:
-    labelled = [(p, cols) for p, cols in files if label_in(cols)]
-    unlabelled = [(p, cols) for p, cols in files if not label_in(cols)]
+    given = found.given("data.label_column")  # SET= names it: only files that have it are labelled
+    has_label = (lambda cols: given if given in cols else "") if given else label_in
+    labelled = [(p, cols) for p, cols in files if has_label(cols)]
+    unlabelled = [(p, cols) for p, cols in files if not has_label(cols)]
     if not labelled:
         raise KitError(f"{folder}: no pixel CSV with a label column: set SET=data.label_column=<column>")
-    train_path, train_columns = pick_named(labelled, "train")
-    test_path, test_columns = pick_named(unlabelled or [f for f in labelled if f[0] != train_path], "test")
-    label = label_in(train_columns)
+    train_path, train_columns = pick_named(labelled, "train", found.given("data.train_file"))
+    others = unlabelled or [f for f in labelled if f[0] != train_path]
+    test_path, test_columns = pick_named(others, "test", found.given("data.test_file"))
+    label = has_label(train_columns)
     pixels = [c for c in train_columns if PIXEL_COLUMN.match(c)]
-    height, width, channels = pixel_shape(len(pixels), train_path)
+    shape = [found.given(f"data.{key}") for key in ("height", "width", "channels")]
+    height, width, channels = shape if all(shape) else pixel_shape(len(pixels), train_path)
     found.set("data.format", "pixels", f"{train_path.name}: {len(pixels)} pixel columns")
     found.set("data.train_file", base_name(train_path), "the labelled pixel CSV")
     found.set("data.test_file", base_name(test_path), "the other pixel CSV")
@@ -168,7 +172,9 @@ def label_in(columns: list[str]) -> str:
     return next((lowered[name] for name in LABEL_NAMES if name in lowered), "")
 
 
-def pick_named(files: list, word: str) -> tuple[Path, list[str]]:
+def pick_named(files: list, word: str, given: str | None = None) -> tuple[Path, list[str]]:
+    if given:  # SET=data.<word>_file=...: that file (or its compressed twin) and no other
+        files = [f for f in files if base_name(f[0]) == given or f[0].name == given]
     if not files:
         raise KitError(f"no {word} pixel CSV found: set SET=data.{word}_file=<file>")
     named = [f for f in files if word in f[0].name.lower()]
@@ -189,7 +195,9 @@ def pixel_shape(count: int, path: Path) -> tuple[int, int, int]:
         side = int(round((count / channels) ** 0.5))
         if side * side * channels == count:
             return side, side, channels
-    raise KitError(f"{path}: {count} pixel columns are not a square image: set SET=data.height=H data.width=W")
+    raise KitError(
+        f"{path}: {count} pixel columns are not a square image: set SET='data.height=H data.width=W data.channels=C'"
+    )
 
 
 def pixel_submission(found: Inferred, sample, sample_path, test_path: Path, has_id_column: bool) -> None:

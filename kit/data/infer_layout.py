@@ -22,7 +22,7 @@ from kit.data.census import Census
 from kit.data.finder import FileFinder, image_files, keep_spelling
 from kit.data.images import MAX_PIXELS
 from kit.data.inferred import Inferred
-from kit.data.layouts import class_folder_root, class_order, file_name_root, label_table
+from kit.data.layouts import class_dirs, class_folder_root, class_order, file_name_root, label_table
 from kit.data.pixels import COMPRESSED, read_frame
 from kit.errors import KitError
 
@@ -42,6 +42,9 @@ def path_layout(found: Inferred, folder: Path) -> tuple[str, Path] | None:
         return layout, folder / (train_dir or "train")
     if layout:
         return None
+    if train_dir:  # SET=data.train_dir=...: that folder, whichever way it holds its labels
+        root = folder / train_dir
+        return ("class_folders" if len(class_dirs(root)) >= 2 else "file_names", root) if root.is_dir() else None
     if (root := class_folder_root(folder)) is not None:
         return "class_folders", root
     if (root := file_name_root(folder)) is not None:

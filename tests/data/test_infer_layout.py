@@ -1,6 +1,8 @@
 """kit.data.infer_layout and kit.data.inferred: which layout, which folders and columns, and SET=
 values in place before anything is inferred."""
 
+import re
+
 import layout_replicas as replicas
 import pandas as pd
 import pytest
@@ -63,3 +65,33 @@ def test_an_unreadable_set_of_images_names_a_quoted_set(tmp_path):
         infer(tmp_path)
     settled = {"data.height": 16, "data.width": 16, "data.channels": 3}
     assert infer(tmp_path, settled=settled).sections["data"]["height"] == 16
+
+
+def settled_by(message: str) -> dict:
+    """The values a `set SET='a=1 b=2'` hint names, parsed as `make new SET=...` parses them."""
+    from kit.config.layers import parse_override
+
+    quoted = re.search(r"SET='([^']*)'", message).group(1)
+    return {
+        f"{s}.{k}": v
+        for s, k, v in map(parse_override, quoted.replace("H", "7").replace("W", "10").replace("C", "1").split())
+    }
+
+
+def test_the_pixel_shape_hint_followed_literally_settles_it(tmp_path):
+    pixels = {f"pixel{i}": [i % 255, 0] for i in range(70)}  # 7 x 10: not a square
+    pd.DataFrame({"label": [0, 1], **pixels}).to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame(pixels).to_csv(tmp_path / "test.csv", index=False)
+    with pytest.raises(KitError, match="not a square image") as refused:
+        infer(tmp_path)
+    data = infer(tmp_path, settled=settled_by(str(refused.value))).sections["data"]
+    assert (data["height"], data["width"], data["channels"]) == (7, 10, 1)
+
+
+def test_a_set_label_column_is_the_pixel_label(tmp_path):
+    pixels = {f"pixel{i}": [0, 1] for i in range(64)}
+    pd.DataFrame({"digit": [0, 1], **pixels}).to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame(pixels).to_csv(tmp_path / "test.csv", index=False)
+    with pytest.raises(KitError, match="set SET=data.label_column=<column>"):
+        infer(tmp_path)
+    assert infer(tmp_path, settled={"data.label_column": "digit"}).sections["data"]["train_file"] == "train.csv"
