@@ -74,7 +74,8 @@ def image_table(found: Inferred, folder: Path, sample_path: Path | None):
     """(table path, frame, training folder, image column) of the CSV whose values name image files,
     or None when no CSV does. SET=data.train_file / data.train_dir / data.image_column are obeyed."""
     given = found.given("data.train_file")
-    tables = [folder / given] if given else [p for p in csv_files(folder) if p != sample_path]
+    # a test.csv naming the test images labels nothing
+    tables = [folder / given] if given else [p for p in csv_files(folder) if p != sample_path and not test_table(p)]
     tables.sort(key=lambda p: not ("train" in p.name.lower() or "label" in p.name.lower()))
     for path in tables:
         frame = keep_spelling(path, read_frame(path))
@@ -84,6 +85,11 @@ def image_table(found: Inferred, folder: Path, sample_path: Path | None):
         if column:
             return path, frame, train_dir, column
     return None
+
+
+def test_table(path: Path) -> bool:
+    name = path.name.lower()
+    return "test" in name and "train" not in name
 
 
 def csv_files(folder: Path) -> list[Path]:

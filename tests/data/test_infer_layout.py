@@ -95,3 +95,10 @@ def test_a_set_label_column_is_the_pixel_label(tmp_path):
     with pytest.raises(KitError, match="set SET=data.label_column=<column>"):
         infer(tmp_path)
     assert infer(tmp_path, settled={"data.label_column": "digit"}).sections["data"]["train_file"] == "train.csv"
+
+
+def test_a_test_csv_naming_test_paths_does_not_make_a_label_table(tmp_path):
+    replicas.state_farm(tmp_path)
+    names = pd.read_csv(tmp_path / "sample_submission.csv")["img"]
+    pd.DataFrame({"path": [f"test/{n}" for n in names], "group": 0}).to_csv(tmp_path / "test.csv", index=False)
+    assert infer(tmp_path).sections["data"]["format"] == "class_folders"
