@@ -20,6 +20,11 @@ or a row whose label is not a class, never stops the run: training rows are skip
 (which need a prediction) get a blank placeholder and, in the submission, the most frequent
 training class; every such row is listed in `faults` with its kind (see kit.data.images).
 
+Every image file under the data folder is counted (kit.data.census): what each split uses, why
+the others are not used, and an error when labelled-looking images would be left out. Label tables
+for class folders and labels in file names come from kit.data.layouts; a CSV value finds its file
+through kit.data.finder (by path, name or stem, at any depth).
+
 Two processes decoding the same uncached set (`make tune WORKERS=2`) take turns on a lock: the
 second reads what the first wrote. The cache's files appear whole (temporary name, then rename).
 """
