@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from kit.data.finder import Ambiguous, FileFinder, image_files
+from kit.data.finder import Ambiguous, FileFinder, image_files, keep_spelling
 from kit.data.images import Outside
 
 
@@ -78,3 +78,11 @@ def test_mac_zip_leftovers_are_not_images(tmp_path):
     png(tmp_path / "__MACOSX" / "train" / "._a.png")
     png(tmp_path / "train" / "._a.png")
     assert image_files(tmp_path) == [wanted]
+
+
+def test_ids_keep_their_leading_zeros(tmp_path):
+    (tmp_path / "t.csv").write_text("id,label\n00012,1\n00340,0\n")
+    from kit.data.pixels import read_frame
+
+    frame = keep_spelling(tmp_path / "t.csv", read_frame(tmp_path / "t.csv"))
+    assert frame["id"].tolist() == ["00012", "00340"] and frame["label"].tolist() == [1, 0]

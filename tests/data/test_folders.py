@@ -438,3 +438,12 @@ def test_predict_uses_each_runs_own_settings_and_scores_ensembles_honestly(speci
 def newest_record() -> dict:
     newest = max(paths.submissions_dir(SLUG).glob("*.json"), key=lambda path: path.stat().st_mtime)
     return json.loads(newest.read_text())
+
+
+def test_numbers_that_are_class_names_map_by_name():
+    """Folders 1..12: label '1' is class 0, '12' class 11 (as numbers they would shift by one)."""
+    from kit.data.folders import label_values
+
+    names = tuple(str(n) for n in range(1, 13))
+    assert label_values(pd.Series(["1", "12", "7"]), names).tolist() == [0, 11, 6]
+    assert label_values(pd.Series([0, 3]), ("0", "1", "2", "3")).tolist() == [0, 3]
