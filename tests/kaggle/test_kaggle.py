@@ -771,3 +771,15 @@ def test_kernel_push_status_and_output(server, workdir, digits_folder):
     assert tracker_rows("digit-recognizer")[-1]["source"] == "kernel"
     runs = workdir / "artifacts" / "digit-recognizer" / "runs"
     assert (runs / "kaggle-v1-20260101-cnn" / "config.json").exists() and not (runs / "escape.txt").exists()
+
+
+def test_a_class_folder_kernel_finds_its_input_without_a_train_csv(tmp_path, monkeypatch):
+    """Plant Seedlings on Kaggle: /kaggle/input/<slug>/train/<class>/..., no train.csv."""
+    from kit.commands import kernel_runner
+    from kit.kaggle import kernel
+
+    cfg = competitions.load_config("living-species", "", ["data.format=class_folders", "data.train_dir=train"])
+    (tmp_path / "plants" / "train" / "Maize").mkdir(parents=True)
+    monkeypatch.setattr(kernel_runner, "SOURCE", "plants")
+    monkeypatch.setattr(kernel_runner, "TRAIN_FILE", kernel.marker_file(cfg))
+    assert kernel_runner.find_input(tmp_path) == tmp_path / "plants"
