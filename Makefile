@@ -14,6 +14,7 @@ FILE   ?=
 MSG    ?=
 FORCE  ?=
 GPU    ?=
+BACKEND ?=
 INTERNET ?=
 METRIC ?=
 RESUME ?=
@@ -34,16 +35,24 @@ PYTEST_ARGS ?=
 # and recipes pass it as "$KIT_MAKE_<NAME>" ($(call q,NAME)), which the shell substitutes as
 # one word without running anything in it. The kit splits SET, RUN, MODELS and FRACTIONS into
 # words; $(call split_words,NAME) splits PYTEST_ARGS and BENCH_ARGS like a shell (quotes honoured).
-USER_VARS := COMP PRESET SET DATA PARAMS RUN MODEL MODELS FRACTIONS FILE MSG FORCE GPU INTERNET METRIC \
+USER_VARS := COMP PRESET SET DATA PARAMS RUN MODEL MODELS FRACTIONS FILE MSG FORCE GPU INTERNET METRIC BACKEND \
              RESUME N_TRIALS TIMEOUT STORAGE WORKERS STUDY SAMPLER PRUNER PORT BENCH_ARGS PYTEST_ARGS
 $(foreach name,$(USER_VARS),$(eval override $(name) := $$(value $(name))))
 $(foreach name,$(USER_VARS),$(eval export KIT_MAKE_$(name) := $$($(name))))
 q = "$$KIT_MAKE_$(1)"
 
+# BACKEND=jax (or torch) runs every target on that Keras backend: TensorFlow is the default,
+# JAX the one on machines without TensorFlow (the GPU machines) and often faster there
+ifneq ($(BACKEND),)
+export KERAS_BACKEND := $(BACKEND)
+endif
+
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-KIT    := $(PYTHON) -m kit
+# exec: the recipe's shell becomes the kit, so make's child is the verb itself; `kill` of make (which
+# passes SIGTERM to its child) or Ctrl-C ends it, and nothing is left running (make dashboard)
+KIT    := exec $(PYTHON) -m kit
 split_words = $(PYTHON) -c 'import os, shlex, sys; \
           os.execv(sys.executable, [sys.executable, *sys.argv[1:], *shlex.split(os.environ["KIT_MAKE_$(1)"])])'
 ARGS   := --comp $(call q,COMP) $(if $(PRESET),--preset $(call q,PRESET)) $(if $(DATA),--data $(call q,DATA)) \
@@ -57,14 +66,19 @@ help: ## list the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-15s %s\n", $$1, $$2}'
 	@echo "  variables: COMP (name or alias, default fashion-mnist) PRESET SET=\"key=value ...\" DATA=<folder> PARAMS=best RUN=<run> MODEL=<model> MODELS=\"a b\""
 	@echo "  FILE=<csv> (submit, reproduce); kaggle: MSG=\"...\" FORCE=1 (submit), GPU=1 INTERNET=1 (kernel); new: METRIC=<name> FORCE=1"
+	@echo "  BACKEND=jax runs any target on JAX instead of TensorFlow (the default)"
 
 setup: $(STAMP) ## create .venv and install the kit (fast when nothing changed)
 
+# PYTHONWARNINGS: setuptools' editable-install banner (a UserWarning from its build) is not the
+# user's concern; pip's own errors still print
 $(STAMP): pyproject.toml
-	test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e '.[jax,dev]'
-	touch $(STAMP)
+	@test -x $(PYTHON) || { echo "setup: creating $(VENV) with $$(python3 --version)"; python3 -m venv $(VENV); }
+	@echo "setup: installing the kit and its dependencies into $(VENV) (TensorFlow, JAX, scikit-learn, Optuna: \
+	~2 GB, a few minutes on a fresh machine, seconds when nothing changed)"
+	@$(PYTHON) -m pip install --quiet --upgrade pip
+	@PYTHONWARNINGS=ignore::UserWarning $(PYTHON) -m pip install --quiet -e '.[jax,dev]'
+	@touch $(STAMP) && echo "setup: done ($$($(PYTHON) -c 'import importlib.metadata as m; print("keras", m.version("keras"), "· tensorflow", m.version("tensorflow"))'))"
 
 new: setup ## set up COMP from its files (DATA=<folder>, else data/COMP or a download); METRIC=, SET=, FORCE=1
 	$(KIT) new --comp $(call q,COMP) $(if $(DATA),--data $(call q,DATA)) $(if $(METRIC),--metric $(call q,METRIC)) \
@@ -76,7 +90,7 @@ run: setup ## the whole pipeline on COMP (default: the embedded Fashion-MNIST sa
 # two processes (pytest-xdist), a test file each: the suite is mostly TensorFlow start-ups and small
 # fits, which leave a second core idle; PYTEST_ARGS="-n 0" runs it in one process
 test: setup ## run the test suite
-	$(call split_words,PYTEST_ARGS) -m pytest -n 2 --dist loadfile
+	exec $(call split_words,PYTEST_ARGS) -m pytest -n 2 --dist loadfile
 
 # Kaggle's image as a venv of its own: exactly the versions of .ci/kaggle-image.txt, none of the
 # kit's extras; cached per content of that file, so a machine installs it once (~1.5 GB, a few

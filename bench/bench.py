@@ -37,6 +37,7 @@ import keras  # noqa: E402
 from kit.config import competitions  # noqa: E402
 from kit.data.pixels import Images  # noqa: E402
 from kit.training import keras_kind  # noqa: E402
+from kit.training import device as device_probe  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 AUGMENT = {"rotation_range": 10.0, "width_shift_range": 0.1, "height_shift_range": 0.1, "zoom_range": 0.1}
@@ -186,7 +187,7 @@ def device_peak_bytes():
 def environment() -> dict:
     backend = keras.backend.backend()
     device = "cpu"
-    if keras_kind.has_gpu():
+    if device_probe.has_gpu():
         import jax
 
         device = jax.devices()[0].device_kind if backend == "jax" else "gpu"

@@ -1,3 +1,7 @@
 from kit.cli import main
+from kit.console import signals
 
-raise SystemExit(main())
+signals.interrupt_on_sigterm()  # `kill PID` is Ctrl-C: runs marked interrupted, a study's workers stopped
+code = main()
+signals.DONE.set()
+raise SystemExit(code)

@@ -186,9 +186,22 @@ def verb_preset(verb: str, comp: str) -> str:
     return name
 
 
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def check_backend() -> str:
+    """KERAS_BACKEND (the Makefile's BACKEND=) names a backend Keras has, checked before Keras
+    loads (it would raise a bare ValueError at import)."""
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend not in BACKENDS:
+        raise KitError(f"BACKEND={backend}: Keras backends are {', '.join(BACKENDS)} (tensorflow is the default)")
+    return backend
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parse(argv)
+        check_backend()
         from kit.config import competitions
 
         if args.verb in NO_CONFIG_VERBS:  # the competition's config is what they make
@@ -197,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         cfg = competitions.load_config(args.comp, args.preset, args.set, args.data, args.params)
         from kit import models
 
-        models.check_name(cfg.train.model)  # MODEL=nosuch: said before any data or Keras loads
+        # MODEL=nosuch or MODELS="cnn nosuch": said before any data, scikit-learn or Keras loads
+        for name in [cfg.train.model, *(n for v in getattr(args, "models", []) for n in v.replace(",", " ").split())]:
+            models.check_name(name)
         set_xla_flag(cfg.train.deterministic)  # before Keras starts JAX, which reads it once
         return verb_function(args.verb)(args, cfg)
     except KitError as error:

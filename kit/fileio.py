@@ -160,17 +160,19 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def environment() -> dict:
-    """What a result depends on besides data, code and seeds: versions, backend, device, CPUs."""
-    return {
+def environment(precision: str | None = None) -> dict:
+    """What a result depends on besides data, code and seeds: versions, backend, device, CPUs, and
+    for a run the Keras dtype policy its networks trained under (a fit's, not the process's: the
+    fit restores the policy before it, kit.training.device)."""
+    found = {
         "versions": library_versions(),
         "keras_backend": keras_backend(),
         "device": device(),
         "cpus": os.cpu_count(),
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),  # TensorFlow's CPU kernels (kit/__init__.py)
-        "precision": precision(),
         "platform": f"{platform.system()} {platform.machine()}",
     }
+    return found | ({"precision": precision} if precision else {})
 
 
 def keras_backend() -> str:
@@ -179,13 +181,6 @@ def keras_backend() -> str:
     if keras is not None:
         return keras.backend.backend()
     return os.environ.get("KERAS_BACKEND", "tensorflow")
-
-
-def precision() -> str:
-    """The Keras dtype policy networks trained under: `train.mixed_precision=auto` picks it by
-    device and CPU (kit.training.keras_kind.set_precision), so a record names the one it got."""
-    keras = sys.modules.get("keras")
-    return keras.mixed_precision.global_policy().name if keras is not None else "float32"
 
 
 def device() -> str:

@@ -74,6 +74,16 @@ def chance_score(metric: str, num_classes: int) -> float:
     return {"log_loss": float(np.log(k)), "roc_auc": 0.5, "qwk": 0.0}.get(metric, 1.0 / k)
 
 
+def at_chance(metric: str, value: float, num_classes: int) -> bool:
+    """Whether `value` is no better than guessing (within 2% of the chance score): nothing learned.
+
+    >>> at_chance("accuracy", 0.105, 10), at_chance("accuracy", 0.9, 10)
+    (True, False)
+    """
+    chance = chance_score(metric, num_classes)
+    return abs(value - chance) < 0.02 * max(abs(chance), 1.0) or not better(metric, value, chance)
+
+
 def score(labels: np.ndarray, probabilities: np.ndarray, metric: str) -> dict[str, float]:
     """{'accuracy', 'macro_f1', the metric, 'score'}: 'score' is the competition's metric."""
     return score_labels(labels, probabilities.argmax(axis=1), metric, probabilities)

@@ -16,8 +16,10 @@ import pandas as pd
 from kit import config, metrics, submission, tracker
 from kit.config import Config
 from kit.console.progress import progress
+from kit.data import classes
 from kit.errors import KitError
-from kit.training import kinds
+from kit.training import calibration, catalog, device, kinds
+from kit.training.results import float32_probabilities
 
 
 def run_settings(cfg: Config, run_dir: Path, data_given: bool = False) -> Config:
@@ -45,17 +47,31 @@ def predict_run(run_dir: Path, images: np.ndarray, tta: int | None = None) -> np
 
 
 def predict_checkpoint(path: Path, cfg: Config, images: np.ndarray) -> np.ndarray:
-    """One fold's class probabilities, through the kind that saved it (TTA where it applies)."""
+    """One fold's class probabilities (float32, rows summing to 1), through the kind that saved it
+    (TTA where it applies)."""
     kind = kinds.for_checkpoint(path)
-    return kind.predict(kind.load(path), cfg, images)
+    # the policy the fold trained under, for every layer loaded or built here (the TTA views), so
+    # that a prediction after a fit and one in a fresh process are the same numbers
+    with device.policy(device.recorded_policy(path.parent)):
+        return float32_probabilities(kind.predict(kind.load(path), cfg, images))
 
 
 def ensemble(cfg: Config, loaded, run_dirs: list[Path]) -> np.ndarray:
-    """Average the runs' probabilities (each run already averages its folds and views); a run
-    trained on images of another size or channel count gets its own copy of the test set."""
-    return np.mean(
-        [predict_run(run_dir, test_images_for(cfg, loaded, run_dir), cfg.predict.tta) for run_dir in run_dirs], axis=0
-    )
+    """Average the runs' probabilities class by class, in `cfg`'s class order (each run already
+    averages its folds and views); a run trained on images of another size or channel count gets
+    its own copy of the test set."""
+    return float32_probabilities(np.mean([run_probabilities(cfg, loaded, run_dir) for run_dir in run_dirs], axis=0))
+
+
+def run_probabilities(cfg: Config, loaded, run_dir: Path) -> np.ndarray:
+    """One run's test probabilities as the submission uses them: columns aligned by class name
+    to `cfg.competition.class_names` (a run may list them in another order; other classes are
+    refused), scaled by the temperature the run fitted for a log-loss metric."""
+    probabilities = predict_run(run_dir, test_images_for(cfg, loaded, run_dir), cfg.predict.tta)
+    names = classes.of_run(run_dir)
+    probabilities = classes.align(probabilities, names, cfg.competition.class_names, f"run {run_dir.name}")
+    temperature = calibration.temperature_of(catalog.read_record(run_dir), cfg.competition.metric)
+    return float32_probabilities(calibration.scale(probabilities, temperature))
 
 
 def test_images_for(cfg: Config, loaded, run_dir: Path) -> np.ndarray:

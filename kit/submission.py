@@ -14,9 +14,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from kit import config, fileio, paths
-from kit.data import used_files
-from kit.data.columns import is_fractional, is_text
+from kit import config, fileio, metrics, paths
+from kit.data import classes, used_files
 from kit.data.pixels import UNREADABLE, plain, read_csv, unreadable
 from kit.errors import KitError
 
@@ -56,10 +55,12 @@ def expected(cfg: config.Config, test_ids: np.ndarray | None, sample: pd.DataFra
 
 
 def form_of(cfg: config.Config, columns: tuple[str, ...], ids: np.ndarray, values: pd.Series | None) -> Expected:
-    """Label, probabilities or probability: `submission.form`, else read off the sample."""
+    """Label, probabilities or probability: `submission.form`, else from the metric and the
+    sample's header. A label is written as its class name, or as the integer the name spells
+    ('0'..'9'): never decided by the sample's placeholder values (an empty column, all 0)."""
     names = tuple(cfg.competition.class_names)
     clip = cfg.submission.clip if cfg.competition.metric == "log_loss" else 0.0
-    form = cfg.submission.form if cfg.submission.form != "auto" else guess_form(cfg, columns, values)
+    form = cfg.submission.form if cfg.submission.form != "auto" else guess_form(cfg, columns)
     if form == "probabilities":
         missing = [name for name in names if name not in columns[1:]]
         if missing or len(columns) - 1 != len(names):
@@ -72,27 +73,25 @@ def form_of(cfg: config.Config, columns: tuple[str, ...], ids: np.ndarray, value
         if len(names) != 2:
             raise KitError(f"one probability per image needs two classes, not {len(names)}: set submission.form")
         return Expected(columns[:2], ids, (), "probability", (1,), clip)
-    text = values is not None and is_text(values)
-    labels = names if text else numbers_of(names)
-    return Expected(columns[:2], ids, labels, "label")
+    return Expected(columns[:2], ids, label_values(names, has_sample=values is not None), "label")
 
 
-def numbers_of(names: tuple[str, ...]) -> tuple[int, ...]:
-    """The labels a numeric submission writes: the class names when all are integers (folders
-    `1`..`12` write 1..12, as spelt), else the class indices."""
-    try:
-        return tuple(int(name) for name in names)
-    except ValueError:
-        return tuple(range(len(names)))
+def label_values(names: tuple[str, ...], has_sample: bool) -> tuple:
+    """What a label submission writes for each class: its name, or the integer the name spells.
+    Without a sample submission the kit's own format (Digit Recognizer's ImageId,Label) writes
+    class indices, as Fashion-MNIST's test labels are."""
+    if has_sample or classes.are_integers(names):
+        return classes.label_domain(names)
+    return tuple(range(len(names)))
 
 
-def guess_form(cfg: config.Config, columns: tuple[str, ...], values: pd.Series | None) -> Form:
+def guess_form(cfg: config.Config, columns: tuple[str, ...]) -> Form:
+    """One column per class when the header has them; the positive class's probability for two
+    classes scored on probabilities (roc_auc, log_loss); else one label per image."""
     if len(columns) > 2:
         return "probabilities"
-    if values is None:
-        return "label"
-    binary_probability = cfg.num_classes == 2 and cfg.competition.metric in ("roc_auc", "log_loss")
-    return "probability" if binary_probability or is_fractional(values) else "label"
+    binary_probability = cfg.num_classes == 2 and cfg.competition.metric in metrics.PROBABILITY_METRICS
+    return "probability" if binary_probability else "label"
 
 
 def build(exp: Expected, predictions: np.ndarray) -> pd.DataFrame:
@@ -104,7 +103,7 @@ def build(exp: Expected, predictions: np.ndarray) -> pd.DataFrame:
     frame = pd.DataFrame({exp.columns[0]: exp.ids})
     if exp.form == "label":
         predicted = predictions if predictions.ndim == 1 else predictions.argmax(axis=1)
-        frame[exp.columns[1]] = np.asarray(exp.labels)[predicted]
+        frame[exp.columns[1]] = np.asarray(exp.labels, dtype=object if is_names(exp) else np.int64)[predicted]
         return frame[list(exp.order)] if exp.order else frame
     if predictions.ndim != 2:
         raise KitError(f"a {exp.form} submission needs class probabilities, not labels")
@@ -155,7 +154,9 @@ def check_labels(frame: pd.DataFrame, exp: Expected, name: str) -> None:
     bad = ~labels.isin(allowed).to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        domain = f"0..{len(allowed) - 1}" if not is_names(exp) else ", ".join(exp.labels)
+        first, last = exp.labels[0], exp.labels[-1]
+        contiguous = not is_names(exp) and exp.labels == tuple(range(first, last + 1))
+        domain = f"{first}..{last}" if contiguous else ", ".join(map(str, exp.labels))
         value = plain(labels.iat[row])
         raise KitError(f"{name}: row {row + 1}, column '{label_column}': label {value!r} is not in {domain}")
 
@@ -243,6 +244,8 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
         "cv_score": cv_score,
         "cv_method": cv_method,  # an ensemble: out-of-fold on shared rows, else labelled a mean of members
         "metric": cfg.competition.metric,
+        "class_names": list(cfg.competition.class_names),  # the columns of `.probabilities.npy`, in order
+        "calibration": calibrations(runs, cfg.competition.metric),
         "tta_views": cfg.predict.tta,
         "data_sha256": fileio.sha256_arrays(loaded.train.images, loaded.train.labels, loaded.test.images),
         "data_files": {
@@ -255,6 +258,16 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
         "seed": cfg.train.seed,
         "run_details": [run_detail(run_dir, run) for run_dir, run in zip(run_dirs, runs, strict=True)],
     }
+
+
+def calibrations(runs: list[dict], metric: str) -> dict | None:
+    """Per run, the temperature its probabilities were scaled by and its validation log-loss
+    before and after (kit.training.calibration); None when the metric does not calibrate."""
+    from kit.training import calibration
+
+    if not calibration.wanted(metric):
+        return None
+    return {run["run"]: run.get("calibration") for run in runs}
 
 
 def run_detail(run_dir: Path, run: dict) -> dict:

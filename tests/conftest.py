@@ -29,8 +29,8 @@ def workdir(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture(autouse=True)
 def float32_policy():
-    """A fit sets Keras' global dtype policy (`train.mixed_precision=auto`: bfloat16 on a CPU that
-    has it); the next test in the process starts from Keras' float32 again."""
+    """A test that sets Keras' global dtype policy itself (a fit restores the one before it:
+    kit.training.device) leaves the next test in the process Keras' float32 again."""
     yield
     if "keras" in sys.modules:
         sys.modules["keras"].mixed_precision.set_global_policy("float32")

@@ -8,9 +8,14 @@ tests see exactly what the kit would receive; `kit.cli.parse` then reads it as t
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -24,7 +29,8 @@ if args[:1] == ["-c"]:  # the Makefile's split_words: run it, and let it exec th
     sys.argv, sys.executable = ["-c", *args[2:]], __file__
     exec(args[1])
 with open(os.environ["ARGV_LOG"], "a") as log:
-    log.write(json.dumps({{"argv": args, "KIT_STORAGE": os.environ.get("KIT_STORAGE")}}) + "\\n")
+    log.write(json.dumps({{"argv": args, "KIT_STORAGE": os.environ.get("KIT_STORAGE"),
+                          "KERAS_BACKEND": os.environ.get("KERAS_BACKEND")}}) + "\\n")
 """
 
 
@@ -51,6 +57,7 @@ def make(tmp_path):
         assert done.returncode == 0, done.stdout + done.stderr
         calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         run.storage = calls[-1]["KIT_STORAGE"] if calls else None
+        run.backend = calls[-1]["KERAS_BACKEND"] if calls else None
         return [call["argv"] for call in calls]
 
     return run
@@ -145,3 +152,78 @@ def test_clean_honours_kit_workdir(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "submissions"]
+
+
+def test_backend_picks_the_keras_backend_of_any_target(make):
+    make("train", "COMP=digits", "BACKEND=jax")
+    assert make.backend == "jax"
+    make("train", "COMP=digits")
+    assert make.backend is None  # the kit's default (tensorflow) applies
+
+
+def test_an_unknown_backend_is_one_line(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "jx")
+    with pytest.raises(cli.KitError, match="BACKEND=jx: Keras backends are tensorflow, jax, torch"):
+        cli.check_backend()
+
+
+def processes_naming(word: str) -> list[int]:
+    """The live processes whose command line holds `word` (zombies, whose line is empty, aside)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit() and word in line:
+            found.append(int(entry.name))
+    return found
+
+
+def test_killing_make_dashboard_leaves_no_server_behind(workdir):
+    """make -> (sh exec'd into) python -> (exec'd into) optuna-dashboard: one child, which the
+    SIGTERM make passes on reaches."""
+    import optuna
+
+    from kit.tune import storage as tune_storage
+
+    folder = tune_storage.tune_dir("fashion-mnist")
+    folder.mkdir(parents=True)
+    optuna.create_study(study_name="fashion-mnist", storage=f"sqlite:///{folder / 'studies.db'}").optimize(
+        lambda t: t.suggest_float("x", 0, 1), n_trials=1
+    )
+    port = free_port()
+    make = subprocess.Popen(
+        # -o: never reinstall the shared virtualenv from a test
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "dashboard", "COMP=fashion", f"PORT={port}"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not serving(port):
+            assert make.poll() is None and time.monotonic() < deadline, "the dashboard never served"
+            time.sleep(0.5)
+        children = [pid for pid in processes_naming(f"--port {port}") if pid != make.pid]
+        assert len(children) == 1  # no shell or python left between make and the server
+        make.terminate()
+        make.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while processes_naming(f"--port {port}") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert processes_naming(f"--port {port}") == [] and not serving(port)
+    finally:
+        for pid in processes_naming(f"--port {port}"):
+            os.kill(pid, signal.SIGKILL)
+
+
+def serving(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -138,17 +138,42 @@ def test_probability_columns_that_are_not_the_class_names_are_refused():
         submission.expected(cfg, None, pd.DataFrame({"id": [1], "a": 0.3, "b": 0.3, "zz": 0.4}))
 
 
-def test_numeric_class_names_are_written_as_spelt_and_read_back(cfg):
-    """Folders 1..12: class index 0 is written 1, never 0 (every label shifted by one)."""
-    names = [str(n) for n in range(1, 13)]
-    numbered = competitions.load_config("digits", "", [f"competition.class_names={names}"])
-    sample = pd.DataFrame({"ImageId": np.arange(1, 13), "Label": 1})
-    exp = submission.expected(numbered, None, sample)
-    frame = submission.build(exp, np.arange(12))
-    assert frame["Label"].tolist() == list(range(1, 13))
+@pytest.mark.parametrize("placeholder", [np.nan, 0, 0.0, ""], ids=["empty", "zero", "zero-float", "blank"])
+def test_text_class_names_are_written_as_names_whatever_the_samples_placeholders(placeholder):
+    """The sample's label column says nothing of the value type: an empty column, or 0 for
+    every row, are placeholders; text class names are written as names."""
+    cfg = names_cfg("accuracy", ["Black-grass", "Charlock", "Maize"])
+    sample = pd.DataFrame({"file": ["a.png", "b.png"], "species": [placeholder, placeholder]})
+    exp = submission.expected(cfg, None, sample)
+    frame = submission.build(exp, np.array([[0.1, 0.2, 0.7], [0.8, 0.1, 0.1]]))
+    assert frame["species"].tolist() == ["Maize", "Black-grass"]
     submission.validate(frame, exp)
-    labels, _ = submission.predictions_of(frame, exp, np.arange(1, 13), 12)
-    assert labels.tolist() == list(range(12))
+
+
+def test_integer_class_names_are_written_as_the_integers_they_spell():
+    for names, written in ((list("0123456789"), [3, 0]), (["1", "2", "3", "4"], [4, 1])):
+        sample = pd.DataFrame({"ImageId": [1, 2], "Label": ["", ""]})
+        exp = submission.expected(names_cfg("accuracy", names), None, sample)
+        probabilities = np.zeros((2, len(names)))
+        probabilities[0, 3], probabilities[1, 0] = 1.0, 1.0
+        frame = submission.build(exp, probabilities)
+        assert frame["Label"].tolist() == written and frame["Label"].dtype.kind == "i"
+        submission.validate(frame, exp)
+
+
+@pytest.mark.parametrize(
+    "metric, form", [("roc_auc", "probability"), ("log_loss", "probability"), ("accuracy", "label")]
+)
+def test_two_classes_take_their_form_from_the_metric_not_the_placeholders(metric, form):
+    for placeholder in (0, 0.5, "dog"):
+        sample = pd.DataFrame({"id": ["a", "b"], "is_dog": [placeholder, placeholder]})
+        assert submission.expected(names_cfg(metric, ["cat", "dog"]), None, sample).form == form
+
+
+def test_without_a_sample_text_classes_are_written_as_indices():
+    """The kit's own format (Digit Recognizer's ImageId,Label), as Fashion-MNIST's test labels."""
+    exp = submission.expected(names_cfg("accuracy", ["T-shirt/top", "Trouser", "Pullover"]), np.array([1, 2]), None)
+    assert submission.build(exp, np.array([[0.1, 0.2, 0.7], [0.8, 0.1, 0.1]]))["Label"].tolist() == [2, 0]
 
 
 def test_an_id_column_not_first_keeps_the_samples_column_order(cfg):

@@ -8,6 +8,7 @@ code. Heavy imports (Keras) happen inside, so `--help` and config errors stay in
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -72,8 +73,10 @@ def cmd_predict(args, cfg: Config) -> int:
     names = args.runs or list(cfg.predict.runs)
     if not names and model_requested(args.set):  # MODEL=svm: the newest run of that model
         names = [catalog.newest_run_of(slug, cfg.train.model)]
+    if names and args.params:  # the runs were named: PARAMS= cannot choose them, nor change them
+        print(f"PARAMS={args.params} is not used: each named run predicts with the settings it was trained with")
     # no such run: said before the data and Keras load
-    run_dirs = [catalog.find_run(slug, name) for name in names] or [catalog.find_run(slug)]
+    run_dirs = [catalog.find_run(slug, name) for name in names] or [default_run(args, slug)]
     from kit import predict
 
     cfg = predict.run_settings(cfg, run_dirs[0], data_given=bool(args.data))
@@ -81,6 +84,19 @@ def cmd_predict(args, cfg: Config) -> int:
     path, record = predict.predict_submission(cfg, loaded, run_dirs)
     print_submission(path, record)
     return 0
+
+
+def default_run(args, slug: str) -> Path:
+    """The newest finished run; with PARAMS= the newest trained with those parameters (the newest
+    of all may have been trained without them, and predicting it would ignore PARAMS in silence)."""
+    from kit.config.competitions import params_path
+    from kit.config.params import load_params
+    from kit.training import catalog
+
+    if not args.params:
+        return catalog.find_run(slug)
+    sections = load_params(params_path(slug, args.params))
+    return catalog.newest_run_with(slug, sections, f"PARAMS={args.params}")
 
 
 def model_requested(overrides: list[str]) -> bool:
@@ -152,6 +168,7 @@ def cmd_config(args, cfg: Config) -> int:
         + ["DATA"] * bool(args.data)
     )
     print(f"# {cfg.competition.slug}: the resolved settings ({layers})")
+    print(f"# Keras backend: {os.environ.get('KERAS_BACKEND', 'tensorflow')} (BACKEND=jax picks JAX)")
     for section, values in config.public_dict(cfg).items():
         print(f"\n[{section}]")
         for key, value in values.items():

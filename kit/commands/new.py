@@ -8,7 +8,6 @@ overwritten without FORCE=1 (its old file is kept as `competition.toml.bak`).
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -18,9 +17,13 @@ import tomli_w
 
 from kit import fileio, paths
 from kit.config.layers import parse_override, resolve
-from kit.data.infer import Inferred, infer
+from kit.data.infer import Inferred, find_sample, infer
+from kit.data.sample_check import check_columns, check_ids
 from kit.errors import KitError
+from kit.tune.default_space import space_source
 
+# test images the sample names that may be missing (each a data fault, said) before `make new` refuses
+MISSING_TEST_SHARE = 0.01
 SECTION_ORDER = ("competition", "data", "augment", "train", "predict", "submission")
 
 
@@ -30,15 +33,19 @@ def cmd_new(args, cfg=None) -> int:
     check_slug(slug)
     folder = data_source(slug, args.data)
     metric, source = (args.metric, "METRIC=") if args.metric or args.data else kaggle_metric(slug)
+    if (sample := find_sample(folder)) is not None:  # its header decides the submission's form
+        check_columns(sample)
     # SET= settles what could not be inferred, or corrects a guess: in place before inference,
     # so that what it names is read as given (a test folder, a column) instead of guessed again
     settled = {f"{section}.{key}": value for section, key, value in map(parse_override, args.set)}
     found = infer(folder, metric, source, settled)
     add_defaults(found, slug)
+    record_data_dir(found, slug, folder)
     resolve(found.sections, source="the inferred configuration")  # every key and value checked
+    check_test_ids(folder, found)
     target = paths.competition_dir(slug) / "competition.toml"
     write(target, render(slug, found), force=args.force)
-    print_summary(slug, target, found, args.data)
+    print_summary(slug, target, found, write_space(slug, found))
     return 0
 
 
@@ -109,6 +116,25 @@ def add_defaults(found: Inferred, slug: str) -> None:
     found.set("predict.tta", 3, "identity and two one-pixel shifts")
 
 
+def check_test_ids(folder: Path, found: Inferred) -> None:
+    """The sample's ids name the test images (image layouts): found now, not after training."""
+    data, submission = found.sections["data"], found.sections.get("submission", {})
+    sample = folder / submission.get("sample_file", "")
+    if data["format"] in ("images", "class_folders", "file_names") and sample.is_file():
+        test_dir, column = data.get("test_dir") or "test", submission.get("id_column", "")
+        warning = check_ids(sample, folder, test_dir, allowed_share=MISSING_TEST_SHARE, column=column)
+        if warning:
+            print(warning, file=sys.stderr)
+
+
+def record_data_dir(found: Inferred, slug: str, folder: Path) -> None:
+    """DATA= of `make new` becomes data.dir, so no later verb needs it typed again; data/<slug>
+    (where `make data` downloads) is found without it and is not recorded."""
+    where = folder.resolve()
+    if where != paths.data_dir(slug).resolve():
+        found.set("data.dir", str(where), "DATA= of `make new`: every verb reads it (DATA= overrides)")
+
+
 def render(slug: str, found: Inferred) -> str:
     """competition.toml text: every value with its source as a comment, then the quick preset."""
     lines = [
@@ -129,6 +155,18 @@ def render(slug: str, found: Inferred) -> str:
     return "\n".join(lines)
 
 
+def write_space(slug: str, found: Inferred) -> str:
+    """competitions/<slug>/space.py for `make tune`, suited to the model and image size; one the
+    user already has is kept (FORCE=1 replaces competition.toml only). What was done, as a line."""
+    target = paths.competition_dir(slug) / "space.py"
+    if target.exists():
+        return f"kept {target}, the search space of `make tune` (never replaced)"
+    data, model = found.sections["data"], found.sections["train"]["model"]
+    text = space_source(slug, model, data["height"], data["width"], data["channels"])
+    fileio.atomic_write(target, text.encode())
+    return f"wrote {target}: the search space of `make tune`"
+
+
 def toml_line(key: str, value: Any) -> str:
     return tomli_w.dumps({key: value}).strip()
 
@@ -141,16 +179,19 @@ def write(target: Path, text: str, force: bool) -> None:
     fileio.atomic_write(target, text.encode())
 
 
-def print_summary(slug: str, target: Path, found: Inferred, folder: str = "") -> None:
+def print_summary(slug: str, target: Path, found: Inferred, space: str) -> None:
     data, submission = found.sections["data"], found.sections.get("submission", {})
     names = found.sections["competition"]["class_names"]
     shown = ", ".join(names[:8]) + (f", ... ({len(names)} classes)" if len(names) > 8 else "")
     print(f"{slug}: wrote {target}")
+    print(f"{slug}: {space}")
     for line in found.summary:
         print(f"  {line}")
     print(f"  classes: {shown}")
     shape = f"{data.get('height')}x{data.get('width')}x{data.get('channels')}"
     print(f"  images {shape}, model {found.sections['train']['model']}")
     print(f"  submission: {submission.get('form', 'label')}, metric {found.sections['competition']['metric']}")
-    print(f"  next: make run COMP={slug}" + (f" DATA={shlex.quote(folder)}" if folder else ""))
+    if "dir" in data:
+        print(f"  data: {data['dir']} (data.dir; DATA= is not needed again)")
+    print(f"  next: make run COMP={slug}")
     sys.stdout.flush()

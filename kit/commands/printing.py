@@ -9,12 +9,20 @@ from pathlib import Path
 import numpy as np
 
 from kit.config import Config
+from kit.training import calibration
+
+
+def validation_scheme(cfg: Config, folds: int) -> str:
+    """How the validation score was measured, in words: one holdout is not cross-validation."""
+    if folds > 1:
+        return f"mean over {folds} folds (each image validated once)"
+    return f"on a {cfg.data.val_fraction:.0%} holdout"
 
 
 def print_run(cfg: Config, result) -> None:
     print(
-        f"run {result.run_dir.name}: validation {cfg.competition.metric} {result.score:.4f} "
-        f"over {len(result.folds)} fold(s)"
+        f"run {result.run_dir.name}: validation {cfg.competition.metric} {result.score:.4f}, "
+        f"{validation_scheme(cfg, len(result.folds))}"
     )
     scores = [fold.scores for fold in result.folds]
     print(
@@ -27,8 +35,26 @@ def print_run(cfg: Config, result) -> None:
 
         recall = pd.read_csv(per_class, index_col=0)["recall"].iloc[: cfg.num_classes]
         print("  recall per class: " + ", ".join(f"{name} {value:.2f}" for name, value in recall.items()))
+    if result.calibration:
+        print(f"  probabilities fitted for {cfg.competition.metric}: {calibration.describe(result.calibration)}")
     print(f"  checkpoints and history: {result.run_dir}")
     print(f"  reports: {result.run_dir / 'reports'}")
+    warn_at_chance(cfg, result.score)
+
+
+def warn_at_chance(cfg: Config, value: float) -> None:
+    """A run that learned nothing says so (as a study does), instead of a score that looks like one."""
+    from kit import metrics  # scikit-learn: not before a verb's cheap errors are said
+
+    metric = cfg.competition.metric
+    if np.isfinite(value) and metrics.at_chance(metric, value, cfg.num_classes):
+        chance = metrics.chance_score(metric, cfg.num_classes)
+        print(
+            f"warning: validation {metric} {value:.4f} is at chance ({chance:.4f} for guessing among "
+            f"{cfg.num_classes} classes): nothing learned in {cfg.train.epochs} epoch(s); train longer "
+            "(a quick preset is a smoke test), or check the data and learning rate",
+            file=sys.stderr,
+        )
 
 
 def print_submission(path: Path, record: dict) -> None:
@@ -39,6 +65,9 @@ def print_submission(path: Path, record: dict) -> None:
         print(f"  CV {record['metric']}: {record['cv_score']:.4f}{'' if method == 'validation' else f' ({method})'}")
         if method.startswith("mean of members"):
             print("  warning: no ensemble CV; the leaderboard is the only measure of this ensemble", file=sys.stderr)
+    for run, fitted in (record.get("calibration") or {}).items():
+        said = calibration.describe(fitted) if fitted else "trained before runs fitted a temperature: not scaled"
+        print(f"  probabilities fitted for {record['metric']} ({run}): {said}")
     if "local_score" in record:
         score = record["local_score"]
         own = "" if record["metric"] in ("accuracy", "macro_f1") else f"{record['metric']} {score['score']:.4f}, "

@@ -29,6 +29,7 @@ import pandas as pd
 from kit import config, data, fileio, paths, predict, submission
 from kit.commands.printing import print_run, print_submission
 from kit.config import Config, competitions
+from kit.data import classes
 from kit.data.splits import make_splits, split_sha256
 from kit.errors import KitError
 from kit.training import runs
@@ -60,7 +61,9 @@ def cmd_reproduce(args, cfg: Config) -> int:
     print(f"== compared with {original.name}")
     comparison = compare_files(original, path)
     print(describe(comparison))
-    print_differences(differences(record, fileio.environment()) + code, comparison["agree"] == comparison["rows"])
+    retrained = [fileio.read_json(run_dir / "run.json").get("environment", {}) for run_dir in run_dirs]
+    lines = differences(record, fileio.environment(), retrained) + code
+    print_differences(lines, comparison["agree"] == comparison["rows"])
     return 0
 
 
@@ -219,28 +222,60 @@ def check_split(detail: dict, splits: list, run_cfg: Config) -> None:
 
 
 def compare_files(original: Path, new: Path) -> dict:
-    """Label agreement of two submissions of the same ids, and their largest probability
-    difference when both have their `.probabilities.npy`."""
+    """Two submissions of the same ids, row by row by id. Labels: their agreement, and the largest
+    difference of their `.probabilities.npy` (aligned by class name) when both have one.
+    Probabilities (a column per class, or the positive class's alone): the agreement of their
+    argmax and their largest difference, column by column by name."""
     old_frame, new_frame = pd.read_csv(original), pd.read_csv(new)
-    id_column, label_column = new_frame.columns
-    old_labels = old_frame.set_index(old_frame.columns[0])[old_frame.columns[1]].reindex(new_frame[id_column])
-    same = old_labels.to_numpy() == new_frame[label_column].to_numpy()
-    result = {"rows": len(same), "agree": int(same.sum())}
+    id_column, *columns = (str(c) for c in new_frame.columns)
+    old_frame.columns = [str(c) for c in old_frame.columns]
+    missing = sorted(set(columns) - set(old_frame.columns[1:]))
+    if missing:
+        raise KitError(f"{original.name}: no column {missing[0]!r}: not a submission of the same form as {new.name}")
+    old_rows = old_frame.set_index(old_frame.columns[0]).reindex(new_frame[id_column])[columns]
+    if not all(pd.api.types.is_float_dtype(new_frame[column]) for column in columns):
+        same = old_rows[columns[0]].to_numpy() == new_frame[columns[0]].to_numpy()
+        result = {"form": "label", "rows": len(same), "agree": int(same.sum())}
+        difference = stored_difference(original, new)
+        return result if difference is None else result | {"max_probability_difference": difference}
+    before, after = old_rows.to_numpy(dtype=np.float64), new_frame[columns].to_numpy(dtype=np.float64)
+    if len(columns) == 1:  # the positive class's probability: its label is p > 0.5
+        before, after = np.hstack([1 - before, before]), np.hstack([1 - after, after])
+    same = before.argmax(axis=1) == after.argmax(axis=1)
+    return {
+        "form": "probabilities",
+        "rows": len(same),
+        "agree": int(same.sum()),
+        "max_probability_difference": float(np.nanmax(np.abs(before - after), initial=0.0)),
+    }
+
+
+def stored_difference(original: Path, new: Path) -> float | None:
+    """The largest difference of the two submissions' stored probabilities, class by class
+    (their records name the column order); None when the original stored none."""
     old_p, new_p = original.with_suffix(".probabilities.npy"), new.with_suffix(".probabilities.npy")
-    if old_p.exists() and new_p.exists():
-        before, after = np.load(old_p, allow_pickle=False), np.load(new_p, allow_pickle=False)
-        if before.shape == after.shape:
-            result["max_probability_difference"] = float(np.abs(before.astype(np.float64) - after).max())
-    return result
+    if not (old_p.exists() and new_p.exists()):
+        return None
+    before, after = np.load(old_p, allow_pickle=False), np.load(new_p, allow_pickle=False)
+    new_names = read_record(new).get("class_names")
+    old_names = read_record(original).get("class_names") or new_names  # a record before names were kept
+    if new_names:
+        before = classes.align(before, old_names, new_names, f"{original.name}'s probabilities")
+    if before.shape != after.shape:
+        return None
+    return float(np.abs(before.astype(np.float64) - after).max())
 
 
 def describe(comparison: dict) -> str:
-    """'labels identical (1,900 rows); probabilities bit-identical', or the agreement rate."""
+    """'labels identical (1,900 rows); probabilities bit-identical', or the agreement rate; for
+    a probability submission, of the most probable class of each row."""
     rows, agree = comparison["rows"], comparison["agree"]
+    labels = comparison.get("form", "label") == "label"
+    what, verb = ("labels", "agree") if labels else ("probabilities per class: the most probable class", "agrees")
     text = (
-        f"labels identical ({rows:,} rows)"
+        f"{what} identical ({rows:,} rows)"
         if agree == rows
-        else f"labels agree on {agree:,} of {rows:,} rows ({agree / max(rows, 1):.2%})"
+        else f"{what} {verb} on {agree:,} of {rows:,} rows ({agree / max(rows, 1):.2%})"
     )
     difference = comparison.get("max_probability_difference")
     if difference is None:
@@ -250,20 +285,30 @@ def describe(comparison: dict) -> str:
     return f"{text}; largest probability difference {difference:.3g}"
 
 
-def differences(record: dict, now: dict) -> list[str]:
+def differences(record: dict, now: dict, retrained: list[dict] | None = None) -> list[str]:
     """Why a reproduction can differ from the original: what differs from its making (library
-    versions, backend, device, CPU count) and runs trained without deterministic ops."""
+    versions, backend, device, CPU count, each run's precision policy against its retrained
+    run's, `retrained`) and runs trained without deterministic ops. The process's own policy is
+    no run's (a fit restores it), so the submission's top-level record is not compared on it."""
     details = record.get("run_details") or []
-    made = [detail.get("environment") for detail in details] + [record.get("environment")]
-    made = [env for env in made if env]
+    retrained = retrained or [now] * len(details)
+    made = [
+        (detail.get("environment"), now | {"precision": again.get("precision")})
+        for detail, again in zip(details, retrained, strict=True)
+    ]
+    made = [(env, current) for env, current in made + [(record.get("environment"), now)] if env]
     if not made:
         return ["the record has no library versions (written before the kit recorded them)"]
     lines = []
-    for env in made:
+    for env, current_env in made:
         versions = env.get("versions", {})
         pairs = [(name, version, now["versions"].get(name, "not installed")) for name, version in versions.items()]
-        pairs += [(label, env.get(key), now.get(key)) for key, label in ENVIRONMENT_KEYS.items()]
-        lines += [f"{name} {then} then, {current} now" for name, then, current in pairs if then not in (None, current)]
+        pairs += [(label, env.get(key), current_env.get(key)) for key, label in ENVIRONMENT_KEYS.items()]
+        lines += [
+            f"{name} {then} then, {current} now"
+            for name, then, current in pairs
+            if then not in (None, current) and current is not None
+        ]
     lines += [
         f"run {detail['run']} trained without deterministic ops (train.deterministic)"
         for detail in details

@@ -18,7 +18,7 @@ from typing import Any
 
 from kit import paths
 from kit.config import layers
-from kit.config.params import best_params_path, load_params
+from kit.config.params import best_params_path, load_params, unchanged_note
 from kit.config.schema import Config
 from kit.errors import KitError
 
@@ -39,8 +39,10 @@ def resolve_name(name: str) -> str:
     for slug, raw in known.items():
         if name in raw.get("competition", {}).get("aliases", []):
             return slug
-    names = [f"{s} ({', '.join(r.get('competition', {}).get('aliases', []))})" for s, r in known.items()]
-    raise KitError(f"unknown competition '{name}' (known: {', '.join(names)})")
+    aliases = {slug: raw.get("competition", {}).get("aliases", []) for slug, raw in known.items()}
+    names = [slug + (f" ({', '.join(names)})" if names else "") for slug, names in aliases.items()]
+    hint = layers.did_you_mean(name, [*known, *(alias for names in aliases.values() for alias in names)])
+    raise KitError(f"unknown competition '{name}'{hint} (known: {', '.join(names)})")
 
 
 def load_config(
@@ -56,8 +58,13 @@ def load_config(
     sections already read (a kernel bundle carries them baked in).
     """
     slug = resolve_name(name)
-    if isinstance(params, str):
-        params = load_params(params_path(slug, params)) if params else None
+    if isinstance(params, str) and params:
+        path = params_path(slug, params)
+        params = load_params(path)
+        if not params:  # a study whose best trial is the untuned baseline: applied, but not in silence
+            print(unchanged_note(path), flush=True)
+    elif isinstance(params, str):
+        params = None
     toml_path = paths.competition_dir(slug) / "competition.toml"
     raw = dict(layers.read_toml(toml_path))
     presets = raw.pop("presets", {})
@@ -66,7 +73,8 @@ def load_config(
     if preset:
         if preset not in presets:
             known = ", ".join(presets) or "none"
-            raise KitError(f"{toml_path}: unknown preset '{preset}' (known: {known})")
+            hint = layers.did_you_mean(preset, presets)
+            raise KitError(f"{toml_path}: unknown preset '{preset}'{hint} (known: {known})")
         stack.append(presets[preset])
     if params:
         stack.append(params)
@@ -79,7 +87,15 @@ def load_config(
 
 def params_path(slug: str, value: str) -> Path:
     """`best` -> artifacts/<slug>/best_params.toml; anything else is a file path."""
-    return best_params_path(slug) if value == "best" else Path(value)
+    if value == "best":
+        return best_params_path(slug)
+    path = Path(value).expanduser()
+    if not path.exists():  # PARAMS=bst: a typo of best, not a file
+        raise KitError(
+            f"PARAMS={value}: no such file{layers.did_you_mean(value, ['best'])} "
+            "(PARAMS=best reads the latest study's best_params.toml; else a TOML file of tuned parameters)"
+        )
+    return path
 
 
 def load_plugins(slug: str) -> None:

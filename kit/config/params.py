@@ -46,3 +46,15 @@ def tunable(sections: dict[str, Any]) -> dict[str, Any]:
     """`sections` without what tuned parameters never hold (a trial's stored config comes from a
     shared database, which anyone with access to it can write)."""
     return {name: table for name, table in sections.items() if name not in FIXED_SECTIONS}
+
+
+def unchanged_note(path: Path) -> str:
+    """The line PARAMS= prints when its file changes nothing: the study's best trial was the
+    untuned configuration (its first), or the file holds no tables."""
+    header = read_toml(path)
+    if header.get("untuned"):
+        return (
+            f"PARAMS: {path}: the study's best trial (trial {header.get('trial')}) is the untuned baseline, "
+            "so nothing is changed (tuning found nothing better)"
+        )
+    return f"PARAMS: {path} holds no tuned parameters: nothing is changed"

@@ -118,7 +118,7 @@ class TrainSection:
     min_lr: float = 1e-5
     early_stopping_patience: int = 0  # 0 = off; otherwise restores the best weights
     # auto: float16 on a GPU, float32 on a CPU; auto_bfloat16: the same, but bfloat16 on a CPU that
-    # computes it natively (keras_kind.set_precision; the pixel recipes measured with it opt in)
+    # computes it natively (kit.training.device.resolve_policy; the pixel recipes measured with it opt in)
     mixed_precision: Literal["auto", "auto_bfloat16", "off", "mixed_float16", "mixed_bfloat16"] = "auto"
     jit_compile: Literal["auto", "on", "off"] = "auto"  # XLA for the whole step, augmentation included
     seed: int = 42  # weights, shuffling and augmentation

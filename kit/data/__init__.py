@@ -38,19 +38,24 @@ def data_folder(cfg: Config) -> tuple[Path, bool]:
     Order: `data.dir` (DATA=...), then `data/<slug>` when `make data` filled it, then the sample.
     """
     slug = cfg.competition.slug
+    toml_path = paths.competition_dir(slug) / "competition.toml"
     if cfg.data.dir:
         folder = Path(cfg.data.dir).expanduser()
         if not folder.is_dir():
-            raise KitError(f"data folder {folder} does not exist (DATA / data.dir)")
+            raise KitError(
+                f"data folder {folder} does not exist: pass DATA=<folder with the competition's files>, "
+                f"or correct data.dir in {toml_path}"
+            )
         return folder, False
     downloaded = paths.data_dir(slug)
     if has_local_copy(cfg, downloaded):
         return downloaded, False
     if cfg.data.embedded:
         return paths.competition_dir(slug) / cfg.data.embedded, True
+    # only a Kaggle competition can be downloaded: an offline one is never sent to `make data`
+    download = f"run `make data COMP={slug}` (needs a Kaggle account), or " if cfg.competition.kaggle else ""
     raise KitError(
-        f"no data for {slug}: run `make data COMP={slug}` (needs a Kaggle account) "
-        f"or pass DATA=<folder in the Kaggle layout>"
+        f"no data for {slug}: {download}pass DATA=<folder with its files> (or set data.dir in {toml_path} once)"
     )
 
 
@@ -104,6 +109,7 @@ def read_split(cfg: Config, folder: Path, name: str, labelled: bool) -> Images:
         label_column=cfg.data.label_column if labelled else None,
         id_column=cfg.data.id_column,
         id_start=cfg.submission.id_start,
+        class_names=cfg.competition.class_names,
     )
 
 
@@ -121,9 +127,13 @@ def read_sample_submission(cfg: Config, folder: Path) -> pd.DataFrame | None:
 
 def load_images(cfg: Config, folder: Path, embedded: bool, with_test: bool) -> CompetitionData:
     """An image-folder competition (kit.data.folders); faulty files are listed, never fatal."""
-    from kit.data.folders import describe_faults, load_folders
+    from kit.data.folders import describe_faults, load_folders, sample_id_column
+    from kit.data.sample_check import check_ids
 
     sample = read_sample_submission(cfg, folder)
+    if sample is not None:  # ids naming no test image: refused before training, not after it
+        test_dir, column = cfg.data.test_dir or "test", sample_id_column(cfg, sample)
+        check_ids(folder / cfg.submission.sample_file, folder, test_dir, allowed_share=1.0, column=column)
     train, test, faults, census = load_folders(cfg, folder, sample, with_test)
     for line in census:
         print(line)

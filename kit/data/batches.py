@@ -49,7 +49,7 @@ def endless_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int):
     (seeded), for `fit(..., steps_per_epoch=ceil(rows / batch_size))`: each epoch is exactly one
     pass, its last batch partial, as Keras batches arrays. Keras' own path for arrays builds a new
     tf.data iterator every epoch; on a 2-core CPU creating it stalled an epoch's start by up to 2.5 s
-    with both cores idle, about one epoch in two (docs/performance.md). One iterator serves all."""
+    with both cores idle, about one epoch in two (bench/HISTORY.md). One iterator serves all."""
     import tensorflow as tf
 
     rows = len(x)

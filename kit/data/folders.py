@@ -231,12 +231,12 @@ def sample_id_column(cfg: Config, sample: pd.DataFrame) -> str:
 
 
 def label_values(column: pd.Series, class_names: tuple[str, ...]) -> np.ndarray:
-    """Labels as floats (NaN where unusable): integers, or class names mapped to their index."""
+    """Labels as floats (NaN where unusable): class names mapped to their index, else integers
+    (a table of 0/1 for names 'cat', 'dog'). Names come first: the labels 1..5 of classes named
+    '1'..'5', or digits listed in another order, are the classes of those names."""
     values = pd.to_numeric(column, errors="coerce")
     by_name = column.astype(str).str.strip().map({name: i for i, name in enumerate(class_names)})
-    # a table of names, not numbers; numbers that are names too (folders `1`..`12`) go by name,
-    # or every label would shift by one
-    if by_name.notna().sum() >= values.notna().sum():
+    if by_name.notna().sum() >= values.notna().sum():  # a table of names, not indices
         values = by_name
     return values.to_numpy(dtype=np.float64)
 

@@ -66,6 +66,8 @@ def infer(folder: Path, metric: str = "", metric_source: str = "METRIC=", settle
     else:
         infer_images(found, folder, sample, sample_path)
     choose_metric(found, metric, sample_path, metric_source)
+    if metric:
+        binary_form_from_metric(found, metric)
     return found
 
 
@@ -95,6 +97,20 @@ def infer_images(found: Inferred, folder: Path, sample, sample_path) -> None:
         sample = sample[[column, *(c for c in sample.columns if c != column)]]
     image_submission(found, sample, sample_path, names)
     count_images(found, folder, train, labelled, test)
+
+
+def binary_form_from_metric(found: Inferred, metric: str) -> None:
+    """Two classes and a sample of one prediction column: the metric, not the sample's placeholder
+    values, says whether it holds a label or the positive class's probability."""
+    from kit.metrics import PROBABILITY_METRICS  # scikit-learn: only when a metric is given
+
+    names = found.sections.get("competition", {}).get("class_names", [])
+    form = found.sections.get("submission", {}).get("form")
+    if len(names) != 2 or form not in ("label", "probability"):
+        return
+    wanted = "probability" if metric in PROBABILITY_METRICS else "label"
+    if wanted != form:
+        found.set("submission.form", wanted, f"{metric} on two classes scores a {wanted}, whatever the sample holds")
 
 
 # ---------------------------------------------------------------- files

@@ -24,6 +24,7 @@ from kit.data.images import MAX_PIXELS
 from kit.data.inferred import Inferred
 from kit.data.layouts import class_dirs, class_folder_root, class_order, file_name_root, label_table
 from kit.data.pixels import COMPRESSED, read_frame
+from kit.data.sample_check import check_ids
 from kit.errors import KitError
 
 MAX_SIDE = 64  # a from-scratch CNN on a CPU; larger images are squashed to this (data.height/width)
@@ -137,12 +138,9 @@ def sample_id_column(found: Inferred, folder: Path, sample: pd.DataFrame, sample
     if given := found.given("submission.id_column"):
         return given
     column = best_image_column(sample, finder)
-    if not column:
-        raise KitError(
-            f"{sample_path}: no column names the images in {test_dir}/ (columns: "
-            f"{', '.join(map(str, sample.columns))}): set SET=data.test_dir=<folder of test images> "
-            "or SET=submission.id_column=<column>"
-        )
+    if not column:  # refused with the line, the id and the nearest file (kit.data.sample_check)
+        check_ids(sample_path, folder, test_dir)
+        column = str(sample.columns[0])
     found.set("submission.id_column", column, f"{sample_path.name}: its values name the files in {test_dir}/")
     return column
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kit import fileio
+from kit.data.classes import are_integers
 from kit.data.stream import take_rows
 from kit.errors import KitError
 
@@ -65,8 +66,11 @@ def read_pixel_csv(
     label_column: str | None,
     id_column: str = "",
     id_start: int = 1,
+    class_names: tuple[str, ...] = (),
 ) -> Images:
-    """Read and validate one pixel CSV. `label_column=None` reads an unlabelled (test) file."""
+    """Read and validate one pixel CSV. `label_column=None` reads an unlabelled (test) file.
+    A label is the index of its class, or, when the classes are named by integers ('0'..'9'),
+    the class of that name (digits listed in another order keep their meaning)."""
     frame = read_frame(path)
     if label_column and id_column not in frame.columns:
         id_column = ""  # Kannada-MNIST: the test file has an id column, the training file none
@@ -75,7 +79,7 @@ def read_pixel_csv(
     check_pixel_values(path, pixels, pixel_columns)
     labels = None
     if label_column:
-        labels = check_labels(path, frame[label_column], label_column, num_classes)
+        labels = check_labels(path, frame[label_column], label_column, num_classes, class_names)
     ids = np.arange(id_start, id_start + len(frame))
     if id_column:
         ids = check_ids(path, frame[id_column], id_column)
@@ -236,14 +240,22 @@ def check_pixel_values(path: Path, pixels: np.ndarray, columns: list[str]) -> No
         raise KitError(f"{where(path, row, columns[col])}: pixel {value:g} is not an integer in 0..255")
 
 
-def check_labels(path: Path, column: pd.Series, name: str, num_classes: int) -> np.ndarray:
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+def check_labels(path: Path, column: pd.Series, name: str, num_classes: int, class_names=()) -> np.ndarray:
+    """Class indices: the label itself, or the index of the class the label names when the
+    classes are named by integers."""
+    values = pd.to_numeric(column, errors="coerce")
+    if are_integers(class_names):
+        values = values.map({int(name): i for i, name in enumerate(class_names)})
+        expected = ", ".join(class_names)
+    else:
+        expected = f"0..{num_classes - 1}"
+    values = values.to_numpy(dtype=np.float64)
     bad = np.isnan(values) | (values != np.round(values)) | (values < 0) | (values >= num_classes)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raw = column.iat[row]
         shown = "missing" if pd.isna(raw) else f"{plain(raw)!r} is not a known label"
-        raise KitError(f"{where(path, row, name)}: label {shown} (expected an integer in 0..{num_classes - 1})")
+        raise KitError(f"{where(path, row, name)}: label {shown} (expected an integer in {expected})")
     return values.astype(np.int64)
 
 

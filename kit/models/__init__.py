@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from kit.config.layers import did_you_mean
 from kit.errors import KitError
 from kit.models.registry import REGISTRY, ModelSpec, register
 
@@ -43,7 +44,8 @@ def check_name(name: str) -> None:
     (its models.py is imported with its config)."""
     known = set(REGISTRY) | builtin_names()
     if name not in known:
-        raise KitError(f"unknown model '{name}' (known: {', '.join(sorted(known))})")
+        hint = did_you_mean(name, sorted(known))
+        raise KitError(f"unknown model '{name}'{hint} (known: {', '.join(sorted(known))})")
 
 
 def builtin_names() -> set[str]:

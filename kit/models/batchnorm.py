@@ -4,7 +4,7 @@ tf.keras normalised a batch in one fused op (FusedBatchNormV3: the batch moments
 normalisation in one pass, backed by oneDNN on a CPU and cuDNN on a GPU). Keras 3 computes the
 moments and the normalisation as separate element-wise ops, each a pass over the activations, and
 as many more for their gradients. On TensorFlow this layer runs the fused kernel in training; one
-training step of the `air` network on a 2-core CPU took 16% less time (bench: `docs/performance.md`).
+training step of the `air` network on a 2-core CPU took 16% less time (bench/HISTORY.md).
 Inference, other backends and the cases the kernel does not cover (masks, renorm, synchronised
 statistics, tensors that are not 4-D channels-last, no scale or centre) take Keras' own path,
 which gives the same numbers: the fused kernel changes how they are computed, not what.

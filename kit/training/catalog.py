@@ -117,6 +117,30 @@ def newest_run_of(slug: str, model: str) -> str:
     return found[-1].name
 
 
+def newest_run_with(slug: str, sections: dict, label: str) -> Path:
+    """The newest complete run whose saved config holds every key of `sections` (tuned
+    parameters) at their values; `label` names them in what is printed (PARAMS=best)."""
+    from kit import config
+
+    wanted = config.to_dict(config.resolve(sections, source=label))
+
+    def trained_with(run_dir: Path) -> bool:
+        try:
+            saved = config.to_dict(config.resolve(saved_config(run_dir), source=str(run_dir)))
+        except KitError:  # a config of an older kit: not provably trained with them
+            return False
+        return all(saved[section][key] == wanted[section][key] for section in sections for key in sections[section])
+
+    found = [run_dir for run_dir in all_runs(slug) if status(run_dir) == COMPLETE and trained_with(run_dir)]
+    if not found:
+        raise KitError(
+            f"no finished run of {slug} was trained with {label}: `make train COMP={slug} {label}` first "
+            "(or RUN= predicts a run of your choice)"
+        )
+    print(f"using run {found[-1].name} (the newest finished run trained with {label})")
+    return found[-1]
+
+
 def resumable_run(slug: str, name: str = "", data: str = "") -> Path:
     """The run `make train RESUME=1` continues: `name`, or the newest interrupted one. A finished
     run, or one still training, is refused (saying how to start a new one, on `data`)."""

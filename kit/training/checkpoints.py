@@ -4,9 +4,9 @@ resume backup and the history log.
 - `best.keras` is saved under a temporary name and renamed, so it is always a whole model; the
   best value so far is kept in `best.json`, so a resumed fold replaces it only with a better one
   (Keras' ModelCheckpoint forgets it and overwrites the best model with the first resumed epoch).
-- The backup (Keras BackupAndRestore) keeps the previous copy of its weights and epoch
-  (`double_checkpoint`), so a kill while it writes falls back to the epoch before; it is removed
-  only once the fold has finished, never by Keras at the end of `fit`.
+- The backup (kit.training.backup) is written whole or not at all, the previous one kept until the
+  new one is complete, so a kill while it writes falls back to the epoch before (or, with no
+  complete backup, to `best.keras` at its epoch); it is removed only once the fold has finished.
 - `history.csv` is written before the backup at each epoch's end and cut back to the backed-up
   epoch on resume: an epoch run twice is logged once.
 """
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from kit import fileio
+from kit.training.backup import AtomicBackup, restore
 
 BEST_RECORD = "best.json"
 BACKUP = "backup"
@@ -55,19 +56,16 @@ class BestCheckpoint(keras.callbacks.Callback):
         )
 
 
-def backup(fold_dir: Path) -> keras.callbacks.BackupAndRestore:
-    return keras.callbacks.BackupAndRestore(str(fold_dir / BACKUP), double_checkpoint=True, delete_checkpoint=False)
+def backup(fold_dir: Path) -> AtomicBackup:
+    return AtomicBackup(fold_dir / BACKUP)
 
 
-def prepare_resume(fold_dir: Path) -> int:
-    """Before a resumed fold trains: a backup torn by a kill is replaced by its previous copy, and
-    history.csv keeps only the epochs the backup holds. Returns the epoch training continues at."""
-    folder = fold_dir / BACKUP
-    if (folder / METADATA).exists() and backed_up_epoch(folder) is None:
-        for name in ("latest.weights.h5", METADATA):
-            if (folder / f"{name}.bkp").exists():
-                shutil.copyfile(folder / f"{name}.bkp", folder / name)
-    epoch = backed_up_epoch(folder) or 0
+def prepare_resume(fold_dir: Path, checkpoint: str) -> int:
+    """Before a resumed fold trains: its newest complete backup is the one restored (else the best
+    checkpoint's weights at its epoch: kit.training.backup), and history.csv keeps only the epochs
+    it holds. Returns the epoch training continues at."""
+    best_epoch = fileio.read_json(fold_dir / BEST_RECORD).get("epoch")  # written whole (atomic_write)
+    epoch = restore(fold_dir / BACKUP, fold_dir / checkpoint, best_epoch)
     trim_history(fold_dir / HISTORY, epoch)
     return epoch
 

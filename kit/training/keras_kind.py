@@ -11,7 +11,6 @@ best checkpoint scored on the validation rows.
 from __future__ import annotations
 
 import functools
-import os
 import sys
 import time
 from dataclasses import asdict
@@ -27,10 +26,10 @@ from kit.data.batches import Batches, endless_batches, reader_threads
 from kit.data.pixels import Images
 from kit.data.stream import is_streamed
 from kit.errors import KitError, TrainingDiverged
-from kit.training import checkpoints, determinism, distribute
+from kit.training import checkpoints, determinism, device, distribute
 from kit.training.fine_tune import factory_options, fit_stages
 from kit.training.resample import class_weights
-from kit.training.results import FoldResult
+from kit.training.results import FoldResult, float32_probabilities
 
 CHECKPOINT = "best.keras"
 
@@ -99,59 +98,6 @@ def learning_rate(cfg: Config, steps_per_epoch: int):
     )
 
 
-def set_precision(mode: str) -> str:
-    """The global Keras policy for `train.mixed_precision`. `auto`: mixed_float16 on a GPU, float32
-    elsewhere. `auto_bfloat16`: the same, except mixed_bfloat16 on a CPU whose cores multiply
-    bfloat16 themselves (AVX512-BF16 or AMX, with TensorFlow's oneDNN kernels): a training step of
-    `air` 1.3x as fast on a Zen 5 EPYC at the same accuracy (docs/performance.md). Opt-in, per
-    recipe: a few epochs on a hundred images learnt visibly less reliably in bfloat16."""
-    chosen = {"off": lambda: "float32", "auto": gpu_policy, "auto_bfloat16": bfloat16_cpu_policy}
-    policy = chosen[mode]() if mode in chosen else mode  # only the asked-for rule probes the machine
-    keras.mixed_precision.set_global_policy(policy)
-    return policy
-
-
-def gpu_policy() -> str:
-    return "mixed_float16" if has_gpu() else "float32"
-
-
-def bfloat16_cpu_policy() -> str:
-    """mixed_bfloat16 on a CPU with native bfloat16 (where it would otherwise be emulated, and slower)."""
-    native = keras.backend.backend() == "tensorflow" and onednn_enabled() and cpu_has_bfloat16()
-    return "mixed_bfloat16" if native and not has_gpu() else gpu_policy()
-
-
-def onednn_enabled() -> bool:
-    """TensorFlow's oneDNN CPU kernels, the only ones with a bfloat16 path (on by default: kit/__init__.py)."""
-    return os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1").strip().lower() not in ("0", "false", "off")
-
-
-BFLOAT16_FLAGS = {"avx512_bf16", "amx_bf16"}  # x86 CPU flags of native bfloat16 dot products
-
-
-def cpu_has_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether the CPU has native bfloat16 arithmetic (Linux's CPU flags; False where unknown)."""
-    try:
-        text = cpuinfo.read_text()
-    except OSError:  # not Linux: macOS, Windows
-        return False
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return bool(BFLOAT16_FLAGS & set(flags))
-
-
-def has_gpu() -> bool:
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend() == "gpu"
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return bool(tf.config.list_physical_devices("GPU"))
-    return False
-
-
 def monitor_mode(metric: str) -> str:
     return "max" if metrics.greater_is_better(metric) else "min"
 
@@ -186,11 +132,12 @@ class ValidationMetric(keras.callbacks.Callback):
 def callbacks_for(cfg: Config, fold_dir: Path, resume: bool) -> list[keras.callbacks.Callback]:
     monitor, mode = f"val_{cfg.competition.metric}", monitor_mode(cfg.competition.metric)
     chosen = [
-        # the log before the backup: an epoch backed up is always logged (kit.training.checkpoints)
+        # the log and the best checkpoint before the backup: an epoch backed up is always logged
+        # and weighed for the best (kit.training.checkpoints)
         keras.callbacks.CSVLogger(str(fold_dir / checkpoints.HISTORY), append=resume),
+        checkpoints.BestCheckpoint(fold_dir / CHECKPOINT, monitor, mode),
         # restores weights, optimizer state and epoch when the run is resumed
         checkpoints.backup(fold_dir),
-        checkpoints.BestCheckpoint(fold_dir / CHECKPOINT, monitor, mode),
         keras.callbacks.TerminateOnNaN(),
     ]
     if cfg.train.schedule == "plateau":  # a one-cycle schedule owns the learning rate itself
@@ -228,10 +175,28 @@ def fit(
     """Train one network on `train_index` (already resampled), validate on `val_index`; the best
     epoch is kept as `fold_dir/best.keras`."""
     fold_dir.mkdir(parents=True, exist_ok=True)
-    resumed_at = checkpoints.prepare_resume(fold_dir) if resume else 0
+    resumed_at = checkpoints.prepare_resume(fold_dir, CHECKPOINT) if resume else 0
     keras.utils.set_random_seed(cfg.train.seed)
-    deterministic = determinism.apply(cfg.train.deterministic, has_gpu(), keras.backend.backend())
-    set_precision(cfg.train.mixed_precision)
+    deterministic = determinism.apply(cfg.train.deterministic, device.has_gpu(), keras.backend.backend())
+    # the policy holds for this fit alone (restored after it, also on Ctrl-C): the fold records it,
+    # and prediction builds its layers under that recorded policy, in this process or another
+    with device.training_precision(cfg.train.mixed_precision) as precision:
+        history, seconds = fit_network(cfg, images, train_index, val_index, fold_dir, resume, extra_callbacks, verbose)
+        if history.history.get("loss") and not np.isfinite(history.history["loss"][-1]):
+            loss = history.history["loss"][-1]
+            raise TrainingDiverged(f"training diverged (loss {loss}): lower train.learning_rate")
+        best = load(fold_dir / CHECKPOINT)
+        probabilities = predict_images(best, images.images, val_index, cfg.predict.batch_size, cfg.data.workers)
+    scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
+    checkpoints.finish(fold_dir)
+    epochs = resumed_at + len(history.epoch)
+    return FoldResult(
+        fold_dir / CHECKPOINT, val_index, probabilities, scores, epochs, seconds, deterministic, precision
+    )
+
+
+def fit_network(cfg, images: Images, train_index, val_index, fold_dir: Path, resume, extra_callbacks, verbose):
+    """Build, compile and fit the network under the policy set; (history, seconds of fitting)."""
     # several devices: the global batch and the scaled learning rate from here on (kit.training.distribute)
     spread = distribute.plan(cfg)
     cfg, rows = spread.cfg, spread.even(train_index)
@@ -264,16 +229,7 @@ def fit(
             ],
             verbose=progress_style() if verbose == "auto" else verbose,
         )
-    seconds = time.perf_counter() - started
-    if history.history.get("loss") and not np.isfinite(history.history["loss"][-1]):
-        raise TrainingDiverged(f"training diverged (loss {history.history['loss'][-1]}): lower train.learning_rate")
-    best = load(fold_dir / CHECKPOINT)
-    probabilities = predict_images(best, images.images, val_index, cfg.predict.batch_size, cfg.data.workers)
-    scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
-    checkpoints.finish(fold_dir)
-    return FoldResult(
-        fold_dir / CHECKPOINT, val_index, probabilities, scores, resumed_at + len(history.epoch), seconds, deterministic
-    )
+    return history, time.perf_counter() - started
 
 
 def training_data(cfg: Config, images: Images, onehot, train_index, val_index):
@@ -299,10 +255,12 @@ def training_data(cfg: Config, images: Images, onehot, train_index, val_index):
 
 
 def predict_images(model: keras.Model, images, index, batch_size: int, workers: int = 0) -> np.ndarray:
-    """`model.predict(images[index])`, batch by batch from disk when the images are streamed."""
+    """`model.predict(images[index])` as float32 probabilities, batch by batch from disk when the
+    images are streamed."""
     if not is_streamed(images):
-        return model.predict(images[index], batch_size=batch_size, verbose=0)
-    return model.predict(Batches(images, index, batch_size, workers=reader_threads(workers)), verbose=0)
+        return float32_probabilities(model.predict(images[index], batch_size=batch_size, verbose=0))
+    batches = Batches(images, index, batch_size, workers=reader_threads(workers))
+    return float32_probabilities(model.predict(batches, verbose=0))
 
 
 def progress_style() -> int:
@@ -323,24 +281,27 @@ def load(path: Path) -> keras.Model:
 
 
 def predict(model: keras.Model, cfg: Config, images) -> np.ndarray:
-    """Class probabilities for every image, averaged over `cfg.predict.tta` deterministic views."""
+    """Class probabilities for every image (float32, rows summing to 1), averaged over
+    `cfg.predict.tta` deterministic views."""
     return predict_images(
         with_tta(model, cfg), images, np.arange(len(images)), cfg.predict.batch_size, cfg.data.workers
     )
 
 
 def with_tta(model: keras.Model, cfg: Config) -> keras.Model:
-    """`model` wrapped so that one call averages its softmax over `cfg.predict.tta` views."""
+    """`model` wrapped so that one call averages its softmax over `cfg.predict.tta` views. The
+    views and the average are float32 whatever Keras' global policy (a layer takes the policy of
+    the moment it is built): the same numbers after a fit as in a fresh `make predict`, and no
+    bfloat16 average rounding probabilities to three digits. The network keeps its own policy."""
     views = tta_views(cfg.predict.tta, cfg.augment)
     if len(views) == 1:
         return model
     inputs = keras.Input(model.input_shape[1:], name="pixels")
     pixels = keras.layers.Activation("linear", dtype="float32")(inputs)  # views resample floats
-    outputs = [
-        model(FixedAffine(asdict(view), fill_mode=cfg.augment.fill_mode, cval=cfg.augment.cval * 255)(pixels))
-        for view in views
-    ]
-    return keras.Model(inputs, keras.layers.Average()(outputs), name=f"{model.name}_tta{len(views)}")
+    fill = {"fill_mode": cfg.augment.fill_mode, "cval": cfg.augment.cval * 255, "dtype": "float32"}
+    outputs = [model(FixedAffine(asdict(view), **fill)(pixels)) for view in views]
+    average = keras.layers.Average(dtype="float32")(outputs)
+    return keras.Model(inputs, average, name=f"{model.name}_tta{len(views)}")
 
 
 def fitted_index(cfg: Config, labels: np.ndarray, train_index: np.ndarray) -> np.ndarray:

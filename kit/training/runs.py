@@ -20,7 +20,7 @@ from kit import config, fileio, paths
 from kit.config import Config
 from kit.data.pixels import Images
 from kit.errors import KitError
-from kit.training import catalog, kinds
+from kit.training import calibration, catalog, kinds
 from kit.training.results import FoldResult, RunResult
 
 # scikit-learn, imbalanced-learn and matplotlib (seconds) are imported where a run is trained or
@@ -111,15 +111,21 @@ def train_fold(cfg, images, train_index, val_index, run_dir: Path, fold: int, fo
         return finished
     print(f"[{run_dir.name}] fold {fold + 1}/{folds}: {len(train_index)} train, {len(val_index)} val")
     result = fit(cfg, images, train_index, val_index, fold_dir, resume=resume)
-    save_fold(result, fold_dir)
+    save_fold(result, fold_dir, cfg.competition.class_names)
     return result
 
 
-def save_fold(result: FoldResult, fold_dir: Path) -> None:
+def save_fold(result: FoldResult, fold_dir: Path, class_names: tuple[str, ...]) -> None:
     """The fold's validation rows and probabilities (out-of-fold predictions, for honest ensemble
-    scores and for keeping the fold on resume), then its summary, written last."""
+    scores and for keeping the fold on resume) with the class of each column, then its summary,
+    written last."""
     buffer = io.BytesIO()
-    np.savez(buffer, val_index=result.val_index, probabilities=result.val_probabilities.astype(np.float32))
+    np.savez(
+        buffer,
+        val_index=result.val_index,
+        probabilities=result.val_probabilities.astype(np.float32),
+        class_names=np.array(class_names, dtype=str),
+    )
     fileio.atomic_write(fold_dir / "val.npz", buffer.getvalue())
     fileio.write_json(
         fold_dir / "fold.json",
@@ -129,6 +135,7 @@ def save_fold(result: FoldResult, fold_dir: Path) -> None:
             "epochs": result.epochs,
             "seconds": result.seconds,
             "deterministic": result.deterministic,
+            "precision": result.precision,
         },
     )
 
@@ -150,6 +157,7 @@ def finished_fold(fold_dir: Path, val_index: np.ndarray) -> FoldResult | None:
         summary["epochs"],
         summary["seconds"],
         summary["deterministic"],
+        summary.get("precision"),
     )
 
 
@@ -159,14 +167,17 @@ def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash
     from kit import report
 
     report.write_run_reports(cfg, result, images)
+    result.calibration = fit_calibration(cfg, result, images)
     summary = {
         "status": catalog.COMPLETE,
         "metric": cfg.competition.metric,
         "score": result.score,
+        "class_names": list(cfg.competition.class_names),  # the order of every probability column
+        "calibration": result.calibration,
         "model": cfg.train.model,
         "split_sha256": split_hash,
         "deterministic": all(f.deterministic for f in result.folds),  # every fold, deterministic ops
-        "environment": fileio.environment(),
+        "environment": fileio.environment(precision=run_precision(result)),
         "folds": [
             {
                 "checkpoint": str(f.checkpoint.relative_to(result.run_dir)),
@@ -178,6 +189,22 @@ def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash
         ],
     }
     fileio.write_json(result.run_dir / catalog.RUN_FILE, summary)
+
+
+def fit_calibration(cfg: Config, result: RunResult, images: Images) -> dict | None:
+    """A log-loss run's temperature, fitted on its out-of-fold predictions (None for a metric
+    that reads labels or ranks: scaling cannot change those)."""
+    if not calibration.wanted(cfg.competition.metric):
+        return None
+    rows = np.concatenate([fold.val_index for fold in result.folds])
+    probabilities = np.concatenate([fold.val_probabilities for fold in result.folds])
+    return calibration.fit(images.labels[rows], probabilities)
+
+
+def run_precision(result: RunResult) -> str:
+    """The dtype policy the run's networks trained under ('' for scikit-learn; folds resumed on
+    another machine may differ: all named)."""
+    return ", ".join(dict.fromkeys(fold.precision for fold in result.folds if fold.precision))
 
 
 def new_run_dir(cfg: Config) -> Path:

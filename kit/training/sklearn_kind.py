@@ -15,12 +15,15 @@ Models whose cost explodes with the data fit on a stratified, seeded subsample (
 
 from __future__ import annotations
 
+import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.special import softmax
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from threadpoolctl import threadpool_limits
 
@@ -127,8 +130,26 @@ def fit_estimator(estimator, pixels: np.ndarray, labels: np.ndarray):
         if key.endswith("n_components") and isinstance(value, int)
     }
     estimator.set_params(**clamp)
-    with threadpool_limits(limits=1, user_api="blas"):
-        return estimator.fit(pixels, labels)
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        fitted = estimator.fit(pixels, labels)
+    say_warnings(estimator, caught)
+    return fitted
+
+
+def say_warnings(estimator, caught: list[warnings.WarningMessage]) -> None:
+    """scikit-learn's ConvergenceWarning (nine lines with its advice on scaling) as one line of
+    the kit's own; any other warning is passed on as it came."""
+    unconverged = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    if unconverged:
+        limits = {k: v for k, v in estimator.get_params().items() if k.endswith("max_iter")}
+        print(
+            f"warning: {type(estimator).__name__} stopped at its iteration limit before converging "
+            f"({', '.join(f'{k}={v}' for k, v in limits.items()) or 'max_iter'}): its scores may be a little low",
+            file=sys.stderr,
+        )
+    for other in (w for w in caught if not issubclass(w.category, ConvergenceWarning)):
+        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
 
 
 def warn_subsample(model: str, rows: int, total: int) -> None:

@@ -15,6 +15,7 @@ from kit.config import Config
 from kit.config.competitions import load_module
 from kit.config.params import FIXED_SECTIONS
 from kit.errors import KitError
+from kit.tune.default_space import default_space
 
 # the split and the competition stay fixed during a study, or its trials could not be compared
 
@@ -28,6 +29,12 @@ def space_path(cfg: Config) -> Path:
 def load_space(cfg: Config) -> Callable:
     """The `space(trial)` function of the competition's space.py (or of tune.space)."""
     path = space_path(cfg)
+    if not path.exists() and not cfg.tune.space:  # optional: the space `make new` would write
+        print(
+            f"no {path}: tuning the default space for {cfg.train.model} (kit/tune/default_space.py)",
+            flush=True,
+        )
+        return default_space(cfg)
     if not path.exists():
         raise KitError(f"{path}: no search space (write `def space(trial) -> dict` there)")
     module_name = f"kit_space_{re.sub(r'[^0-9A-Za-z_]', '_', str(path.resolve()))}"

@@ -188,8 +188,7 @@ def verdict(cfg: Config, trials, best, command: str) -> str:
     study's first trial) scores as well, nor when the best trial is no better than chance."""
     metric = cfg.competition.metric
     chance = metrics.chance_score(metric, cfg.num_classes)
-    margin = abs(best.value - chance)
-    if margin < 0.02 * max(abs(chance), 1.0) or not metrics.better(metric, best.value, chance):
+    if metrics.at_chance(metric, best.value, cfg.num_classes):
         return f"at chance ({metric} {chance:.4f} for guessing): nothing learned; check the data, lr and epochs first"
     baseline = [t for t in trials if t.user_attrs.get(BASELINE) and t.value is not None]
     if baseline and (best.number == baseline[0].number or not metrics.better(metric, best.value, baseline[0].value)):

@@ -13,7 +13,7 @@ from kit.config import Config
 from kit.config.params import best_params_path, tunable
 from kit.errors import KitError
 from kit.metrics import greater_is_better
-from kit.tune.objective import format_value
+from kit.tune.objective import BASELINE, format_value
 from kit.tune.space import load_space, sample_sections
 from kit.tune.storage import first_line, show_storage, study_dir
 
@@ -105,8 +105,13 @@ def write_best_params(cfg: Config, study_name: str, best, storage_spec: str) -> 
         "storage": show_storage(storage_spec),
         "tuned_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    text = "# written by `make tune`; `make train PARAMS=best` applies the tables below\n" + tomli_w.dumps(
-        {**header, **sections}
+    if best.user_attrs.get(BASELINE):  # no tables below: PARAMS=best says so instead of changing nothing in silence
+        header["untuned"] = True
+    note = (
+        "its best trial is the untuned baseline: no tables, PARAMS=best changes nothing"
+        if header.get("untuned")
+        else "`make train PARAMS=best` applies the tables below"
     )
+    text = f"# written by `make tune`; {note}\n" + tomli_w.dumps({**header, **sections})
     fileio.atomic_write(study_dir(cfg, study_name) / "best_params.toml", text.encode())
     return fileio.atomic_write(best_params_path(cfg.competition.slug), text.encode())

@@ -129,3 +129,93 @@ def test_new_then_run_writes_the_samples_submission(name, slug, metric, trivial,
         probabilities = submission[replicas.BREEDS].to_numpy()
     score = metrics.score(truth, probabilities, metric)["score"]
     assert score < trivial if metric == "log_loss" else score > trivial
+
+
+def test_data_typed_once_is_found_by_every_later_verb(tmp_path, competitions_dir):
+    """DATA= of `make new` is recorded as data.dir: train and run need it no more."""
+    folder = tmp_path / "cactus files"
+    replicas.aerial_cactus(folder, per_class=12, test_per_class=4, size=16)
+    made = run_kit("new", "--comp", "cactus", "--data", str(folder))
+    assert made.returncode == 0, made.stderr
+    assert "DATA=" not in made.stdout.split("next:")[1]
+    written = tomllib.loads((competitions_dir / "cactus" / "competition.toml").read_text())
+    assert written["data"]["dir"] == str(folder.resolve())
+    trained = run_kit("train", "--comp", "cactus", "--set", "train.epochs=1", "train.batch_size=8")
+    assert trained.returncode == 0, trained.stderr
+    folder.rename(tmp_path / "moved")
+    lost = run_kit("data", "--comp", "cactus")
+    assert lost.returncode == 2 and "data.dir" in lost.stderr and "DATA=" in lost.stderr
+    assert "make data" not in lost.stderr and "Traceback" not in lost.stderr
+
+
+def test_no_data_never_sends_an_offline_competition_to_kaggle():
+    from kit import config
+    from kit.data import data_folder
+
+    offline = config.resolve({"competition": {"slug": "made-up", "kaggle": ""}})
+    with pytest.raises(KitError, match="DATA=") as refused:
+        data_folder(offline)
+    assert "make data" not in str(refused.value)
+    on_kaggle = config.resolve({"competition": {"slug": "made-up", "kaggle": "made-up"}})
+    with pytest.raises(KitError, match="make data COMP=made-up"):
+        data_folder(on_kaggle)
+
+
+def refused_new(folder) -> str:
+    made = run_kit("new", "--comp", "cactus", "--data", str(folder))
+    assert made.returncode == 2 and "Traceback" not in made.stderr, made.stderr
+    assert len(made.stderr.strip().splitlines()) == 1, made.stderr
+    return made.stderr
+
+
+def test_a_header_column_no_row_fills_is_refused_before_anything_trains(tmp_path, competitions_dir):
+    folder = tmp_path / "files"
+    replicas.aerial_cactus(folder, per_class=4, test_per_class=2, size=16)
+    sample = folder / "sample_submission.csv"
+    lines = sample.read_text().splitlines()
+    sample.write_text("\n".join([lines[0] + ",extra", *lines[1:]]) + "\n")
+    err = refused_new(folder)
+    assert f"{sample}: column 'extra' of the header has no value in any row (line 2" in err
+    assert "remove it from the header" in err
+    assert not (competitions_dir / "cactus").exists()
+
+
+def test_sample_ids_that_name_no_test_image_are_refused(tmp_path, competitions_dir):
+    folder = tmp_path / "files"
+    replicas.aerial_cactus(folder, per_class=4, test_per_class=2, size=16)
+    sample = folder / "sample_submission.csv"
+    frame = pd.read_csv(sample)
+    first = frame.iloc[0, 0]
+    frame.iloc[:, 0] = frame.iloc[:, 0].str.replace(".jpg", "_0.jpg")  # another extension would match
+    frame.to_csv(sample, index=False)
+    err = refused_new(folder)
+    wrong = first.replace(".jpg", "_0.jpg")
+    assert f"{sample}: line 2, column 'id': '{wrong}' names no file in {folder / 'test'} (nearest file: {first})" in err
+    assert f"{len(frame)} of {len(frame)} ids do not" in err and "SET=data.test_dir" in err
+    assert not (competitions_dir / "cactus").exists()
+
+
+def test_ids_edited_after_new_are_refused_when_the_data_loads(tmp_path, competitions_dir):
+    folder = tmp_path / "files"
+    replicas.aerial_cactus(folder, per_class=4, test_per_class=2, size=16)
+    assert run_kit("new", "--comp", "cactus", "--data", str(folder)).returncode == 0
+    sample = folder / "sample_submission.csv"
+    frame = pd.read_csv(sample)
+    frame.iloc[:, 0] = frame.iloc[:, 0].str.replace(".jpg", "_0.jpg")
+    frame.to_csv(sample, index=False)
+    trained = run_kit("train", "--comp", "cactus", "--set", "train.epochs=1")
+    assert trained.returncode == 2 and "names no file in" in trained.stderr, trained.stderr
+    assert not (tmp_path / "work" / "artifacts" / "cactus" / "runs").exists()
+
+
+def test_one_missing_test_image_is_a_warning_not_a_refusal(tmp_path, competitions_dir):
+    folder = tmp_path / "files"
+    replicas.aerial_cactus(folder, per_class=4, test_per_class=10, size=16)
+    first = pd.read_csv(folder / "sample_submission.csv").iloc[0, 0]
+    (folder / "test" / first).unlink()
+    made = run_kit("new", "--comp", "cactus", "--data", str(folder))
+    assert made.returncode == 0, made.stderr
+    assert f"line 2, column 'id': '{first}' names no file" in made.stderr
+    assert "1 of 20 test images missing" in made.stderr
+    (folder / "test" / pd.read_csv(folder / "sample_submission.csv").iloc[1, 0]).unlink()
+    assert "2 of 20 ids do not" in refused_new(folder)

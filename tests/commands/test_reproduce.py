@@ -197,10 +197,66 @@ def test_differences_name_versions_device_and_runs_without_deterministic_ops():
     assert unknown == "the record has no library versions (written before the kit recorded them)"
 
 
+def test_a_runs_precision_is_compared_with_its_retrained_runs_not_the_process():
+    """A fit restores the process's policy (kit.training.device): the process's own, float32 after
+    any fit, says nothing about the networks; each run's recorded policy meets its retrained run's."""
+    now = {"versions": {"python": "3.11.7"}, "keras_backend": "tensorflow", "cpus": 2}
+    runs = [{"run": name, "environment": now | {"precision": "mixed_bfloat16"}} for name in ("r1", "r2")]
+    record = {"run_details": runs, "environment": now | {"precision": "mixed_bfloat16"}}  # an older record
+    same = [now | {"precision": "mixed_bfloat16"}] * 2
+    assert reproduce.differences(record, now, same) == []
+    other = [now | {"precision": "mixed_bfloat16"}, now | {"precision": "float32"}]
+    assert reproduce.differences(record, now, other) == ["Keras precision policy mixed_bfloat16 then, float32 now"]
+
+
 def test_a_comparison_is_described_in_one_line():
     assert reproduce.describe({"rows": 1900, "agree": 1900, "max_probability_difference": 0.0}) == (
         "labels identical (1,900 rows); probabilities bit-identical"
     )
     assert reproduce.describe({"rows": 1900, "agree": 1894, "max_probability_difference": 0.0123}) == (
         "labels agree on 1,894 of 1,900 rows (99.68%); largest probability difference 0.0123"
+    )
+
+
+def test_a_probability_per_class_log_loss_submission_reproduces(workdir, digits_folder, capsys):
+    """A log-loss competition whose sample has one column per class: the run fits a temperature
+    (said, and recorded in the run and the submission), and `make reproduce` compares the two
+    files class by class instead of unpacking an id and a label."""
+    ids = pd.read_csv(digits_folder / "sample_submission.csv")["ImageId"]
+    sample = pd.DataFrame({"ImageId": ids} | {str(digit): 0.1 for digit in range(10)})
+    sample.to_csv(digits_folder / "sample_submission.csv", index=False)
+    args = ["--comp", "digits", "--preset", "tiny", "--data", str(digits_folder)]
+    assert cli.main(["run", *args, "--set", "train.model=logreg", "competition.metric=log_loss"]) == 0
+    printed = capsys.readouterr().out
+    (original,) = submissions()
+    record = json.loads(original.with_suffix(".json").read_text())
+    (run,) = record["runs"]
+    fitted = record["calibration"][run]
+    assert fitted == json.loads((paths.runs_dir(SLUG) / run / "run.json").read_text())["calibration"]
+    assert fitted["log_loss_after"] <= fitted["log_loss_before"] and fitted["rows"] > 0
+    assert record["class_names"] == [str(digit) for digit in range(10)]
+    assert printed.count("probabilities fitted for log_loss") == 2  # the run, then the submission
+    forget_artifacts(workdir)
+
+    assert cli.main(["reproduce", "--comp", "digits", "--data", str(digits_folder), "--file", str(original)]) == 0
+    out = capsys.readouterr().out
+    assert "probabilities per class: the most probable class identical (200 rows); probabilities bit-identical" in out
+    new, _ = reproduced(original)
+    assert pd.read_csv(new).equals(pd.read_csv(original))
+
+
+def test_probability_submissions_are_compared_by_column_name_and_id(tmp_path):
+    original, new = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame({"id": [1, 2], "cat": [0.9, 0.4], "dog": [0.1, 0.6]}).to_csv(original, index=False)
+    pd.DataFrame({"id": [2, 1], "dog": [0.45, 0.1], "cat": [0.55, 0.9]}).to_csv(new, index=False)
+    comparison = reproduce.compare_files(original, new)
+    assert comparison == {
+        "form": "probabilities",
+        "rows": 2,
+        "agree": 1,
+        "max_probability_difference": pytest.approx(0.15),
+    }
+    assert reproduce.describe(comparison) == (
+        "probabilities per class: the most probable class agrees on 1 of 2 rows (50.00%); "
+        "largest probability difference 0.15"
     )

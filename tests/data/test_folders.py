@@ -15,6 +15,7 @@ from sklearn.metrics import f1_score
 from kit import cli, config, data, oof, paths
 from kit.config import competitions
 from kit.data.audit import audit
+from kit.data.folders import label_values
 from kit.data.images import decode
 from kit.errors import KitError
 from kit.training import catalog
@@ -111,6 +112,16 @@ def test_rows_with_unusable_labels_are_skipped_and_listed(tmp_path):
     bad = loaded.faults[loaded.faults.fault == "bad_label"]
     assert bad["row"].tolist() == [len(table) + 1, len(table) + 2, len(table) + 3]
     assert set(bad["split"]) == {"train"} and set(bad["file"]) == {good}
+
+
+def test_labels_are_read_by_class_name_first():
+    """Grades 1..5 named '1'..'5', digits listed in another order: the class of that name; integer
+    labels of classes named otherwise ('cat', 'dog'): their index."""
+    column = pd.Series([1, 5, 3])
+    assert label_values(column, ("1", "2", "3", "4", "5")).tolist() == [0, 4, 2]
+    assert label_values(column, ("5", "4", "3", "2", "1")).tolist() == [4, 0, 2]
+    assert label_values(pd.Series([0, 1]), ("cat", "dog")).tolist() == [0, 1]
+    assert label_values(pd.Series(["dog", "cat"]), ("cat", "dog")).tolist() == [1, 0]
 
 
 def test_decode_cache_is_reused(species, workdir):

@@ -272,3 +272,16 @@ def test_a_damaged_compressed_csv_through_the_command_line(digits_folder):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert result.stderr.startswith(f"error: {target}: damaged gzip file, truncated or corrupt (")
+
+
+def test_a_label_is_the_class_of_that_name_when_classes_are_named_by_integers(tmp_path, train_frame):
+    """Digits listed in another order keep their meaning (a label submission writes the name
+    back); text names are indexed by the label, as Fashion-MNIST's are."""
+    path = write(train_frame, tmp_path / "a.csv")
+    digits = [str(d) for d in (3, 1, 4, 0, 5, 9, 2, 6, 8, 7)]
+    by_name = read_pixel_csv(path, SHAPE, 10, "label", class_names=tuple(digits)).labels
+    assert [digits[i] for i in by_name] == train_frame["label"].astype(str).tolist()
+    text = tuple("abcdefghij")
+    assert read_pixel_csv(path, SHAPE, 10, "label", class_names=text).labels.tolist() == train_frame["label"].tolist()
+    with pytest.raises(KitError, match=r"label 3 is not a known label \(expected an integer in 0, 1, 2, 4, 5, 6"):
+        read_pixel_csv(path, SHAPE, 10, "label", class_names=("0", "1", "2", "4", "5", "6", "7", "8", "9", "10"))

@@ -73,3 +73,38 @@ def test_two_runs_started_in_the_same_second_never_share_a_folder(workdir, monke
     first = runs.unique_folder(parent, "cnn", create=True)
     second = runs.unique_folder(parent, "cnn", create=True)
     assert (first.name, second.name) == ("20261202-080000-cnn-2", "20261202-080000-cnn-3")
+
+
+def write_best_params(text: str) -> None:
+    path = paths.artifacts_dir(SLUG) / "best_params.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_predict_with_params_takes_the_newest_run_trained_with_them(workdir, capsys):
+    tuned = make_run("a-cnn", "complete")
+    (tuned / "config.json").write_text(json.dumps({"train": {"model": "cnn", "learning_rate": 0.002}}))
+    make_run("b-cnn", "complete")  # newer, but trained without the tuned learning rate
+    write_best_params('study = "s"\ntrial = 3\n[train]\nlearning_rate = 0.002\n')
+    assert catalog.newest_run_with(SLUG, {"train": {"learning_rate": 0.002}}, "PARAMS=best") == tuned
+    assert "trained with PARAMS=best" in capsys.readouterr().out
+    with pytest.raises(KitError, match="make train COMP=fashion-mnist PARAMS=best"):
+        catalog.newest_run_with(SLUG, {"train": {"learning_rate": 0.003}}, "PARAMS=best")
+
+
+def test_predict_params_best_refuses_when_no_run_was_trained_with_them(workdir, capsys):
+    make_run("a-cnn", "complete")
+    write_best_params('study = "s"\ntrial = 3\n[train]\nlearning_rate = 0.002\n')
+    assert cli.main(["predict", "--params", "best"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: no finished run of fashion-mnist was trained with PARAMS=best")
+    assert len(err.splitlines()) == 1
+
+
+def test_predict_params_with_named_runs_says_params_are_not_used(workdir, capsys):
+    make_run("a-cnn", "complete")
+    write_best_params('study = "s"\ntrial = 3\n[train]\nlearning_rate = 0.002\n')
+    cli.main(["predict", "--params", "best", "--runs", "a-cnn", "--data", str(workdir / "nowhere")])
+    assert "PARAMS=best is not used: each named run predicts with the settings it was trained with" in (
+        capsys.readouterr().out
+    )

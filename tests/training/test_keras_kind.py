@@ -75,38 +75,3 @@ def test_a_checkpoint_holding_code_is_refused_not_run(tmp_path):
     with pytest.raises(KitError, match="best.keras: refused: it holds code"):
         keras_kind.load(tmp_path / "best.keras")
     assert not marker.exists()
-
-
-CPUINFO = "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx2 fma {extra}\n\nprocessor\t: 1\n"
-
-
-@pytest.mark.parametrize(
-    ("extra", "native"), [("avx512f avx512_bf16", True), ("amx_tile amx_bf16", True), ("avx512f avx512bw", False)]
-)
-def test_bfloat16_is_native_only_with_its_cpu_flags(tmp_path, extra, native):
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text(CPUINFO.format(extra=extra))
-    assert keras_kind.cpu_has_bfloat16(cpuinfo) is native
-    assert keras_kind.cpu_has_bfloat16(tmp_path / "absent") is False  # not Linux
-
-
-@pytest.mark.parametrize(
-    ("gpu", "bfloat16", "onednn", "expected", "plain_auto"),
-    [
-        (True, True, "1", "mixed_float16", "mixed_float16"),
-        (False, True, "1", "mixed_bfloat16", "float32"),
-        (False, True, "0", "float32", "float32"),  # Eigen's kernels have no bfloat16 path: emulated, slower
-        (False, False, "1", "float32", "float32"),
-    ],
-)
-def test_bfloat16_precision_follows_the_device_and_the_cpu(monkeypatch, gpu, bfloat16, onednn, expected, plain_auto):
-    monkeypatch.setattr(keras_kind, "has_gpu", lambda: gpu)
-    monkeypatch.setattr(keras_kind, "cpu_has_bfloat16", lambda: bfloat16)
-    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", onednn)
-    try:
-        assert keras_kind.set_precision("auto_bfloat16") == expected
-        assert keras.mixed_precision.global_policy().name == expected
-        assert keras_kind.set_precision("auto") == plain_auto  # bfloat16 on a CPU only when asked for
-        assert keras_kind.set_precision("off") == "float32"
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
