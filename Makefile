@@ -74,10 +74,10 @@ setup: $(STAMP) ## create .venv and install the kit (fast when nothing changed)
 # user's concern; pip's own errors still print
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || { echo "setup: creating $(VENV) with $$(python3 --version)"; python3 -m venv $(VENV); }
-	@echo "setup: installing the kit and its dependencies into $(VENV) (TensorFlow, JAX, scikit-learn, Optuna: \
+	@echo "setup: installing the kit and its dependencies into $(VENV) (TensorFlow, JAX, KerasHub, scikit-learn, Optuna: \
 	~2 GB, a few minutes on a fresh machine, seconds when nothing changed)"
 	@$(PYTHON) -m pip install --quiet --upgrade pip
-	@PYTHONWARNINGS=ignore::UserWarning $(PYTHON) -m pip install --quiet -e '.[jax,dev]'
+	@PYTHONWARNINGS=ignore::UserWarning $(PYTHON) -m pip install --quiet -e '.[jax,dev,hub]'
 	@touch $(STAMP) && echo "setup: done ($$($(PYTHON) -c 'import importlib.metadata as m; print("keras", m.version("keras"), "· tensorflow", m.version("tensorflow"))'))"
 
 new: setup ## set up COMP from its files (DATA=<folder>, else data/COMP or a download); METRIC=, SET=, FORCE=1

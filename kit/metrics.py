@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import typing
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, log_loss, roc_auc_score
@@ -30,6 +31,7 @@ METRICS: tuple[str, ...] = typing.get_args(Metric)
 LOWER_IS_BETTER = frozenset({"log_loss"})
 PROBABILITY_METRICS = frozenset({"log_loss", "roc_auc"})  # they read probabilities, not labels
 CLIP = 1e-15  # Kaggle's log-loss clips predictions to [eps, 1 - eps]
+T = typing.TypeVar("T")
 
 
 # Kaggle's names for them (its competition records' `evaluationMetric`), lower-case letters and
@@ -66,6 +68,16 @@ def direction(metric: str) -> str:
 
 def better(metric: str, value: float, than: float) -> bool:
     return value > than if greater_is_better(metric) else value < than
+
+
+def best(metric: str, items: Iterable[T], key: Callable[[T], float] = float) -> T:
+    """The best of `items` by `key` for `metric`: the highest, the lowest for a loss; the first
+    of equals. Every "best" the kit reports (leaderboard, plots) is picked here.
+
+    >>> best("log_loss", [0.4, 0.2, 0.3]), best("accuracy", [0.4, 0.2, 0.3])
+    (0.2, 0.4)
+    """
+    return (max if greater_is_better(metric) else min)(items, key=key)
 
 
 def chance_score(metric: str, num_classes: int) -> float:

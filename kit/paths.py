@@ -3,6 +3,7 @@
 The repository root holds `competitions/` (code and config, committed) and the working folders
 `data/`, `artifacts/`, `submissions/` and `build/`. `KIT_WORKDIR` moves the working folders
 elsewhere (tests use it to run in a temporary directory); the competitions stay where they are.
+`KIT_RUNS_DIR` moves the run folders alone.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def artifacts_dir(slug: str) -> Path:
 
 
 def runs_dir(slug: str) -> Path:
-    return artifacts_dir(slug) / "runs"
+    """Run folders: artifacts/<slug>/runs, or KIT_RUNS_DIR (a Kaggle kernel trains straight into
+    /kaggle/working/runs, which Kaggle keeps when it stops the kernel)."""
+    return Path(os.environ["KIT_RUNS_DIR"]) if os.environ.get("KIT_RUNS_DIR") else artifacts_dir(slug) / "runs"
 
 
 def submissions_dir(slug: str) -> Path:

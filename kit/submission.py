@@ -6,6 +6,7 @@ The same `validate` checks a file before `make submit` uploads it.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -73,16 +74,27 @@ def form_of(cfg: config.Config, columns: tuple[str, ...], ids: np.ndarray, value
         if len(names) != 2:
             raise KitError(f"one probability per image needs two classes, not {len(names)}: set submission.form")
         return Expected(columns[:2], ids, (), "probability", (1,), clip)
-    return Expected(columns[:2], ids, label_values(names, has_sample=values is not None), "label")
+    return Expected(columns[:2], ids, label_values(names, values, cfg.submission.labels), "label")
 
 
-def label_values(names: tuple[str, ...], has_sample: bool) -> tuple:
+def label_values(names: tuple[str, ...], sample_values: pd.Series | None, setting: str = "auto") -> tuple:
     """What a label submission writes for each class: its name, or the integer the name spells.
-    Without a sample submission the kit's own format (Digit Recognizer's ImageId,Label) writes
-    class indices, as Fashion-MNIST's test labels are."""
-    if has_sample or classes.are_integers(names):
+    A sample whose labels are class names shows the form outright; placeholders (empty, 0) show
+    nothing, so `submission.labels` decides, and `auto` writes names where there is a sample and
+    class indices without one (the kit's own format, Digit Recognizer's ImageId,Label)."""
+    has_sample = sample_values is not None
+    if has_sample and holds_class_names(sample_values, names):
+        return classes.label_domain(names)
+    if setting == "indices":
+        return tuple(range(len(names)))
+    if setting == "names" or has_sample or classes.are_integers(names):
         return classes.label_domain(names)
     return tuple(range(len(names)))
+
+
+def holds_class_names(values: pd.Series, names: tuple[str, ...]) -> bool:
+    """Whether a sample's label column spells class names (words, not numbers or blanks)."""
+    return not classes.are_integers(names) and values.astype(str).str.strip().isin(names).any()
 
 
 def guess_form(cfg: config.Config, columns: tuple[str, ...]) -> Form:
@@ -233,6 +245,7 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
     library versions, and per run what `make reproduce` needs to train it again from the record
     alone (its own config, with its seeds, and the hash of its split)."""
     from kit.oof import ensemble_cv
+    from kit.training.budget import folds_record
 
     runs = [fileio.read_json(run_dir / "run.json") | {"run": run_dir.name} for run_dir in run_dirs]
     cv_score, cv_method = ensemble_cv(run_dirs, loaded.train.labels, cfg.competition.metric, config.public_dict(cfg))
@@ -240,6 +253,7 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
         "competition": cfg.competition.slug,
         "config": config.public_dict(cfg),
         "runs": [run["run"] for run in runs],
+        "folds": folds_record(runs),  # folds done of folds planned: a time budget may stop a run early
         "models": sorted({run.get("model", "?") for run in runs}),
         "cv_score": cv_score,
         "cv_method": cv_method,  # an ensemble: out-of-fold on shared rows, else labelled a mean of members
@@ -285,6 +299,21 @@ def run_detail(run_dir: Path, run: dict) -> dict:
         "deterministic": run.get("deterministic"),
         "environment": run.get("environment"),
     }
+
+
+def read_record(path: Path) -> dict:
+    """The JSON record the kit wrote beside a submission; {} when there is none (a file made
+    elsewhere). `make reproduce` adds its stricter checks on top."""
+    record_path = path.with_suffix(".json")
+    if not record_path.is_file():
+        return {}
+    try:
+        record = json.loads(record_path.read_text())
+    except ValueError:
+        raise KitError(f"{record_path}: unreadable submission record") from None
+    if not isinstance(record, dict):
+        raise KitError(f"{record_path}: not a submission record (a JSON object is expected)")
+    return record
 
 
 def newest(slug: str) -> Path:

@@ -28,6 +28,7 @@ LAYERS = (
     "kit.oof",
     "kit.submission",
     "kit.predict",
+    "kit.scoring",  # a submission judged here (offline competitions): Kaggle's verbs use it
     "kit.tune kit.kaggle",
     "kit.commands",
     "kit.cli kit.__main__",

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score, log_loss, roc_auc_score
 
 from kit import metrics
@@ -63,3 +65,25 @@ def test_log_loss_clips_certain_mistakes_and_labels_alone_cannot_give_it():
 )
 def test_kaggle_metric_names_map_onto_the_kits(kaggle_name, metric):
     assert metrics.from_kaggle(kaggle_name) == metric
+
+
+# ------------------------------------------------------------------ "best" follows the direction
+
+finite_scores = st.lists(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=1, max_size=30)
+
+
+@given(finite_scores)
+def test_best_of_a_minimised_metric_is_the_minimum(scores):
+    assert metrics.best("log_loss", scores) == min(scores)
+    assert not any(metrics.better("log_loss", s, metrics.best("log_loss", scores)) for s in scores)
+
+
+@given(finite_scores, st.sampled_from([m for m in metrics.METRICS if m != "log_loss"]))
+def test_best_of_a_maximised_metric_is_the_maximum(scores, metric):
+    assert metrics.best(metric, scores) == max(scores)
+
+
+@given(st.lists(st.tuples(st.text(max_size=3), st.floats(0, 10)), min_size=1, max_size=20))
+def test_best_picks_by_key_and_keeps_the_first_of_equals(rows):
+    chosen = metrics.best("log_loss", rows, key=lambda row: row[1])
+    assert chosen is next(row for row in rows if row[1] == min(r[1] for r in rows))

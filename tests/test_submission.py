@@ -186,3 +186,25 @@ def test_an_id_column_not_first_keeps_the_samples_column_order(cfg):
     submission.validate(frame, exp)
     with pytest.raises(KitError, match="expected \\['Label', 'ImageId'\\]"):
         submission.validate(frame[["ImageId", "Label"]], exp)
+
+
+def labels_cfg(names: list[str], setting: str):
+    from kit import config
+
+    return config.resolve({"competition": {"class_names": names}, "submission": {"labels": setting}})
+
+
+@pytest.mark.parametrize("setting, written", [("indices", [2, 0]), ("names", ["Maize", "Black-grass"])])
+def test_submission_labels_says_what_placeholders_cannot(setting, written):
+    """A competition whose train.csv labels are 0..k-1 beside named classes sets it once."""
+    cfg = labels_cfg(["Black-grass", "Charlock", "Maize"], setting)
+    sample = pd.DataFrame({"file": ["a.png", "b.png"], "species": [0, 0]})
+    frame = submission.build(submission.expected(cfg, None, sample), np.array([[0.1, 0.2, 0.7], [0.8, 0.1, 0.1]]))
+    assert frame["species"].tolist() == written
+
+
+def test_a_sample_of_class_names_shows_the_form_whatever_the_setting():
+    cfg = labels_cfg(["cat", "dog", "fox"], "indices")
+    sample = pd.DataFrame({"id": ["a", "b"], "label": ["fox", "cat"]})
+    frame = submission.build(submission.expected(cfg, None, sample), np.array([[0.1, 0.2, 0.7], [0.8, 0.1, 0.1]]))
+    assert frame["label"].tolist() == ["fox", "cat"]

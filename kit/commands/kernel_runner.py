@@ -4,6 +4,10 @@ Self-contained: the kit package and the competition's config travel below as a b
 zip; no pip install and no internet are needed (Kaggle's image has Keras and TensorFlow).
 Reads /kaggle/input/<competition>/ (and the weights dataset `make kernel-push` attached, for a
 pretrained backbone) and writes /kaggle/working/submission.csv with its record submission.json.
+Runs train straight into /kaggle/working/runs/, each fold's checkpoint and history written as
+they are made, under a time budget (Kaggle's limit for the machine less a margin, unless
+train.time_budget_s says otherwise): a kernel that would not finish every fold submits the folds
+it finished, and a kernel Kaggle stopped still leaves them for `make kernel-output`.
 `--input DIR --working DIR` (or KIT_KAGGLE_INPUT and KIT_KAGGLE_WORKING) override the two
 folders for a local run.
 """
@@ -16,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -27,9 +32,18 @@ PRESET = ""
 OVERRIDES: list[str] = []
 PARAMS: dict | None = None
 BUILT_FROM = ""
-WEIGHTS: dict | None = None  # {"dataset", "file"}: pretrained weights attached as a dataset
+WEIGHTS: dict | None = None  # {"dataset", "file"}: a weights file attached as a dataset; {"model"}: a Kaggle model
 BUNDLE = ""  # the kit and the competition's folder, a base64 zip
 # --- end of settings ---
+
+STARTED = time.monotonic()
+# Kaggle's run-time limit of one session, by machine: 12 hours for CPU and GPU sessions, 9 hours
+# for TPU (Kaggle's documentation, kaggle.com/docs/notebooks, "Technical specifications"; the
+# project's notes on Kaggle's image do not state it)
+LIMIT_S = {"cpu": 12 * 3600, "gpu": 12 * 3600, "tpu": 9 * 3600}
+# what the budget leaves after training: reading the data before it, predicting the test set
+# (with TTA) and writing the outputs after it, Kaggle's own start and save around the script
+MARGIN_S = 3600
 
 
 def find_input(root):
@@ -45,6 +59,8 @@ def find_weights(root):
     <root>/<dataset>/ (newer layouts nest it deeper, under datasets/<owner>/)."""
     if not WEIGHTS:
         return []
+    if "model" in WEIGHTS:
+        return [f"train.weights={find_model(root, WEIGHTS['model'])}"]
     name, dataset = WEIGHTS["file"], WEIGHTS["dataset"]
     for pattern in (f"{dataset}/{name}", f"datasets/*/{dataset}/{name}", f"*/{name}", f"*/*/{name}"):
         found = sorted(root.glob(pattern))
@@ -57,12 +73,29 @@ def find_weights(root):
     )
 
 
+def find_model(root, source):
+    """The folder Kaggle mounts an attached model in (owner/model/framework/variation/version):
+    <root>/<model>/<framework>/<variation>/<version>/, or deeper in newer layouts; the one
+    holding the preset's config.json."""
+    owner, model, framework, variation, version = source.split("/")
+    tail = f"{framework}/{variation}/{version}"
+    for pattern in (f"{model}/{tail}", f"models/{owner}/{model}/{tail}", f"*/{model}/{tail}", f"*/*/{model}/{tail}"):
+        for folder in sorted(root.glob(pattern)):
+            if (folder / "config.json").is_file():
+                print(f"weights: {folder}")
+                return folder
+    raise SystemExit(
+        f"no {source} under {root}: attach the model (`make kernel` lists it in model_sources; "
+        "in the notebook editor: Add Input > Models)"
+    )
+
+
 def unpack():
     """The kit and the competition folder into a fresh temporary folder, first on sys.path."""
     folder = Path(tempfile.mkdtemp(prefix="kit-bundle-"))
     zipfile.ZipFile(io.BytesIO(base64.b64decode(BUNDLE))).extractall(folder)
     os.environ["KIT_COMPETITIONS"] = str(folder / "competitions")
-    os.environ["KIT_WORKDIR"] = str(folder / "work")  # checkpoints stay out of the outputs
+    os.environ["KIT_WORKDIR"] = str(folder / "work")  # cache, tracker, audit: not outputs (runs: main)
     os.environ["KIT_GIT_COMMIT"] = BUILT_FROM  # no .git here: the record names the commit built from
     sys.path.insert(0, str(folder))
     return folder
@@ -79,21 +112,46 @@ def folders():
     return Path(args.input), Path(args.working)
 
 
+def machine():
+    """cpu, gpu or tpu: which of Kaggle's run-time limits applies."""
+    if os.environ.get("TPU_NAME") or os.environ.get("TPU_ACCELERATOR_TYPE") or any(Path("/dev").glob("accel*")):
+        return "tpu"
+    return "gpu" if Path("/proc/driver/nvidia").exists() else "cpu"
+
+
+def with_time_budget(cfg):
+    """train.time_budget_s as set; when 0, Kaggle's limit for this machine less MARGIN_S and the
+    time this script has run, so that no fold starts which Kaggle would stop."""
+    from kit import config
+
+    if cfg.train.time_budget_s > 0:
+        print(f"time budget: {cfg.train.time_budget_s:.0f} s of training (train.time_budget_s)")
+        return cfg
+    kind = machine()
+    seconds = max(LIMIT_S[kind] - MARGIN_S - (time.monotonic() - STARTED), 60.0)
+    print(
+        f"time budget: {seconds / 3600:.1f} h of training (Kaggle's {LIMIT_S[kind] // 3600} h limit for a "
+        f"{kind} session, less {MARGIN_S // 60} min for the rest); train.time_budget_s sets another"
+    )
+    return config.replace(cfg, train={"time_budget_s": round(seconds)})
+
+
 def main():
     input_root, working = folders()
     data_dir = find_input(input_root)
     overrides = OVERRIDES + find_weights(input_root)
+    working.mkdir(parents=True, exist_ok=True)
     unpack()
+    os.environ["KIT_RUNS_DIR"] = str(working / "runs")  # each fold kept as made, even if Kaggle stops us
     import kit
     from kit.commands.local import run_pipeline
     from kit.config import competitions
     from kit.training.determinism import set_xla_flag
 
     print(f"kit from {Path(kit.__file__).parent} (built from commit {BUILT_FROM or 'unknown'})")
-    cfg = competitions.load_config(SLUG, PRESET, overrides, str(data_dir), PARAMS)
+    cfg = with_time_budget(competitions.load_config(SLUG, PRESET, overrides, str(data_dir), PARAMS))
     set_xla_flag(cfg.train.deterministic)  # as `python -m kit` does, before Keras starts
     written = run_pipeline(cfg)
-    working.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(written, working / "submission.csv")
     shutil.copyfile(written.with_suffix(".json"), working / "submission.json")
     shutil.copyfile(written.with_suffix(".probabilities.npy"), working / "submission.probabilities.npy")
@@ -102,17 +160,19 @@ def main():
 
 
 def keep_runs(working, names):
-    """Each run behind the submission kept in the output (the temporary folder it trained in
-    vanishes): as files under runs/<name>/ to look at on Kaggle (checkpoints, history, reports),
-    and as run-<name>.zip, which `make kernel-output` brings back as a run to ensemble."""
+    """Each run behind the submission, trained in <working>/runs/<name>/ (checkpoints, history,
+    reports: to look at on Kaggle), without the finished folds' resume backups, and packed as
+    run-<name>.zip, which `make kernel-output` brings back as a run to ensemble."""
     from kit import paths
     from kit.training.runs import pack_run
 
     for name in names:
         run_dir = paths.runs_dir(SLUG) / name
-        shutil.copytree(run_dir, working / "runs" / name, ignore=shutil.ignore_patterns("backup"), dirs_exist_ok=True)
+        for backup in run_dir.glob("fold*/backup"):
+            if (backup.parent / "fold.json").is_file():
+                shutil.rmtree(backup)
         packed = pack_run(run_dir, working / f"run-{name}.zip")
-        print(f"kept the run: {working / 'runs' / name} and {packed.name} ({packed.stat().st_size / 1e6:.1f} MB)")
+        print(f"kept the run: {run_dir} and {packed.name} ({packed.stat().st_size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":

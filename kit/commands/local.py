@@ -53,8 +53,11 @@ def cmd_train(args, cfg: Config) -> int:
     run_dir = None
     if args.resume is not None:  # the newest interrupted run, or RUN=; a finished one is refused
         run_dir = catalog.resumable_run(cfg.competition.slug, args.resume, cfg.data.dir)
-        cfg = config.resolve(config.to_dict(config.load_saved(run_dir / "config.json")), overrides=args.set)
-        print(f"resuming {run_dir}")
+        saved = config.to_dict(config.load_saved(run_dir / "config.json"))
+        # DATA= where the data moved replaces the recorded folder (runs.train saves the new one)
+        moved = [{"data": {"dir": cfg.data.dir}}] if args.data else []
+        cfg = config.resolve(saved, *moved, overrides=args.set)
+        print(f"resuming {run_dir}" + (f" on the data in {cfg.data.dir}" if args.data else ""))
     loaded = data.load(cfg, with_test=False)
     result = runs.train(cfg, loaded.train, run_dir=run_dir, resume=run_dir is not None)
     print_run(cfg, result)
@@ -186,9 +189,22 @@ def toml_value(value) -> str:
 
 
 def cmd_models(args, cfg: Config) -> int:
+    """Every registered model: kind, summary, and where pretrained weights come from (for the
+    competition's image size: the file names depend on it)."""
     from kit import models
+    from kit.models.hub_presets import kagglehub_cache
+    from kit.models.pretrained import describe, keras_cache
 
-    for name in models.names():
+    names = models.names()
+    column = max(map(len, names))  # the KerasHub preset names are long
+    for name in names:
         spec = models.get(name)
-        print(f"{name:14} {spec.kind:8} {spec.summary}")
+        print(f"{name:{column}} {spec.kind:8} {spec.summary}")
+        if spec.pretrained:
+            print(f"{'':{column + 9}} weights: {describe(spec.pretrained, cfg.data.height, cfg.data.width)}")
+    print(f"train.weights: imagenet (from {keras_cache()}, downloaded when online) | a file | none (random)")
+    print(
+        f"  KerasHub presets: imagenet reads {kagglehub_cache() / 'models'} (never downloads) | a preset "
+        "folder or .weights.h5 file | none; train.image_size=N resizes (0: the preset's size)"
+    )
     return 0

@@ -58,8 +58,12 @@ def warn_at_chance(cfg: Config, value: float) -> None:
 
 
 def print_submission(path: Path, record: dict) -> None:
+    from kit.training.budget import partial_note
+
     print(f"submission: {path}")
     print(f"  record: {path.with_suffix('.json')}")
+    if partial_note(record):
+        print(f"  partial ensemble (time budget): {partial_note(record)}")
     if record.get("cv_score") is not None:
         method = record.get("cv_method", "validation")
         print(f"  CV {record['metric']}: {record['cv_score']:.4f}{'' if method == 'validation' else f' ({method})'}")

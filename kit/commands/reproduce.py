@@ -19,7 +19,6 @@ ops (`train.deterministic`, on by default on a CPU: see `kit.training.determinis
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -80,15 +79,13 @@ def submission_path(file: str, slug: str) -> Path:
 
 
 def read_record(path: Path) -> dict:
-    """The JSON record beside a submission; only files the kit wrote have one."""
+    """The JSON record beside a submission (kit.submission.read_record), which must exist and hold
+    the config: only files the kit wrote can be reproduced."""
     record_path = path.with_suffix(".json")
     if not record_path.is_file():
         raise KitError(f"{record_path}: no record beside {path.name}: only submissions the kit wrote can be reproduced")
-    try:
-        record = json.loads(record_path.read_text())
-    except ValueError:
-        raise KitError(f"{record_path}: unreadable submission record") from None
-    if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+    record = submission.read_record(path)
+    if not isinstance(record.get("config"), dict):
         raise KitError(f"{record_path}: the record has no config: it cannot be reproduced")
     return record
 
@@ -179,10 +176,12 @@ def code_warnings(record: dict, here: str) -> list[str]:
 
 
 def run_details(record: dict, cfg: Config) -> list[dict]:
-    """Every run of the submission with its own config and split hash. A record written before
-    runs were recorded in detail gets the submission's config for each (and no split check)."""
+    """Every run of the submission with its own config and split hash, and the folds it had
+    (`folds_done`, when a time budget stopped it early). A record written before runs were
+    recorded in detail gets the submission's config for each (and no split check)."""
+    done = {item.get("run"): item.get("done") for item in record.get("folds") or [] if isinstance(item, dict)}
     if record.get("run_details"):
-        return record["run_details"]
+        return [detail | {"folds_done": done.get(detail["run"])} for detail in record["run_details"]]
     print("note: this record predates per-run details: every run is trained with the submission's config")
     if not record.get("runs"):
         raise KitError("the record lists no runs: nothing to train again")
@@ -196,6 +195,10 @@ def retrain(detail: dict, cfg: Config, loaded, source: str) -> Path:
     images = loaded.train if run_cfg.data == cfg.data else data.load(run_cfg, with_test=False).train
     splits = make_splits(images.labels, run_cfg.data)
     check_split(detail, splits, run_cfg)
+    # the folds the submission had, no more (a kernel's budget may have stopped it), and no budget
+    # to stop this machine sooner
+    splits = splits[: detail.get("folds_done") or len(splits)]
+    run_cfg = config.replace(run_cfg, train={"time_budget_s": 0.0})
     print(
         f"== train {detail['run']} again: {run_cfg.train.model}, seed {run_cfg.train.seed}, "
         f"split seed {run_cfg.data.seed}, {len(splits)} fold(s)"

@@ -32,7 +32,9 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "train.label_smoothing": (0.0, 0.99),
     "train.weight_decay": (0.0, 1.0),
     "train.fine_tune_epochs": (0, None),
+    "train.image_size": (0, None),
     "train.steps_per_execution": (1, None),
+    "train.time_budget_s": (0.0, None),
     "predict.tta": (1, None),
     "predict.batch_size": (1, None),
 }
@@ -130,9 +132,13 @@ class TrainSection:
     # training split only, so validation keeps the true class mix
     resample: Literal["none", "over", "under"] = "none"
     class_weight: Literal["none", "balanced"] = "none"  # balanced: loss weights n / (k * count), sklearn's
-    # transfer learning (kit.training.fine_tune): imagenet (Keras cache, $KERAS_HOME/models) | none (from
-    # scratch) | a path to a local weights file (.h5 / .weights.h5) for offline machines
+    # transfer learning (kit.training.fine_tune): imagenet (Keras cache, $KERAS_HOME/models; for a
+    # KerasHub preset the kagglehub cache, never downloaded) | none (from scratch) | a path to a local
+    # weights file (.h5 / .weights.h5) or, for a KerasHub preset, its folder
     weights: str = "imagenet"
+    # the side a KerasHub backbone sees (kit.models.hub): 0 = its preset's own (224 for most);
+    # smaller trains faster on a CPU, and a ViT's pretrained weights take only their own size
+    image_size: int = 0
     fine_tune_epochs: int = 0  # after `epochs` with the base frozen, this many with its top unfrozen
     fine_tune_layers: int = 30  # the base's top N layers unfrozen (BatchNorm stays frozen)
     fine_tune_learning_rate: float = 1e-4  # lower than the head's, so the unfrozen layers move gently
@@ -149,6 +155,10 @@ class TrainSection:
     # KNN grow quadratically / per query with the rows, so a full-size fit can take an hour.
     # 0 = the model's own cap (kit.models.classical.ROW_CAPS: svm 30k, knn 50k); -1 = every row.
     max_train_rows: int = 0
+    # seconds a run's folds may take (kit.training.budget): no fold starts that the folds done say
+    # would not end in time, and the folds done make the run. 0 = no limit; a Kaggle kernel with 0
+    # takes its machine's run-time limit minus a margin (kit.commands.kernel_runner)
+    time_budget_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -167,6 +177,10 @@ class SubmissionSection:
     # label: one class per image | probabilities: one column per class (named as class_names) |
     # probability: the positive class's probability (two classes) | auto: read off the sample
     form: Literal["auto", "label", "probabilities", "probability"] = "auto"
+    # what a label submission writes: the class names (or the integers they spell) | the class
+    # indices (a competition whose train.csv labels are 0..k-1 beside named classes) | auto:
+    # names when there is a sample submission, indices without one (the kit's own format)
+    labels: Literal["auto", "names", "indices"] = "auto"
     # log-loss only: probabilities written in [clip, 1 - clip], so one confident mistake costs at
     # most ln(1 / clip) (6.9 at 1e-3) instead of Kaggle's 34.5 at its own 1e-15 clipping
     clip: float = 1e-3

@@ -127,7 +127,8 @@ def read_sample_submission(cfg: Config, folder: Path) -> pd.DataFrame | None:
 
 def load_images(cfg: Config, folder: Path, embedded: bool, with_test: bool) -> CompetitionData:
     """An image-folder competition (kit.data.folders); faulty files are listed, never fatal."""
-    from kit.data.folders import describe_faults, load_folders, sample_id_column
+    from kit.data.census import describe_faults
+    from kit.data.folders import load_folders, sample_id_column
     from kit.data.sample_check import check_ids
 
     sample = read_sample_submission(cfg, folder)

@@ -14,6 +14,8 @@ import os
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
+
 from kit.data.finder import image_files
 from kit.errors import KitError
 
@@ -91,3 +93,19 @@ def looks_labelled(key: str, folder: Path, train_root: Path | None) -> bool:
         return True
     root = key_of(folder, train_root) if train_root is not None else None
     return root not in (None, ".") and key.startswith(root + "/")
+
+
+def fault_counts(faults: pd.DataFrame) -> dict[str, int]:
+    """{'missing': 2, 'truncated': 1, ...} over the rows of a faults table."""
+    return {str(k): int(v) for k, v in faults["fault"].value_counts().sort_index().items()}
+
+
+def describe_faults(faults: pd.DataFrame) -> str:
+    """One line for the terminal: how many rows were skipped (train) or blanked (test), and why."""
+    parts = []
+    for split, label in (("train", "skipped"), ("test", "unreadable, predicted as the most frequent class")):
+        rows = faults[faults.split != "test"] if split == "train" else faults[faults.split == "test"]
+        if len(rows):
+            counts = ", ".join(f"{n} {k}" for k, n in fault_counts(rows).items())
+            parts.append(f"{len(rows)} {split} rows {label} ({counts})")
+    return "; ".join(parts) or "no unreadable or missing image files"

@@ -48,6 +48,7 @@ from kit import fileio, paths
 from kit.config import Config
 from kit.console.progress import progress
 from kit.data.census import Census
+from kit.data.classes import are_integers
 from kit.data.finder import FileFinder, image_files, keep_spelling
 from kit.data.images import decode
 from kit.data.layouts import label_table
@@ -80,7 +81,7 @@ def load_folders(cfg: Config, folder: Path, sample: pd.DataFrame | None, with_te
     test = None
     if with_test:
         test, test_faults = read_test(cfg, folder, sample, census)
-        faults = pd.concat([faults, test_faults], ignore_index=True)
+        faults = fault_table(pd.concat([faults, test_faults], ignore_index=True))
     train_root = folder / cfg.data.train_dir if cfg.data.format in PATH_LAYOUTS else None
     lines = census.report(train_root, cfg.data.allow_unused) if with_test else []
     return train, test, faults, lines
@@ -177,6 +178,7 @@ def read_labelled(cfg, folder, tables, image_column, label_column, census) -> tu
         split = path.stem
         finder = FileFinder(folder, subdir or split, path.name)
         values = label_values(frame[label_column], cfg.competition.class_names)
+        check_label_spelling(cfg, folder, path, frame[label_column], values)
         for row, (name, value) in enumerate(zip(frame[image_column].astype(str), values, strict=True)):
             names.append((split, row + 1, name))
             files.append(finder.locate(name))
@@ -200,7 +202,7 @@ def read_labelled(cfg, folder, tables, image_column, label_column, census) -> tu
     ids = np.array([name for _, _, name in names], dtype=object)[keep]
     kept = decoded.images if keep.all() else take_rows(decoded.images, np.flatnonzero(keep))
     train = Images(kept, np.array(labels, dtype=np.int64)[keep], ids, tables[0][0])
-    return train, pd.DataFrame(fault_rows, columns=FAULT_COLUMNS)
+    return train, fault_table(fault_rows)
 
 
 def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None, census=None) -> tuple[Images, pd.DataFrame]:
@@ -221,7 +223,29 @@ def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None, census=Non
     if census is not None:
         census.add("test", files, [kind for kind, _ in decoded.faults])
     source = folder / cfg.submission.sample_file if sample is not None else finder.roots[0]
-    return Images(decoded.images, None, ids, source), pd.DataFrame(rows, columns=FAULT_COLUMNS)
+    return Images(decoded.images, None, ids, source), fault_table(rows)
+
+
+def fault_table(rows) -> pd.DataFrame:
+    """A faults table (rows or frames) with integer row numbers: pandas 3 makes the column of an
+    empty frame, and so of a concatenation with one, object dtype, which no index accepts."""
+    return pd.DataFrame(rows, columns=FAULT_COLUMNS).astype({"row": np.int64})
+
+
+def check_label_spelling(cfg, folder: Path, path: Path, column: pd.Series, values: np.ndarray) -> None:
+    """Numbers 0..k-1 in the table beside classes named by words: the submission could write
+    either, and the sample's placeholders cannot say which, so the user says it (once)."""
+    numbers = pd.to_numeric(column, errors="coerce").notna().all()
+    words = not are_integers(cfg.competition.class_names)
+    sample = folder / cfg.submission.sample_file
+    if not (numbers and words and sample.is_file() and cfg.submission.labels == "auto" and np.isfinite(values).any()):
+        return
+    shown = read_frame(sample).iloc[:, 1:].astype(str).apply(lambda c: c.str.strip())
+    if not shown.isin(cfg.competition.class_names).any().any():  # a sample of names settles it
+        raise KitError(
+            f"{path}: labels are class numbers (0..{cfg.num_classes - 1}) while competition.class_names are "
+            "words: set submission.labels=indices to write the numbers in the submission, or =names for the words"
+        )
 
 
 def sample_id_column(cfg: Config, sample: pd.DataFrame) -> str:
@@ -314,19 +338,3 @@ def decode_all(files: list, size: tuple[int, int, int], workers: int = 0, out=No
     if len(files) >= 1000:
         print(f"decoded {len(files)} images in {seconds:.1f} s ({len(files) / seconds:.0f}/s)")
     return Decoded(images, faults)
-
-
-def fault_counts(faults: pd.DataFrame) -> dict[str, int]:
-    """{'missing': 2, 'truncated': 1, ...} over the rows of a faults table."""
-    return {str(k): int(v) for k, v in faults["fault"].value_counts().sort_index().items()}
-
-
-def describe_faults(faults: pd.DataFrame) -> str:
-    """One line for the terminal: how many rows were skipped (train) or blanked (test), and why."""
-    parts = []
-    for split, label in (("train", "skipped"), ("test", "unreadable, predicted as the most frequent class")):
-        rows = faults[faults.split != "test"] if split == "train" else faults[faults.split == "test"]
-        if len(rows):
-            counts = ", ".join(f"{n} {k}" for k, n in fault_counts(rows).items())
-            parts.append(f"{len(rows)} {split} rows {label} ({counts})")
-    return "; ".join(parts) or "no unreadable or missing image files"

@@ -266,12 +266,13 @@ def kernel_status(client, kernel_id: str) -> tuple[str, str]:
     return status.lower(), response.failure_message or ""
 
 
-def kernel_output(client, kernel_id: str, dest: Path) -> list[Path]:
-    """Download the kernel's top-level output files (its submission, record, probabilities and
-    packed runs; the unpacked runs/ folders are the same files again) and its log into `dest`."""
+def kernel_output(client, kernel_id: str, dest: Path, pattern: str = r"^[^/]+$") -> list[Path]:
+    """Download the kernel's output files whose names match `pattern` and its log into `dest`; by
+    default the top-level ones (submission, record, probabilities, packed runs: the runs/ folders
+    of a finished kernel are the same files again)."""
     dest.mkdir(parents=True, exist_ok=True)
     files, _ = call(
-        lambda: client.kernels_output(kernel_id, str(dest), file_pattern=r"^[^/]+$", force=True, quiet=True),
+        lambda: client.kernels_output(kernel_id, str(dest), file_pattern=pattern, force=True, quiet=True),
         "kernel-output",
     )
     return [Path(f) for f in files]

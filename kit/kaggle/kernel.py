@@ -30,9 +30,10 @@ from kit.config import Config
 from kit.config.competitions import params_path
 from kit.config.params import load_params
 from kit.errors import KitError
-from kit.kaggle import endpoints, kernel_weights
+from kit.kaggle import endpoints, kernel_runs, kernel_weights
 from kit.kaggle.client import api, secrets, username
-from kit.kaggle.submit import expected_for, read_record
+from kit.scoring.offline import expected_for
+from kit.submission import read_record
 
 RUNNER = Path(__file__).parent.parent / "commands" / "kernel_runner.py"  # a real module, linted like the rest
 SETTINGS_START = "# --- settings:"
@@ -89,9 +90,12 @@ def kernel_slug(slug: str) -> str:
     return f"{slug}-kit"
 
 
-def metadata(cfg: Config, user: str, gpu: bool, internet: bool, weights: dict | None = None) -> dict[str, Any]:
+def metadata(
+    cfg: Config, user: str, gpu: bool, internet: bool, weights: dict | None = None, model: str | None = None
+) -> dict[str, Any]:
     """kernel-metadata.json: the title slugifies to the id, as `kaggle kernels push` wants; the
-    weights dataset (kit.kaggle.kernel_weights) among the sources when there is one. A GPU kernel
+    weights dataset (kit.kaggle.kernel_weights) among the sources when there is one, a KerasHub
+    preset's Kaggle Models handle among the model sources. A GPU kernel
     asks for the machine with two T4s, which `train.distribute=auto` trains on together."""
     name = kernel_slug(cfg.competition.slug)
     owner = user or PLACEHOLDER_USER
@@ -109,7 +113,7 @@ def metadata(cfg: Config, user: str, gpu: bool, internet: bool, weights: dict | 
         "dataset_sources": [f"{owner}/{weights['dataset']}"] if weights else [],
         "competition_sources": [cfg.competition.kaggle] if cfg.competition.kaggle else [],
         "kernel_sources": [],
-        "model_sources": [],
+        "model_sources": [model] if model else [],
         **shape,
     }
 
@@ -123,6 +127,7 @@ def script(
     weights: dict | None = None,
 ) -> str:
     """The kernel's Python source: settings, the packed `files`, and the runner."""
+    model = kernel_weights.model_source(cfg)
     slug = cfg.competition.slug
     settings = {
         "SLUG": slug,
@@ -132,7 +137,7 @@ def script(
         "OVERRIDES": list(overrides),
         "PARAMS": params,
         "BUILT_FROM": fileio.git_commit(),
-        "WEIGHTS": {"dataset": weights["dataset"], "file": weights["file"]} if weights else None,
+        "WEIGHTS": weights_setting(weights, model),
     }
     lines = [f"{key} = {value!r}" for key, value in settings.items()]  # Python literals
     lines.append(f'BUNDLE = """\n{pack(files)}\n"""')
@@ -154,6 +159,13 @@ def marker_file(cfg: Config) -> str:
     return cfg.data.train_file
 
 
+def weights_setting(weights: dict | None, model: str | None) -> dict | None:
+    """What the runner looks for under /kaggle/input: an attached model's folder or the weights file."""
+    if model:
+        return {"model": model}
+    return {"dataset": weights["dataset"], "file": weights["file"]} if weights else None
+
+
 def check_no_secrets(*parts: bytes) -> None:
     """Refuse to write a bundle that contains a credential present on this machine. The packed
     files are checked before compression: inside the base64 zip a key could not be seen."""
@@ -173,7 +185,7 @@ def build(
     """Write `build/<slug>/kernel/` (metadata and script); returns the folder."""
     folder = paths.build_dir(cfg.competition.slug) / "kernel"
     weights = kernel_weights.plan(cfg, internet)  # refuses a kernel that could not get its weights
-    meta = metadata(cfg, username(), gpu, internet, weights)
+    meta = metadata(cfg, username(), gpu, internet, weights, kernel_weights.model_source(cfg))
     files = bundle_files(cfg.competition.slug)
     source = script(cfg, files, preset, overrides or [], params, weights)
     check_no_secrets(source.encode(), json.dumps(meta).encode(), *files.values())
@@ -230,7 +242,8 @@ def cmd_kernel(args, cfg: Config) -> int:
     print(f"kernel bundle: {folder}")
     print(
         f"  id {meta['id']}, script {meta['code_file']}, GPU {gpu}, "
-        f"internet {meta['enable_internet']}, sources {meta['competition_sources'] + meta['dataset_sources']}"
+        f"internet {meta['enable_internet']}, sources "
+        f"{meta['competition_sources'] + meta['dataset_sources'] + meta['model_sources']}"
     )
     if meta["dataset_sources"]:
         planned = json.loads((folder / kernel_weights.PLAN_FILE).read_text())
@@ -278,18 +291,36 @@ def cmd_kernel_status(args, cfg: Config) -> int:
 
 
 def cmd_kernel_output(args, cfg: Config) -> int:
-    """Fetch the kernel's submission and log; the submission joins submissions/<slug>/."""
-    from kit import submission
-
+    """Fetch the kernel's output and log: its submission joins submissions/<slug>/, its runs
+    (finished, or the folds a stopped kernel finished) join the local runs."""
     slug = cfg.competition.slug
     ref, version = kernel_id(cfg)
     dest = paths.build_dir(slug) / "kernel-output" / time.strftime("%Y%m%d-%H%M%S")
-    files = endpoints.kernel_output(api(), ref, dest)
-    for path in files:
-        print(f"  {path}")
-    produced = dest / "submission.csv"
-    if not produced.is_file():
-        raise KitError(f"the kernel's output has no submission.csv (files: {[p.name for p in files]})")
+    client = api()
+    files = endpoints.kernel_output(client, ref, dest)
+    if kernel_runs.wants_run_folders(dest):  # stopped before packing its runs: the plain folders
+        files += endpoints.kernel_output(client, ref, dest, pattern=f"^{kernel_runs.RUNS}/")
+    print(f"{len(files)} file(s) in {dest}")
+    recovered = kernel_runs.recover(dest, slug, version)
+    for run_dir in recovered:
+        note = kernel_runs.read_object(run_dir / "run.json").get("recovered", "")
+        print(f"kernel run: {run_dir}{f' ({note})' if note else ''}")
+    if (dest / "submission.csv").is_file():
+        keep_submission(cfg, dest, ref, version)
+    elif recovered:
+        print("no submission.csv: the kernel stopped before writing one")
+    else:
+        raise KitError(f"the kernel's output has no submission.csv and no run (files: {[p.name for p in files]})")
+    if recovered:  # alone, or beside local runs
+        print(f'predict with them: make predict COMP={slug} RUN="{" ".join(r.name for r in recovered)}"')
+    return 0
+
+
+def keep_submission(cfg: Config, dest: Path, ref: str, version: int) -> None:
+    """The kernel's submission, validated, as a submission of this machine (and its probabilities)."""
+    from kit import submission
+
+    slug, produced = cfg.competition.slug, dest / "submission.csv"
     exp, _ = expected_for(cfg, produced)
     frame = submission.read_and_validate(produced, exp)
     record = {**read_record(produced), "kernel": ref, "kernel_version": version}
@@ -299,10 +330,3 @@ def cmd_kernel_output(args, cfg: Config) -> int:
         shutil.copyfile(dest / "submission.probabilities.npy", path.with_suffix(".probabilities.npy"))
     tracker.record_written(slug, path, record, source="kernel")
     print(f"kernel submission: {path} (submit it with `make submit COMP={slug}`)")
-    from kit.training.runs import unpack_run
-
-    for packed in sorted(dest.glob("run-*.zip")):
-        name = f"kaggle-v{version}-{packed.stem.removeprefix('run-')}"
-        run_dir = unpack_run(packed, slug, name)
-        print(f'kernel run: {run_dir} (ensemble it: make predict COMP={slug} RUN="<a local run> {run_dir.name}")')
-    return 0

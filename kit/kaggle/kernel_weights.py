@@ -8,7 +8,12 @@ weights (`PRESET=transfer`, `PRESET=mobilenet`) gets them one of two ways, decid
 - or internet is on (`INTERNET=1`, where the competition allows it) and Keras downloads them.
 
 With neither, `make kernel` refuses with one line saying what to do, instead of a kernel that
-queues for a GPU and then stops. Why `keras.applications` and not KerasHub: docs/kaggle.md.
+queues for a GPU and then stops. Which models need weights, and which file, their registry
+entries say (`ModelSpec.pretrained`: the transfer models and the embedding baselines alike).
+
+A KerasHub preset (kit.models.hub) needs neither: its weights are on Kaggle Models, which the
+kernel attaches (`model_sources`, `model_source` here) and reads offline from /kaggle/input/;
+its own `.weights.h5` file (`train.weights=<file>`) goes the private-dataset way.
 """
 
 from __future__ import annotations
@@ -19,11 +24,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from kit import fileio, paths
+from kit import fileio, models, paths
 from kit.config import Config
 from kit.errors import KitError
 from kit.kaggle import endpoints
-from kit.models.pretrained import NO_WEIGHTS, WEIGHT_URLS, backbone_shape, keras_cache, local_weights, weight_file
+from kit.models.pretrained import NO_WEIGHTS, backbone_shape, keras_cache, local_weights
 
 PLAN_FILE = "weights.json"  # in the kernel folder: what `make kernel-push` uploads
 READY_TIMEOUT = 600.0  # seconds to wait for Kaggle to process a new dataset version
@@ -39,21 +44,52 @@ def plan(cfg: Config, internet: bool) -> dict[str, str] | None:
     internet on), else {path, file, dataset} of the local file to upload; a KitError when
     neither is possible."""
     model, weights = cfg.train.model, cfg.train.weights
-    if model not in WEIGHT_URLS or weights in NO_WEIGHTS or (internet and weights == "imagenet"):
+    pretrained = models.get(model).pretrained  # Keras-free: the registry entry alone
+    if pretrained is not None and pretrained.source == "kerashub":
+        return hub_file_plan(cfg, pretrained)
+    if pretrained is None or weights in NO_WEIGHTS or (internet and weights == "imagenet"):
         return None
-    shape = backbone_shape(cfg.data.height, cfg.data.width)
-    local = local_weights(model, weights, shape)
+    shape = backbone_shape(pretrained, cfg.data.height, cfg.data.width)
+    name = pretrained.file_for(shape)
+    local = local_weights(pretrained, weights, shape)
     if local is None:
-        name = weight_file(model, shape)
         raise KitError(
             f"{model} needs ImageNet weights and Kaggle runs kernels offline: put {name} (from "
-            f"{WEIGHT_URLS[model]}{name}) in {keras_cache()} or set train.weights=<that file>, and "
+            f"{pretrained.url_for(shape)}) in {keras_cache()} or set train.weights=<that file>, and "
             "`make kernel-push` uploads it as a private dataset the kernel reads; or build with "
             "INTERNET=1 where the competition allows internet"
         )
     if not local.is_file():
+        raise KitError(f"train.weights={weights}: file not found (a {name} from keras.applications)")
+    return {"path": str(local.resolve()), "file": local.name, "dataset": dataset_slug(cfg.competition.slug)}
+
+
+def model_source(cfg: Config) -> str | None:
+    """The Kaggle Models source a kernel attaches for its weights (`owner/model/keras/variation/
+    version`, kernel-metadata.json's `model_sources`): a KerasHub preset with train.weights=imagenet.
+    Kaggle mounts it under /kaggle/input/ and the kernel reads it there, internet off."""
+    pretrained = models.get(cfg.train.model).pretrained
+    if pretrained is None or pretrained.source != "kerashub" or cfg.train.weights != "imagenet":
+        return None
+    if not pretrained.handle:
         raise KitError(
-            f"train.weights={weights}: file not found (a {weight_file(model, shape)} from keras.applications)"
+            f"{cfg.train.model}: KerasHub preset {pretrained.preset} has no Kaggle Models handle to attach; "
+            "set train.weights=<a .weights.h5 file> (it travels as a private dataset) or train.weights=none"
+        )
+    return pretrained.handle.removeprefix("kaggle://")
+
+
+def hub_file_plan(cfg: Config, pretrained) -> dict[str, str] | None:
+    """A KerasHub backbone's own weights file (train.weights=<.weights.h5>) travels as the private
+    dataset; `imagenet` attaches the model instead (model_source), `none` needs nothing."""
+    weights = cfg.train.weights
+    if weights in NO_WEIGHTS or weights == "imagenet":
+        return None
+    local = Path(weights).expanduser()
+    if not local.is_file():
+        raise KitError(
+            f"train.weights={weights}: a kernel carries one .weights.h5 file, not a folder or a missing path; "
+            f"train.weights=imagenet attaches {pretrained.preset} from Kaggle Models instead"
         )
     return {"path": str(local.resolve()), "file": local.name, "dataset": dataset_slug(cfg.competition.slug)}
 

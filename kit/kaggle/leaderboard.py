@@ -1,14 +1,18 @@
 """`make leaderboard`: our submissions and the public leaderboard synced from Kaggle; best score,
-rank and percentile, a table of CV beside public score, and a plot over time."""
+rank and percentile, a table of CV beside public score, and a plot over time.
+
+"Best" follows the competition's metric (`kit.metrics.best`: the lowest for log-loss): the one
+Kaggle's competition record names when the kit knows it, else `competition.metric`."""
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from kit import paths, tracker
+from kit import metrics, paths, tracker
 from kit.config import Config
 from kit.errors import KitError
 from kit.kaggle import endpoints
@@ -35,7 +39,7 @@ def our_standing(entries: list[dict], remote: list[dict]) -> dict[str, Any] | No
 def cmd_leaderboard(args, cfg: Config) -> int:
     """Sync our submissions and the public leaderboard, print the standing, plot the history."""
     slug, competition = cfg.competition.slug, cfg.competition.kaggle
-    standing = None
+    standing, metric = None, cfg.competition.metric
     if competition and not has_credentials():  # offline: what the tracker knows is still worth showing
         print(f"warning: {NO_CREDENTIALS}", file=sys.stderr)
         print(f"not synced with Kaggle: {competition} as the local tracker last knew it")
@@ -43,6 +47,7 @@ def cmd_leaderboard(args, cfg: Config) -> int:
         standing = known[-1] if known else None
     elif competition:
         client = api()
+        metric = kaggle_metric(client, competition, metric)
         remote = endpoints.list_submissions(client, competition)
         changed = tracker.sync_remote(slug, remote)
         print(f"synced {changed} submission(s) of {competition} from Kaggle")
@@ -58,21 +63,44 @@ def cmd_leaderboard(args, cfg: Config) -> int:
     else:
         print(f"{slug} has no Kaggle leaderboard: its submissions are scored locally")
     rows = tracker.submissions(slug)
-    print_standing(cfg, rows, standing)
+    print_standing(cfg, rows, standing, metric)
     print_table(rows)
-    plot = plot_history(slug, rows, tracker.standings(slug))
+    plot = plot_history(slug, rows, tracker.standings(slug), metric)
     print(f"plot: {plot}")
     return 0
 
 
-def print_standing(cfg: Config, rows: list[dict], standing: dict | None) -> None:
-    scored = [row for row in rows if row["public_score"] is not None]
-    if not scored:
+def kaggle_metric(client, competition: str, configured: str) -> str:
+    """The metric Kaggle's competition record names, when the kit knows it (a warning when the
+    config says another); else `configured` (no record, a metric the kit lacks, no answer)."""
+    try:
+        name = endpoints.competition_metric(client, competition)
+    except KitError:
+        return configured
+    found = metrics.from_kaggle(name) if name else None
+    if found and found != configured:
+        print(
+            f"warning: Kaggle scores {competition} by '{name}' ({found}), the config says {configured}: "
+            f'best follows Kaggle\'s; set competition.metric = "{found}" in its competition.toml',
+            file=sys.stderr,
+        )
+    return found or configured
+
+
+def best_scored(rows: list[dict], metric: str) -> dict | None:
+    """The submission with the best public (or local) score for `metric`; None before any score."""
+    scored = [row for row in rows if isinstance(score := row["public_score"], int | float) and math.isfinite(score)]
+    return metrics.best(metric, scored, key=lambda row: row["public_score"]) if scored else None
+
+
+def print_standing(cfg: Config, rows: list[dict], standing: dict | None, metric: str) -> None:
+    best = best_scored(rows, metric)
+    if best is None:
         print("no scored submissions yet")
         return
-    best = max(scored, key=lambda row: row["public_score"])
     label = "public" if cfg.competition.kaggle else "local test"
-    print(f"best {label} score {best['public_score']:.5f} ({best['file']})")
+    way = "higher" if metrics.greater_is_better(metric) else "lower"
+    print(f"best {label} score {best['public_score']:.5f} ({best['file']}; {metric}, {way} is better)")
     if standing:
         when = f" on {standing['synced'][:10]}" if standing.get("synced") else ""
         print(f"rank {standing['rank']} of {standing['teams']} (top {standing['percentile']:.1f}%){when}")
@@ -95,10 +123,11 @@ def print_table(rows: list[dict]) -> None:
         )
 
 
-def plot_history(slug: str, rows: list[dict], standings: list[dict]) -> Path:
+def plot_history(slug: str, rows: list[dict], standings: list[dict], metric: str) -> Path:
     """Two panels read at a glance: CV beside the public score of each submission that reached
-    Kaggle or was scored offline (x = its number in upload order; a failed try is left out),
-    and our leaderboard rank at each sync (rank 1 at the top, whole ranks, dates as dates)."""
+    Kaggle or was scored offline (x = its number in upload order; a failed try is left out; the
+    best by `metric` starred), and our leaderboard rank at each sync (rank 1 at the top, whole
+    ranks, dates as dates)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -122,11 +151,18 @@ def plot_history(slug: str, rows: list[dict], standings: list[dict]) -> Path:
             number, [f"#{n}\n{w:%m-%d}" if pd.notna(w) else f"#{n}" for n, w in zip(number, frame["when"], strict=True)]
         )
         scores.set_xlim(0.5, len(frame) + 0.5)
+        public = frame["public_score"].astype(float).dropna()
+        if len(public):  # the metric's best: the lowest for a loss
+            at = metrics.best(metric, public.index, key=lambda i: public[i])
+            scores.plot([at + 1], [public[at]], "*", markersize=16, label=f"best ({public[at]:.5f})")
         scores.legend()
     else:
         scores.text(0.5, 0.5, "no submission scored on Kaggle yet", ha="center", transform=scores.transAxes)
+    way = "higher" if metrics.greater_is_better(metric) else "lower"
     scores.set(
-        title=f"{slug}: CV vs public score per submission", xlabel="submission (upload order, date)", ylabel="score"
+        title=f"{slug}: CV vs public score per submission",
+        xlabel="submission (upload order, date)",
+        ylabel=f"{metric} ({way} is better)",
     )
     if standings:
         when = pd.to_datetime([s["synced"] for s in standings], utc=True, format="ISO8601")

@@ -3,23 +3,24 @@
 A submission is validated with the validator that wrote it, refused when it was made from the
 embedded sample or was already submitted (same content hash, unless FORCE=1), checked against
 the daily limit, uploaded once, polled until scored, and tracked in `kit.tracker`.
-Offline competitions (`competition.kaggle = ""`) are scored here against their test labels.
+Offline competitions (`competition.kaggle = ""`) are scored on their test labels (kit.scoring.offline).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from kit import fileio, paths, tracker
+from kit import fileio, tracker
 from kit.config import Config
 from kit.errors import KitError
 from kit.kaggle import endpoints
 from kit.kaggle.client import WEBSITE, AmbiguousSubmission, api
+from kit.scoring.offline import expected_for, score_offline, with_recorded_data
+from kit.submission import read_record
 
 POLL_TIMEOUT = 600.0  # seconds `make submit` waits for the score before leaving it to `leaderboard`
 GRACE = 120.0  # seconds Kaggle's list is watched for a submission whose creation had no clear answer
@@ -34,70 +35,6 @@ def grace_seconds() -> float:
 def poll_first() -> float:
     """The first wait between score checks (KIT_KAGGLE_POLL_SECONDS; tests make it short)."""
     return float(os.environ.get("KIT_KAGGLE_POLL_SECONDS", "5"))
-
-
-def expected_for(cfg: Config, path: Path):
-    """(Expected, loaded data or None): from the sample submission when there is one (no need
-    to read the test images), else from the test set; from the config alone without data."""
-    from kit import data, submission
-
-    try:
-        folder, _ = data.data_folder(cfg)
-    except KitError:
-        if cfg.data.test_labels:
-            raise
-        return config_only_expected(cfg, path), None
-    sample = data.read_sample_submission(cfg, folder)
-    if sample is not None and not cfg.data.test_labels:
-        return submission.expected(cfg, None, sample), None
-    loaded = data.load(cfg)
-    return submission.expected(cfg, loaded.test.ids, loaded.sample_submission), loaded
-
-
-def config_only_expected(cfg: Config, path: Path):
-    """Without the competition's files: ids id_start.. in order, as the kit writes them."""
-    import numpy as np
-    import pandas as pd
-
-    from kit import submission
-    from kit.data.pixels import UNREADABLE, read_csv, unreadable
-
-    try:
-        rows = len(read_csv(path, sniffed=False, usecols=[0])) if path.is_file() else 0
-    except (pd.errors.ParserError, pd.errors.EmptyDataError):
-        rows = 0  # read_and_validate names the defect
-    except UNREADABLE as exc:
-        raise unreadable(path, exc) from None
-    print(
-        f"note: no local data for {cfg.competition.slug}: {path.name} is checked against the "
-        f"config only (ids {cfg.submission.id_start}..): `make data` enables the full check",
-        file=sys.stderr,
-    )
-    ids = np.arange(cfg.submission.id_start, cfg.submission.id_start + rows)
-    return submission.expected(cfg, ids, None)
-
-
-def with_recorded_data(cfg: Config, record: dict[str, Any]) -> Config:
-    """Without DATA=, validate against the data folder the file was predicted from (its record
-    names it) when no downloaded copy exists: the same ids the file was written for."""
-    from kit import config
-    from kit.data import has_local_copy
-
-    recorded = record.get("config", {}).get("data", {}).get("dir", "")
-    has_download = has_local_copy(cfg, paths.data_dir(cfg.competition.slug))
-    if cfg.data.dir or has_download or not recorded or not Path(recorded).is_dir():
-        return cfg
-    return config.replace(cfg, data={"dir": recorded})
-
-
-def read_record(path: Path) -> dict[str, Any]:
-    record_path = path.with_suffix(".json")
-    if not record_path.is_file():
-        return {}
-    try:
-        return json.loads(record_path.read_text())
-    except ValueError:
-        raise KitError(f"{record_path}: unreadable submission record") from None
 
 
 def refuse_duplicates(slug: str, sha: str, force: bool) -> None:
@@ -179,51 +116,6 @@ def cmd_submit(args, cfg: Config) -> int:
     return submit_to_kaggle(cfg, path, record, sha, message, timeout, args.force)
 
 
-def tracker_row(slug: str, path: Path, record: dict[str, Any], sha: str, **fields: Any) -> int:
-    """The row of this file written and not yet submitted, updated; else a new row."""
-    rows = tracker.query(
-        slug,
-        "SELECT id FROM submissions WHERE file = ? AND sha256 = ? AND kaggle_ref "
-        "IS NULL AND status IN ('written', 'failed') ORDER BY id DESC",
-        (path.name, sha),
-    )
-    base = tracker.record_fields({**record, "file": path.name, "sha256": sha})
-    if rows:
-        tracker.update_submission(slug, rows[0]["id"], **fields)
-        return rows[0]["id"]
-    return tracker.add_submission(slug, **{**base, **fields})
-
-
-def score_offline(cfg: Config, path: Path, frame, exp, record, sha: str, message: str, loaded) -> int:
-    """An offline competition: score the file against the test labels and track the score."""
-    from kit import metrics, submission
-
-    predicted, probabilities = submission.predictions_of(frame, exp, loaded.test.ids, cfg.num_classes)
-    scores = metrics.score_labels(loaded.test.labels, predicted, cfg.competition.metric, probabilities)
-    stamp = tracker.now()
-    tracker_row(
-        cfg.competition.slug,
-        path,
-        record,
-        sha,
-        status="scored",
-        message=message,
-        local_score=scores["score"],
-        public_score=scores["score"],
-        submitted=stamp,
-        scored=stamp,
-    )
-    where = "the embedded sample's" if loaded.embedded else "the"
-    print(
-        f"scored locally on {where} test labels "
-        f"({cfg.competition.slug} has no Kaggle leaderboard): "
-        f"{cfg.competition.metric} {scores['score']:.4f} "
-        f"(accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f})"
-    )
-    print(f"  tracked in {tracker.db_path(cfg.competition.slug)}")
-    return 0
-
-
 def check_limits(limits: dict[str, Any] | None, competition: str) -> None:
     """Refuse before uploading when Kaggle allows no submission now. All counts zero is what
     Kaggle answers to someone with no team yet, whose upload would be refused (403) anyway."""
@@ -274,11 +166,11 @@ def submit_to_kaggle(cfg: Config, path: Path, record, sha: str, message: str, ti
         found = None if force else on_kaggle(client, competition, sha)
         if not found:
             check_limits(endpoints.submission_limits(client, competition), competition)
-    except BaseException as error:  # nothing was sent: the file is free again
-        tracker.update_submission(slug, row, status="failed", error=f"not uploaded: {error}")
+    except BaseException:  # nothing was sent: no submission to remember, and the file is free again
+        tracker.forget_submission(slug, row)
         raise
     if found:
-        tracker.update_submission(slug, row, status="failed", error=f"not uploaded: Kaggle has it (ref {found['ref']})")
+        tracker.forget_submission(slug, row)
         tracker.sync_remote(slug, [found], sha256=sha)  # the tracker knows it from now on
         raise KitError(
             f"Kaggle already has this file (ref {found['ref']}, {found['date']}, '{found['message']}'): "

@@ -1,9 +1,13 @@
 """The models: small factory functions registered by name (timm's habit).
 
-    registry.py         `register` and the registry itself
-    zoo.py              the built-in networks for pixel competitions (dense ... deotte_cnn)
+    registry.py         `register`, the registry, and what an entry carries (ModelSpec, Pretrained)
+    pretrained.py       where the built-in backbones' weights come from, and this machine's copies
+    zoo.py              the built-in networks trained from scratch (dense ... deotte_cnn, colour_cnn)
     batchnorm.py        BatchNorm: Keras' layer, trained with TensorFlow's fused kernel
-    transfer.py         ImageNet backbones (EfficientNetV2-S, MobileNetV2) and colour_cnn
+    transfer.py         ImageNet backbones (EfficientNetV2-S, MobileNetV2), registered
+    backbones.py        their networks: keras.applications bases under a new head
+    hub.py              KerasHub presets by name (ResNet, EfficientNet, MobileNetV3, ViT, DINOv2),
+                        registered; hub_presets.py their configs and handles, hub_network.py the networks
     classical.py        scikit-learn baselines on pixels (logreg, knn, svm, random_forest)
     image_baselines.py  scikit-learn baselines on colour photographs (thumbnails, embeddings)
 
@@ -21,19 +25,24 @@ scaling and augmentation around them. An unknown name is an error listing the kn
 from __future__ import annotations
 
 import ast
+import functools
+import importlib
 from pathlib import Path
 
 from kit.config.layers import did_you_mean
 from kit.errors import KitError
-from kit.models.registry import REGISTRY, ModelSpec, register
+from kit.models.registry import REGISTRY, ModelSpec, Pretrained, register
 
-__all__ = ["REGISTRY", "ModelSpec", "check_name", "get", "names", "register"]
+__all__ = ["REGISTRY", "ModelSpec", "Pretrained", "check_name", "get", "names", "register"]
 
-BUILTIN = ("classical", "image_baselines", "transfer", "zoo")  # the modules load_builtin imports
+BUILTIN = ("classical", "hub", "image_baselines", "transfer", "zoo")  # the modules load_builtin imports
 
 
 def get(name: str) -> ModelSpec:
-    load_builtin()
+    """The registry entry `name`, importing only the built-in module that registers it (the
+    transfer entries without Keras: `make kernel` reads where their weights come from)."""
+    if name not in REGISTRY and name in builtin_names():
+        importlib.import_module(f"kit.models.{builtin_modules()[name]}")
     check_name(name)
     return REGISTRY[name]
 
@@ -50,12 +59,18 @@ def check_name(name: str) -> None:
 
 def builtin_names() -> set[str]:
     """The names the built-in modules register, read from their source without importing them."""
-    found = set()
+    return set(builtin_modules())
+
+
+@functools.cache
+def builtin_modules() -> dict[str, str]:
+    """{model name: the built-in module whose `@register("...")` line names it}."""
+    found = {}
     for module in BUILTIN:
         tree = ast.parse((Path(__file__).parent / f"{module}.py").read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "register" and node.args:
-                found.add(ast.literal_eval(node.args[0]))
+                found[ast.literal_eval(node.args[0])] = module
     return found
 
 
@@ -66,4 +81,4 @@ def names(kind: str | None = None) -> list[str]:
 
 def load_builtin() -> None:
     """Import the built-in zoo and the scikit-learn baselines (lazily: Keras costs seconds)."""
-    from kit.models import classical, image_baselines, transfer, zoo  # noqa: F401
+    from kit.models import classical, hub, image_baselines, transfer, zoo  # noqa: F401

@@ -13,9 +13,13 @@ species, EfficientNetV2-S transfer 83%: these show where between those a cheap m
 They take flattened uint8 pixels like every model of `kit.models.classical`, so `make train
 MODEL=rf_colour`, `make compare` and prediction treat them alike.
 
-The embedding models use ImageNet weights when the Keras cache has them
-(`mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5` in `$KERAS_HOME/models`),
-otherwise a randomly initialised backbone, with a warning naming the file.
+The embedding models read `train.weights` like the transfer models (their registry entries
+carry the MobileNetV2 weights they need, kit.models.pretrained): `imagenet` from the Keras cache
+(`mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5` in `$KERAS_HOME/models`) or
+downloaded, a path a local file, and offline without the file the error names it; only
+`train.weights=none` embeds with a random backbone, seeded so that fit and prediction (another
+process) see the same one. The factories' own default, `auto`, takes the cached ImageNet weights
+or warns and uses the random backbone (the registry's tests build every model offline).
 """
 
 from __future__ import annotations
@@ -30,11 +34,12 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
 
+from kit.models.pretrained import EMBED_SIZE, MOBILENETV2_EMBEDDING, NO_WEIGHTS, keras_cache
 from kit.models.registry import register
 
 THUMB = 8  # thumbnail side: coarse layout (sky on top, ground below) without the pixel noise
 LEVELS = 4  # histogram levels per channel: 4**3 = 64 joint colour bins
-EMBED_SIZE = 96  # the smallest input MobileNetV2 has ImageNet weights for; cheap on a CPU
+RANDOM_BACKBONE_SEED = 0  # a random backbone's weights: the same in the fitting and the predicting process
 _EMBEDDERS: dict[tuple, object] = {}  # built Keras models, per (weights, shape): never pickled
 
 
@@ -124,11 +129,9 @@ class BackboneEmbedding(TransformerMixin, BaseEstimator):
 
 
 def resolve_embed_weights(weights: str) -> str:
-    from kit.models.pretrained import keras_cache, weight_file
-
     if weights != "auto":
         return weights
-    name = weight_file("mobilenetv2", (EMBED_SIZE, EMBED_SIZE, 3))
+    name = MOBILENETV2_EMBEDDING.file_for((EMBED_SIZE, EMBED_SIZE, 3))
     if (keras_cache() / name).is_file():
         return "imagenet"
     warnings.warn(
@@ -146,6 +149,8 @@ def embedder(shape: tuple[int, int, int], weights: str):
 
         from kit.models.transfer import mobilenetv2
 
+        if weights in NO_WEIGHTS:  # random: Keras' initialisers draw from the global seed
+            keras.utils.set_random_seed(RANDOM_BACKBONE_SEED)
         network = mobilenetv2((EMBED_SIZE, EMBED_SIZE, 3), 2, weights=weights)
         pooled = keras.Model(network.inputs, network.get_layer("pool").output)
         inputs = keras.Input(shape)
@@ -157,7 +162,7 @@ def embedder(shape: tuple[int, int, int], weights: str):
     return _EMBEDDERS[key]
 
 
-@register("rf_embed", kind="sklearn")
+@register("rf_embed", kind="sklearn", pretrained=MOBILENETV2_EMBEDDING)
 def rf_embed(input_shape, num_classes, width=1.0, dropout=0.0, weights="auto"):
     """Random Forest (300 trees) on frozen MobileNetV2 embeddings, minority over-sampled."""
     # standardised although trees ignore scale: a random backbone's activations shrink to
@@ -172,7 +177,7 @@ def rf_embed(input_shape, num_classes, width=1.0, dropout=0.0, weights="auto"):
     )
 
 
-@register("svm_embed", kind="sklearn")
+@register("svm_embed", kind="sklearn", pretrained=MOBILENETV2_EMBEDDING)
 def svm_embed(input_shape, num_classes, width=1.0, dropout=0.0, weights="auto"):
     """RBF SVM (C=10) on standardised frozen MobileNetV2 embeddings, minority over-sampled."""
     return Pipeline(

@@ -126,3 +126,23 @@ def air(input_shape, num_classes, width=1.0, dropout=0.0):
     if dropout:
         x = layers.Dropout(dropout)(x)
     return keras.Model(inputs, classifier_head(x, num_classes), name="air")
+
+
+@register("colour_cnn")
+def colour_cnn(input_shape, num_classes, width=1.0, dropout=0.3):
+    """Colour CNN from scratch: convs 32-64-128-128-192 between poolings, average+max pooling."""
+    inputs = keras.Input(input_shape)
+    x = inputs
+    # one conv per resolution except the third: ~90 MFLOPs per 64x64 image, a few hundred
+    # images/s on two CPU cores; the full-resolution layers are the expensive ones
+    for filters, convs in ((32, 1), (64, 1), (128, 2)):
+        for _ in range(convs):
+            x = conv_bn(x, scaled(filters, width), 3)
+        x = layers.MaxPooling2D()(x)
+    x = conv_bn(x, scaled(192, width), 3)
+    # mean and max: colour (the mean) and small distinctive parts (the max) both survive pooling
+    x = layers.Concatenate()([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)])
+    x = layers.Dropout(dropout)(x)
+    x = layers.Dense(scaled(128, width), activation="relu")(x)
+    x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, classifier_head(x, num_classes), name="colour_cnn")

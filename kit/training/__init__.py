@@ -2,7 +2,7 @@
 
 runs.py          a run: split, `fit` every fold through its kind, results and reports; find runs
 results.py       FoldResult, RunResult and the `ModelKind` interface
-kinds.py         model or checkpoint -> its kind's module (the only branch on a model's kind)
+kinds.py         the kinds as classes (KerasKind, SklearnKind); model or checkpoint -> its kind
 keras_kind.py    networks: build (scaling + augmentation + network), compile, fit, TTA predict
 sklearn_kind.py  scikit-learn baselines: subsampled fit, skops checkpoints, predict_proba
 fine_tune.py     the two-stage transfer-learning schedule (frozen base, then its top unfrozen)

@@ -5,40 +5,47 @@
              (BatchNorm layers stay frozen and, being called with training=False, in inference
              mode), recompiled at `train.fine_tune_learning_rate` (1e-4) so they move gently
 
-A model without a pretrained base (one of `kit.models.transfer.BACKBONE_PREFIXES` nested in it)
-or with `fine_tune_epochs = 0` trains in one stage, as before. The callbacks carry over: the
+Which nested model is the pretrained base, its registry entry says (`pretrained.backbone`: the
+name keras.applications gives it); a model without pretrained weights or with
+`fine_tune_epochs = 0` trains in one stage, as before. The callbacks carry over: the
 checkpoint keeps the best epoch of both stages, the CSV log continues.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from pathlib import Path
 
 import keras
 
-from kit import config
+from kit import config, models
 from kit.config import Config
-from kit.models.transfer import BACKBONE_PREFIXES
 from kit.training import checkpoints
 
 
-def factory_options(factory: Callable, cfg: Config) -> dict:
-    """Extra keyword arguments a model factory takes: `weights` for the transfer models."""
-    return {"weights": cfg.train.weights} if "weights" in inspect.signature(factory).parameters else {}
+def backbone_name(cfg: Config) -> str | None:
+    """The name of the configured model's pretrained base (its registry entry); None without one."""
+    pretrained = models.get(cfg.train.model).pretrained
+    return pretrained.backbone if pretrained else None
 
 
-def find_backbone(model: keras.Model) -> keras.Model | None:
-    """The pretrained base nested anywhere inside `model`, or None."""
+def find_backbone(model: keras.Model, name: str | None = None) -> keras.Model | None:
+    """The pretrained base called `name` (by default: any registered model's backbone) nested
+    anywhere inside `model`, or None."""
+    names = (name,) if name else registered_backbones()
     for layer in model.layers:
         if isinstance(layer, keras.Model):
-            if layer.name.startswith(BACKBONE_PREFIXES):
+            if layer.name.startswith(names):
                 return layer
-            inner = find_backbone(layer)
+            inner = find_backbone(layer, name)
             if inner is not None:
                 return inner
     return None
+
+
+def registered_backbones() -> tuple[str, ...]:
+    models.load_builtin()
+    return tuple({spec.pretrained.backbone for spec in models.REGISTRY.values() if spec.pretrained})
 
 
 def unfreeze_top(backbone: keras.Model, count: int) -> list[str]:
@@ -57,7 +64,8 @@ def unfreeze_top(backbone: keras.Model, count: int) -> list[str]:
 
 def fit_stages(model: keras.Model, cfg: Config, compile_fn: Callable, x, y, **fit_args) -> keras.callbacks.History:
     """`model.fit(x, y, **fit_args)`, then, for a pretrained base, the fine-tuning stage."""
-    backbone = find_backbone(model)
+    name = backbone_name(cfg)
+    backbone = find_backbone(model, name) if name else None
     stages = backbone is not None and cfg.train.fine_tune_epochs > 0
     if stages and backed_up_epoch(fit_args.get("callbacks", [])) >= cfg.train.epochs:
         # resuming inside stage two: its backup holds the unfrozen layers' optimizer state

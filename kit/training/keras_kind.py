@@ -27,7 +27,7 @@ from kit.data.pixels import Images
 from kit.data.stream import is_streamed
 from kit.errors import KitError, TrainingDiverged
 from kit.training import checkpoints, determinism, device, distribute
-from kit.training.fine_tune import factory_options, fit_stages
+from kit.training.fine_tune import fit_stages
 from kit.training.resample import class_weights
 from kit.training.results import FoldResult, float32_probabilities
 
@@ -39,12 +39,13 @@ def build_model(cfg: Config) -> keras.Model:
     spec = models.get(cfg.train.model)
     if spec.kind != "keras":
         raise KitError(f"model '{cfg.train.model}' is a {spec.kind} model; `make train` fits Keras networks")
-    network = spec.factory(
+    network = spec.build(
         cfg.image_shape,
         cfg.num_classes,
         width=cfg.train.width,
         dropout=cfg.train.dropout,
-        **factory_options(spec.factory, cfg),
+        weights=cfg.train.weights,
+        image_size=cfg.train.image_size,
     )
     inputs = keras.Input(cfg.image_shape, name="pixels")
     x = keras.layers.Rescaling(1 / 255.0)(inputs)

@@ -1,7 +1,12 @@
-"""The one place that maps a model to its kind's module (see `kit.training.results.ModelKind`).
+"""The model kinds, one class each, and the one place that maps a model or a checkpoint to its
+kind (see `kit.training.results.ModelKind`): `KerasKind` for networks, `SklearnKind` for the
+scikit-learn baselines.
 
-The Keras kind is imported only when a network is used: TensorFlow costs seconds and 750 MB,
-which a scikit-learn baseline or a `--help` should not pay.
+A kind fits, loads and predicts through its module (`kit.training.keras_kind`,
+`kit.training.sklearn_kind`), imported on first use: TensorFlow costs seconds and 750 MB, which a
+scikit-learn baseline, a scikit-learn tuning study or a `--help` should not pay. What differs
+between kinds beyond that is said by the kind itself, never by a branch elsewhere: how a tuning
+trial is pruned (`pruning_callbacks`) and what a fit leaves in the process (`clear`).
 """
 
 from __future__ import annotations
@@ -10,19 +15,97 @@ import importlib
 import json
 from pathlib import Path
 
+import numpy as np
+
 from kit import models
 from kit.errors import KitError
-from kit.training.results import ModelKind
+from kit.training.results import FoldResult, ModelKind
 
-MODULES = {"keras": "kit.training.keras_kind", "sklearn": "kit.training.sklearn_kind"}
-# each kind module's CHECKPOINT, named here too so that finding checkpoints never imports Keras
-CHECKPOINTS = {"best.keras": "keras", "best.skops": "sklearn"}
 # what older kits saved scikit-learn models as: a pickle, which runs code when loaded; never opened
 LEGACY_CHECKPOINT = "best.joblib"
 
 
+class Kind:
+    """What every kind shares: the interface, answered by its module."""
+
+    name: str
+    CHECKPOINT: str  # the file name of a fold's saved model
+    MODULE: str
+
+    def module(self):
+        return importlib.import_module(self.MODULE)
+
+    def fit(
+        self,
+        cfg,
+        images,
+        train_index: np.ndarray,
+        val_index: np.ndarray,
+        fold_dir: Path,
+        resume: bool = False,
+        extra_callbacks: tuple = (),
+        verbose: int | str = "auto",
+    ) -> FoldResult:
+        """Train on `train_index`, validate on `val_index`; `extra_callbacks` are this kind's
+        own (`pruning_callbacks`)."""
+        options = {"resume": resume, "extra_callbacks": extra_callbacks, "verbose": verbose}
+        return self.module().fit(cfg, images, train_index, val_index, fold_dir, **options)
+
+    def fitted_index(self, cfg, labels: np.ndarray, train_index: np.ndarray) -> np.ndarray:
+        return self.module().fitted_index(cfg, labels, train_index)
+
+    def load(self, path: Path):
+        return self.module().load(path)
+
+    def predict(self, model, cfg, images) -> np.ndarray:
+        return self.module().predict(model, cfg, images)
+
+    def parameter_count(self, model) -> int | None:
+        return self.module().parameter_count(model)
+
+    def pruning_callbacks(self, trial, monitor: str) -> list:
+        """What `fit` takes so that Optuna can stop `trial` early, judged on `monitor`."""
+        return []
+
+    def clear(self) -> None:
+        """Free what fitting left behind in this process (between tuning trials)."""
+
+
+class KerasKind(Kind):
+    """Networks: epochs, so a trial is pruned after any epoch; graphs kept by Keras' session."""
+
+    name, CHECKPOINT, MODULE = "keras", "best.keras", "kit.training.keras_kind"
+
+    def pruning_callbacks(self, trial, monitor: str) -> list:
+        from optuna_integration import KerasPruningCallback  # reports each epoch's `monitor`
+
+        return [KerasPruningCallback(trial, monitor)]
+
+    def clear(self) -> None:
+        import keras
+
+        keras.backend.clear_session()
+
+
+class SklearnKind(Kind):
+    """scikit-learn baselines: one fit, nothing between epochs to prune, nothing kept after it."""
+
+    name, CHECKPOINT, MODULE = "sklearn", "best.skops", "kit.training.sklearn_kind"
+
+    def fit(self, cfg, images, train_index, val_index, fold_dir, resume=False, extra_callbacks=(), verbose="auto"):
+        """One fit (`resume` has nothing to continue; no callbacks: `pruning_callbacks` is empty)."""
+        if extra_callbacks:
+            raise TypeError(f"scikit-learn models take no callbacks (given {extra_callbacks})")
+        return self.module().fit(cfg, images, train_index, val_index, fold_dir, verbose=verbose)
+
+
+KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (KerasKind(), SklearnKind())}
+# each kind's checkpoint file, so that finding checkpoints never imports Keras
+CHECKPOINTS = {kind.CHECKPOINT: name for name, kind in KINDS.items()}
+
+
 def named(kind: str) -> ModelKind:
-    return importlib.import_module(MODULES[kind])
+    return KINDS[kind]
 
 
 def for_model(name: str) -> ModelKind:

@@ -1,8 +1,8 @@
 """What training returns, and the interface every model kind implements.
 
-A model kind (`kit.training.keras_kind`, `kit.training.sklearn_kind`) is a module with the
-functions of `ModelKind`; `kit.training.kinds` picks one from the registry's `kind` or from a
-checkpoint's file name. Nothing else in the kit branches on the kind of a model.
+A model kind is a class of `kit.training.kinds` (`KerasKind`, `SklearnKind`) with the methods of
+`ModelKind`; `kit.training.kinds` picks one from the registry's `kind` or from a checkpoint's file
+name. Nothing else in the kit branches on the kind of a model.
 """
 
 from __future__ import annotations
@@ -57,8 +57,10 @@ def float32_probabilities(probabilities) -> np.ndarray:
 
 class ModelKind(Protocol):
     """fit, load, predict and count parameters for one kind of model (`fitted_index`: the rows
-    `fit` really trains on, as some kinds subsample)."""
+    `fit` really trains on, as some kinds subsample); what `fit` takes for Optuna to prune a trial
+    (`pruning_callbacks`, passed back as `extra_callbacks`) and what frees a fit's leftovers (`clear`)."""
 
+    name: str  # the registry's kind: keras, sklearn
     CHECKPOINT: str  # the file name of a fold's saved model: best.keras, best.skops
 
     def fit(
@@ -80,3 +82,7 @@ class ModelKind(Protocol):
     def predict(self, model: Any, cfg, images: np.ndarray) -> np.ndarray: ...
 
     def parameter_count(self, model: Any) -> int | None: ...
+
+    def pruning_callbacks(self, trial: Any, monitor: str) -> list: ...
+
+    def clear(self) -> None: ...

@@ -57,6 +57,7 @@ def train(
     `splits` gives the exact indices (`make reproduce`); by default they derive from data.seed."""
     check_trainable(cfg)  # before a run folder exists: a mistake leaves nothing behind
     from kit.data.splits import load_splits, make_splits, save_splits, split_sha256
+    from kit.training.budget import FoldBudget
 
     run_dir = run_dir or new_run_dir(cfg)
     with catalog.held(run_dir):
@@ -69,9 +70,15 @@ def train(
             save_splits(splits, split_path)
         catalog.mark(run_dir, catalog.RUNNING, folds=len(splits), model=cfg.train.model, pid=os.getpid())
         result = RunResult(run_dir)
+        budget = FoldBudget(cfg.train.time_budget_s)
         try:
             for fold, (train_index, val_index) in enumerate(splits):
-                result.folds.append(train_fold(cfg, images, train_index, val_index, run_dir, fold, len(splits), resume))
+                if not budget.allows_another():  # Kaggle's time limit: keep what is done
+                    print(f"[{run_dir.name}] {budget.stop_note(fold, len(splits))}")
+                    break
+                with budget.fold():
+                    fitted = train_fold(cfg, images, train_index, val_index, run_dir, fold, len(splits), resume)
+                result.folds.append(fitted)
         except KeyboardInterrupt:
             catalog.mark(run_dir, catalog.INTERRUPTED)
             raise TrainingInterrupted(
@@ -81,6 +88,8 @@ def train(
             catalog.mark(run_dir, catalog.FAILED, error=f"{type(error).__name__}: {error}")
             raise
         write_run_summary(cfg, result, images, split_sha256(splits))
+        if len(result.folds) < len(splits):  # the time budget stopped it: the record says so
+            catalog.mark(run_dir, catalog.COMPLETE, folds_planned=len(splits))
     return result
 
 

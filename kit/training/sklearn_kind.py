@@ -1,8 +1,9 @@
 """The scikit-learn model kind (registry kind "sklearn"): fit, load, predict, count parameters.
 
 These models share the runs, splits, reports, prediction and submission path of the networks
-(`kit.training.kinds` picks this module for them): a fold folder holds `best.skops` (the fitted
-pipeline) and a one-row `history.csv` (train and validation scores, the shape of a Keras history).
+(`kit.training.kinds.SklearnKind` fits them through this module): a fold folder holds
+`best.skops` (the fitted pipeline) and a one-row `history.csv` (train and validation scores, the
+shape of a Keras history).
 TTA does not apply: the views would need one fit per view.
 
 A run folder may come from someone else (a kernel's output, a colleague's zip), so models are
@@ -72,9 +73,12 @@ def fitted_index(cfg: Config, labels: np.ndarray, train_index: np.ndarray) -> np
 
 
 def build(cfg: Config):
-    """The registered estimator, seeded with train.seed wherever it has a random_state."""
+    """The registered estimator, seeded with train.seed wherever it has a random_state; one with
+    pretrained weights (the embedding baselines) gets train.weights, as the networks do."""
     spec = models.get(cfg.train.model)
-    estimator = spec.factory(cfg.image_shape, cfg.num_classes, width=cfg.train.width, dropout=cfg.train.dropout)
+    estimator = spec.build(
+        cfg.image_shape, cfg.num_classes, width=cfg.train.width, dropout=cfg.train.dropout, weights=cfg.train.weights
+    )
     seeds = {key: cfg.train.seed for key in estimator.get_params() if key.endswith("random_state")}
     return estimator.set_params(**seeds)
 
@@ -85,14 +89,11 @@ def fit(
     train_index: np.ndarray,
     val_index: np.ndarray,
     fold_dir: Path,
-    resume: bool = False,
-    extra_callbacks: tuple = (),
     verbose: int | str = "auto",
 ) -> FoldResult:
     """Fit on the (capped) training rows, save `best.skops`, score the validation rows.
 
-    One "epoch"; `seconds` is the fit time. `resume`, `extra_callbacks` and `verbose` belong to
-    epoch-wise training and mean nothing to a single fit.
+    One "epoch"; `seconds` is the fit time. `verbose=0` keeps the one summary line quiet (tuning).
     """
     fold_dir.mkdir(parents=True, exist_ok=True)
     rows = fitted_index(cfg, images.labels, train_index)
@@ -107,11 +108,12 @@ def fit(
     probabilities = predict_proba(estimator, images.images[val_index], cfg.num_classes)
     scores = metrics.score(images.labels[val_index], probabilities, cfg.competition.metric)
     write_history(cfg, estimator, images, rows, val_index, probabilities, fold_dir / "history.csv")
-    print(
-        f"{cfg.train.model}: fitted on {len(rows)} rows in {seconds:.1f} s, "
-        f"validation accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f}",
-        flush=True,
-    )
+    if verbose != 0:
+        print(
+            f"{cfg.train.model}: fitted on {len(rows)} rows in {seconds:.1f} s, "
+            f"validation accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f}",
+            flush=True,
+        )
     # seeded estimators on one BLAS thread: the same rows give the same model
     return FoldResult(checkpoint, val_index, probabilities, scores, 1, seconds, deterministic=True)
 

@@ -1,5 +1,9 @@
 """One trial: sample the space, fit every fold through `kit.training.runs.fit` with pruning,
 return the mean score; a diverged or out-of-memory trial fails alone and the study goes on.
+
+Kind-agnostic: the trial's model kind (kit.training.kinds) supplies its pruning callbacks (Keras:
+optuna_integration's KerasPruningCallback; scikit-learn: none) and its clean-up, so a study of
+scikit-learn models never imports Keras.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import numpy as np
 from kit import config
 from kit.config import Config
 from kit.errors import TrainingDiverged
-from kit.training.kinds import CHECKPOINTS
+from kit.training import kinds
 from kit.tune.space import sample_sections
 from kit.tune.storage import first_line
 
@@ -40,8 +44,9 @@ class Objective:
         shutil.rmtree(trial_dir, ignore_errors=True)  # a stale backup would "resume" another trial
         trial_dir.mkdir(parents=True)
         config.save(cfg, trial_dir / "config.json")
+        kind = kinds.for_model(cfg.train.model)  # the sampled model's: the space may choose it
         try:
-            return self.fit_folds(trial, cfg, trial_dir)
+            return self.fit_folds(trial, cfg, trial_dir, kind)
         except Exception as exc:
             reason = failure_reason(exc)
             if reason is None:
@@ -49,19 +54,17 @@ class Objective:
             trial.set_user_attr("failure", reason)
             return float("nan")  # Optuna marks a NaN value as a failed trial, and the study goes on
         finally:
-            clean_up(trial_dir)
+            clean_up(trial_dir, kind)
 
-    def fit_folds(self, trial, cfg: Config, trial_dir: Path) -> float:
-        from optuna_integration import KerasPruningCallback
-
+    def fit_folds(self, trial, cfg: Config, trial_dir: Path, kind: kinds.ModelKind) -> float:
         from kit.training.runs import fit
 
         monitor = f"val_{cfg.competition.metric}"
         scores = []
         for fold, (train_index, val_index) in enumerate(self.splits):
-            # the callback reports by epoch: later folds would repeat the first fold's steps,
+            # the callbacks report by epoch: later folds would repeat the first fold's steps,
             # so the pruner judges a trial on its first fold
-            callbacks = (KerasPruningCallback(trial, monitor),) if fold == 0 else ()
+            callbacks = tuple(kind.pruning_callbacks(trial, monitor)) if fold == 0 else ()
             result = fit(
                 cfg,
                 self.images,
@@ -93,18 +96,17 @@ def failure_reason(exc: BaseException) -> str | None:
     return None
 
 
-def clean_up(trial_dir: Path) -> None:
-    """Free the trial's graphs and weights; keep its config and history, not its checkpoints.
+def clean_up(trial_dir: Path, kind: kinds.ModelKind) -> None:
+    """Free what the trial's fit left (its kind knows: Keras' graphs and weights); keep its config
+    and history, not its checkpoints.
 
     A trial is a measurement: `make train PARAMS=best` trains the model that is kept, and twenty
     trials' checkpoints would cost hundreds of megabytes.
     """
-    import keras
-
-    keras.backend.clear_session()
+    kind.clear()
     for fold_dir in trial_dir.glob("fold*"):
         shutil.rmtree(fold_dir / "backup", ignore_errors=True)  # left behind by a pruned fit
-        for name in CHECKPOINTS:
+        for name in kinds.CHECKPOINTS:
             (fold_dir / name).unlink(missing_ok=True)
 
 

@@ -81,3 +81,22 @@ def test_resume_via_the_cli_without_a_run_says_so():
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: no interrupted run of digit-recognizer to resume")
     assert "Traceback" not in result.stderr
+
+
+def test_resume_with_data_reads_the_data_where_it_moved(digits_folder, tmp_path, capsys):
+    """`make train RESUME=1 DATA=<new place>`: the recorded folder is gone, DATA= replaces it."""
+    from kit import cli
+    from kit.training import catalog
+
+    args = ("--comp", "digits", "--preset", "tiny", "--set", "train.model=logreg")
+    assert cli.main(["train", *args, "--data", str(digits_folder)]) == 0
+    (run_dir,) = paths.runs_dir("digit-recognizer").iterdir()
+    (run_dir / "fold0" / "fold.json").unlink()  # as if stopped during its fold
+    catalog.mark(run_dir, catalog.INTERRUPTED)
+    moved = digits_folder.rename(tmp_path / "moved")
+    capsys.readouterr()
+    assert cli.main(["train", *args, "--resume", run_dir.name]) == 2  # the recorded folder is gone
+    assert "does not exist (DATA / data.dir)" in capsys.readouterr().err
+    assert cli.main(["train", *args, "--resume", run_dir.name, "--data", str(moved)]) == 0
+    assert catalog.status(run_dir) == catalog.COMPLETE
+    assert json.loads((run_dir / "config.json").read_text())["data"]["dir"] == str(moved)

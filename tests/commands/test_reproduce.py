@@ -100,6 +100,25 @@ def test_a_tuned_scikit_learn_submission_reproduces_without_its_params_file(work
     assert (new_record["config"]["train"]["width"], new_record["config"]["train"]["max_train_rows"]) == (0.3, 300)
 
 
+def test_a_submission_a_time_budget_cut_short_reproduces_with_its_folds(workdir, digits_folder, capsys):
+    """A kernel's budget let one of three folds train: the reproduction trains that fold, not
+    three (its own machine's time would not stop it), and gives the same file."""
+    args = ["--comp", "digits", "--preset", "tiny", "--data", str(digits_folder)]
+    budget = "train.model=random_forest data.folds=3 train.time_budget_s=0.001"
+    assert cli.main(["run", *args, "--set", budget]) == 0
+    (original,) = submissions()
+    record = json.loads(original.with_suffix(".json").read_text())
+    assert [(item["done"], item["planned"]) for item in record["folds"]] == [(1, 3)]
+    forget_artifacts(workdir)
+    capsys.readouterr()
+    assert cli.main(["reproduce", "--comp", "digits", "--data", str(digits_folder), "--file", original.name]) == 0
+    out = capsys.readouterr().out
+    assert "1 fold(s)" in out and "labels identical (200 rows); probabilities bit-identical" in out
+    new, new_record = reproduced(original)
+    (run,) = new_record["runs"]
+    assert sorted(p.name for p in (paths.runs_dir(SLUG) / run).glob("fold*")) == ["fold0"]
+
+
 def test_a_config_saved_before_the_deterministic_key_trains_without_it():
     saved = {"train": {"model": "cnn"}}
     assert reproduce.with_data_dir(saved, "", "old.json").train.deterministic == "off"

@@ -458,3 +458,20 @@ def test_numbers_that_are_class_names_map_by_name():
     names = tuple(str(n) for n in range(1, 13))
     assert label_values(pd.Series(["1", "12", "7"]), names).tolist() == [0, 11, 6]
     assert label_values(pd.Series([0, 3]), ("0", "1", "2", "3")).tolist() == [0, 3]
+
+
+def test_number_labels_beside_word_class_names_need_submission_labels(tmp_path):
+    """train.csv's 0..k-1 beside words and a sample of 0 placeholders: which the submission
+    writes cannot be known, so one line says what to set; a sample of names, or the setting, settles it."""
+    from kit import config
+    from kit.data.folders import check_label_spelling
+
+    cfg = config.resolve({"competition": {"class_names": ["cat", "dog"]}})
+    pd.DataFrame({"id": ["t0.png"], "label": [0]}).to_csv(tmp_path / "sample_submission.csv", index=False)
+    column = pd.Series([0, 1, 1])
+    with pytest.raises(KitError, match=r"train.csv: labels are class numbers \(0..1\).*submission.labels=indices"):
+        check_label_spelling(cfg, tmp_path, tmp_path / "train.csv", column, column.to_numpy(float))
+    settled = config.resolve({"competition": {"class_names": ["cat", "dog"]}, "submission": {"labels": "indices"}})
+    check_label_spelling(settled, tmp_path, tmp_path / "train.csv", column, column.to_numpy(float))
+    pd.DataFrame({"id": ["t0.png"], "label": ["dog"]}).to_csv(tmp_path / "sample_submission.csv", index=False)
+    check_label_spelling(cfg, tmp_path, tmp_path / "train.csv", column, column.to_numpy(float))

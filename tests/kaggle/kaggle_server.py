@@ -29,7 +29,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 USER, KEY = "kit-tester", "0123456789abcdef0123456789abcdef"
 HANG = 504  # a fault that first keeps the client waiting
@@ -231,7 +231,7 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/files/") and path.endswith(".zip"):
             self.send(200, raw=self.server_state.data_zip, content_type="application/zip")
         elif path.startswith("/kernel-files/"):
-            name = path.rsplit("/", 1)[-1]
+            name = unquote(path.removeprefix("/kernel-files/"))  # runs/<run>/fold0/... nest
             self.send(200, raw=self.server_state.kernel_files.get(name, b""), content_type="text/csv")
         else:
             self.error(404, f"no such file {path}")

@@ -351,6 +351,7 @@ def test_bad_credentials_give_a_clear_message(server, digits_folder):
     result = submit(digits_folder)
     assert_clean_failure(result, "rejected the credentials", "401")
     assert server.puts() == []
+    assert [row for row in tracker_rows("digit-recognizer") if row["status"] != "written"] == []
 
 
 def test_missing_credentials_give_a_clear_message(server, digits_folder, kaggle_env):
@@ -360,6 +361,8 @@ def test_missing_credentials_give_a_clear_message(server, digits_folder, kaggle_
     assert_clean_failure(result, "no Kaggle credentials", "KAGGLE_API_TOKEN")
     assert result.stderr.count("\n") == 1 and "Authentication required" not in result.stdout  # the kit's line only
     assert server.state.requests == []
+    # nothing reached Kaggle: no submission is remembered, so make leaderboard lists none
+    assert [row for row in tracker_rows("digit-recognizer") if row["status"] != "written"] == []
 
 
 def test_readable_kaggle_json_gets_a_warning(server, digits_folder, kaggle_env):
@@ -466,6 +469,34 @@ def test_leaderboard_syncs_submissions_rank_and_plot(server, digits_folder, work
     assert "rank 2 of 4 (top 50.0%) on " in offline.stdout and "web.csv" in offline.stdout
     assert offline.stderr.startswith("warning: no Kaggle credentials") and offline.stderr.count("\n") == 1
     assert len(server.state.requests) == asked
+
+
+def test_leaderboard_best_of_a_log_loss_competition_is_the_lowest(server, digits_folder, workdir):
+    """Through the kaggle client: the best of 0.35, 0.21, 0.50 by log-loss is 0.21, starred in the
+    plot; when the config names another metric, Kaggle's record decides (with a warning)."""
+    server.state.competition_metrics["digit-recognizer"] = "Multi Class Log Loss"
+    for ref, score in ((21, "0.35"), (22, "0.21"), (23, "0.50")):
+        server.add_submission(ref=ref, fileName=f"s{ref}.csv", publicScore=score)
+    server.state.leaderboard = [
+        {"teamId": 1, "teamName": "Top", "submissionDate": "2026-01-01T00:00:00Z", "score": "0.10000"},
+        {"teamId": 2, "teamName": "Kit Team", "submissionDate": "2026-01-02T00:00:00Z", "score": "0.21000"},
+    ]
+    board = run_kit("leaderboard", "--comp", "digits", "--set", "competition.metric=log_loss", timeout=120)
+    assert board.returncode == 0, board.stderr
+    assert "best public score 0.21000 (s22.csv; log_loss, lower is better)" in board.stdout
+    assert "rank 2 of 2" in board.stdout and "warning" not in board.stderr
+    assert len(server.calls("ListCompetitions")) == 1  # Kaggle's record was asked for the metric
+    # the config left at accuracy: Kaggle's record says log-loss, and it is believed
+    mislabelled = run_kit("leaderboard", "--comp", "digits", timeout=120)
+    assert mislabelled.returncode == 0, mislabelled.stderr
+    assert "best public score 0.21000" in mislabelled.stdout
+    assert "'Multi Class Log Loss' (log_loss), the config says accuracy" in mislabelled.stderr
+    # without an answer about the metric, the config's metric decides
+    server.state.competition_metrics = {}
+    configured = run_kit("leaderboard", "--comp", "digits", "--set", "competition.metric=log_loss", timeout=120)
+    assert "best public score 0.21000" in configured.stdout, configured.stderr
+    plot = workdir / "artifacts" / "digit-recognizer" / "leaderboard.png"
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_interrupted_poll_is_picked_up_by_leaderboard(server, digits_folder):
@@ -787,3 +818,52 @@ def test_a_class_folder_kernel_finds_its_input_without_a_train_csv(tmp_path, mon
     monkeypatch.setattr(kernel_runner, "SOURCE", "plants")
     monkeypatch.setattr(kernel_runner, "TRAIN_FILE", kernel.marker_file(cfg))
     assert kernel_runner.find_input(tmp_path) == tmp_path / "plants"
+
+
+def stopped_kernel_files(run_dir: Path, unfinished: str) -> dict[str, bytes]:
+    """The output of a kernel Kaggle stopped while it trained fold `unfinished`: the run's plain
+    files under runs/ (no zip, no submission), that fold without its fold.json, run.json as
+    training left it."""
+    files = {
+        f"runs/{run_dir.name}/{path.relative_to(run_dir).as_posix()}": path.read_bytes()
+        for path in run_dir.rglob("*")
+        if path.is_file() and path.name != "lock"
+    }
+    del files[f"runs/{run_dir.name}/{unfinished}/fold.json"]
+    files[f"runs/{run_dir.name}/{unfinished}/backup/latest.weights.h5"] = b"half an epoch"
+    files[f"runs/{run_dir.name}/run.json"] = json.dumps({"status": "running", "folds": 3, "model": "dense"}).encode()
+    return files
+
+
+def test_kernel_output_of_a_stopped_version_brings_its_finished_folds_back(server, workdir, digits_folder):
+    from kit import tracker
+
+    trained = run_kit(
+        "train", "--comp", "digits", "--data", str(digits_folder), "--preset", "tiny",
+        "--set", "train.epochs=1", "data.folds=3",
+        timeout=400,
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    runs = workdir / "artifacts" / "digit-recognizer" / "runs"
+    (run_dir,) = runs.iterdir()
+    server.state.kernel_files = stopped_kernel_files(run_dir, unfinished="fold2")
+    server.state.kernel_status, server.state.kernel_failure = "ERROR", "exceeded the maximum run time"
+    tracker.record_kernel("digit-recognizer", f"{USER}/digit-recognizer-kit", 4)
+
+    output = run_kit("kernel-output", "--comp", "digits", "--data", str(digits_folder), timeout=120)
+    assert output.returncode == 0, output.stderr
+    assert len(server.calls("ListKernelSessionOutput")) == 2  # top level, then runs/ (nothing was packed)
+    back = runs / f"kaggle-v4-{run_dir.name}"
+    assert "2 of 3 folds finished before the kernel stopped" in output.stdout and back.name in output.stdout
+    assert sorted(p.name for p in back.glob("fold*")) == ["fold0", "fold1"]  # the unfinished fold stays out
+    recovered = json.loads((back / "run.json").read_text())
+    assert (recovered["status"], len(recovered["folds"]), recovered["folds_planned"]) == ("complete", 2, 3)
+    original = json.loads((run_dir / "run.json").read_text())
+    assert recovered["split_sha256"] == original["split_sha256"]
+    assert recovered["score"] == pytest.approx(sum(f["score"] for f in original["folds"][:2]) / 2)
+
+    predicted = run_kit("predict", "--comp", "digits", "--data", str(digits_folder), "--runs", back.name)
+    assert predicted.returncode == 0, predicted.stderr
+    assert f"partial ensemble (time budget): {back.name}: 2 of 3 folds" in predicted.stdout
+    (written,) = (workdir / "submissions" / "digit-recognizer").glob(f"*-{back.name}.json")
+    assert json.loads(written.read_text())["folds"] == [{"run": back.name, "done": 2, "planned": 3}]
