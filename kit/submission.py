@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +41,7 @@ class Expected:
     k: int = 0
     value_range: tuple[float, float] | None = None
     thresholds: tuple[float, ...] = ()
+    order: tuple[str, ...] = ()  # the sample's column order when its id column is not first
 
 
 def expected(cfg: config.Config, test_ids: np.ndarray | None, sample: pd.DataFrame | None) -> Expected:
@@ -50,8 +51,13 @@ def expected(cfg: config.Config, test_ids: np.ndarray | None, sample: pd.DataFra
         return form_of(cfg, columns, np.asarray(test_ids), None)
     if sample.shape[1] < 2:
         raise KitError(f"sample submission has columns {list(sample.columns)}; it needs an id and a prediction")
-    columns = tuple(str(c) for c in sample.columns)
-    return form_of(cfg, columns, sample.iloc[:, 0].to_numpy(), sample.iloc[:, 1])
+    # the id column wherever the sample puts it (`make new` records it): first in `columns`,
+    # the sample's own order kept in `order` for the written file
+    order = tuple(str(c) for c in sample.columns)
+    id_column = cfg.submission.id_column if cfg.submission.id_column in order else order[0]
+    columns = (id_column, *(c for c in order if c != id_column))
+    found = form_of(cfg, columns, sample[id_column].to_numpy(), sample[columns[1]])
+    return replace(found, order=order) if order != columns and len(found.columns) == len(order) else found
 
 
 def form_of(cfg: config.Config, columns: tuple[str, ...], ids: np.ndarray, values: pd.Series | None) -> Expected:
@@ -131,7 +137,7 @@ def build(exp: Expected, predictions: np.ndarray) -> pd.DataFrame:
     if exp.form == "label":
         predicted = predictions if predictions.ndim == 1 else predictions.argmax(axis=1)
         frame[exp.columns[1]] = np.asarray(exp.labels, dtype=object if is_names(exp) else np.int64)[predicted]
-        return frame
+        return frame[list(exp.order)] if exp.order else frame
     if predictions.ndim != 2:
         raise KitError(f"a {exp.form} submission needs class probabilities, not labels")
     chosen = predictions[:, list(exp.classes)].astype(np.float64)
@@ -141,7 +147,7 @@ def build(exp: Expected, predictions: np.ndarray) -> pd.DataFrame:
             chosen /= chosen.sum(axis=1, keepdims=True)
     for position, column in enumerate(exp.columns[1:]):
         frame[column] = chosen[:, position]
-    return frame
+    return frame[list(exp.order)] if exp.order else frame
 
 
 def is_names(exp: Expected) -> bool:
@@ -150,8 +156,8 @@ def is_names(exp: Expected) -> bool:
 
 def validate(frame: pd.DataFrame, exp: Expected, name: str = "submission") -> None:
     """Columns, row count, complete and unique ids, predictions in their domain; else KitError."""
-    if tuple(str(c) for c in frame.columns) != exp.columns:
-        raise KitError(f"{name}: columns {list(frame.columns)}, expected {list(exp.columns)}")
+    if tuple(str(c) for c in frame.columns) != (exp.order or exp.columns):
+        raise KitError(f"{name}: columns {list(frame.columns)}, expected {list(exp.order or exp.columns)}")
     if len(frame) != len(exp.ids):
         raise KitError(f"{name}: {len(frame)} rows, expected {len(exp.ids)} (one per test image)")
     check_ids(frame, exp, name)

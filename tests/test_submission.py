@@ -176,6 +176,18 @@ def test_without_a_sample_text_classes_are_written_as_indices():
     assert submission.build(exp, np.array([[0.1, 0.2, 0.7], [0.8, 0.1, 0.1]]))["Label"].tolist() == [2, 0]
 
 
+def test_an_id_column_not_first_keeps_the_samples_column_order(cfg):
+    located = competitions.load_config("digits", "", ["submission.id_column=ImageId"])
+    sample = pd.DataFrame({"Label": 0, "ImageId": np.arange(1, 6)})
+    exp = submission.expected(located, None, sample)
+    frame = submission.build(exp, np.array([3, 1, 4, 1, 5]))
+    assert list(frame.columns) == ["Label", "ImageId"]
+    assert frame["ImageId"].tolist() == [1, 2, 3, 4, 5] and frame["Label"].tolist() == [3, 1, 4, 1, 5]
+    submission.validate(frame, exp)
+    with pytest.raises(KitError, match="expected \\['Label', 'ImageId'\\]"):
+        submission.validate(frame[["ImageId", "Label"]], exp)
+
+
 def labels_cfg(names: list[str], setting: str):
     from kit import config
 

@@ -35,12 +35,12 @@ def cmd_new(args, cfg=None) -> int:
     metric, source = (args.metric, "METRIC=") if args.metric or args.data else kaggle_metric(slug)
     if (sample := find_sample(folder)) is not None:  # its header decides the submission's form
         check_columns(sample)
-    found = infer(folder, metric, source)
+    # SET= settles what could not be inferred, or corrects a guess: in place before inference,
+    # so that what it names is read as given (a test folder, a column) instead of guessed again
+    settled = {f"{section}.{key}": value for section, key, value in map(parse_override, args.set)}
+    found = infer(folder, metric, source, settled)
     add_defaults(found, slug)
     record_data_dir(found, slug, folder)
-    for text in args.set:  # SET= settles what could not be inferred, or corrects a guess
-        section, key, value = parse_override(text)
-        found.set(f"{section}.{key}", value, "SET=")
     resolve(found.sections, source="the inferred configuration")  # every key and value checked
     check_test_ids(folder, found)
     target = paths.competition_dir(slug) / "competition.toml"
@@ -120,8 +120,9 @@ def check_test_ids(folder: Path, found: Inferred) -> None:
     """The sample's ids name the test images (image layouts): found now, not after training."""
     data, submission = found.sections["data"], found.sections.get("submission", {})
     sample = folder / submission.get("sample_file", "")
-    if data["format"] in ("images", "class_folders") and sample.is_file():
-        warning = check_ids(sample, folder, data.get("test_dir") or "test", allowed_share=MISSING_TEST_SHARE)
+    if data["format"] in ("images", "class_folders", "file_names") and sample.is_file():
+        test_dir, column = data.get("test_dir") or "test", submission.get("id_column", "")
+        warning = check_ids(sample, folder, test_dir, allowed_share=MISSING_TEST_SHARE, column=column)
         if warning:
             print(warning, file=sys.stderr)
 

@@ -61,8 +61,9 @@ class CompetitionSection:
 @dataclass(frozen=True)
 class DataSection:
     # pixels: label,pixel0.. CSVs | images: a CSV of image paths or ids + image folders |
-    # class_folders: train/<class name>/<image> (the folder names the class) + a test folder
-    format: Literal["pixels", "images", "class_folders"] = "pixels"
+    # class_folders: train/<class name>/<image> (the folder names the class, sub-folders of any
+    # depth below it) + a test folder | file_names: train/<class>.<n>.jpg (Dogs vs. Cats)
+    format: Literal["pixels", "images", "class_folders", "file_names"] = "pixels"
     dir: str = ""  # a folder in the Kaggle layout; "" = data/<slug> if present, else embedded
     embedded: str = ""  # the committed sample, relative to the competition folder
     train_file: str = "train.csv"
@@ -83,6 +84,8 @@ class DataSection:
     train_dir: str = ""  # folders of the images, relative to the data folder; "" = the CSV's stem
     val_dir: str = ""  # ... ("" = val for val.csv)
     test_dir: str = ""  # ... ("" = test); the sample submission's ids name its files
+    # images under the training folder that no label names are an error (kit.data.census) unless true
+    allow_unused: bool = False
     workers: int = 0  # decoding threads; 0 = CPU count + 4 (Pillow releases the GIL)
     cache: bool = True  # keep decoded arrays in artifacts/<slug>/cache (keyed by files and size)
     # auto | on | off: read training batches from the memory-mapped cache instead of holding every

@@ -2,6 +2,8 @@
 
 pixels.py   label,pixel0.. CSVs (digit-recognizer, Fashion-MNIST), robust to re-saved files
 folders.py  CSVs of image paths and labels + image folders (living-species); decode cache
+finder.py   a CSV value to its image file (path, name, stem)   layouts.py  labels in paths: class folders, file names
+census.py   every image file counted, the unused ones said     infer.py, infer_layout.py, inferred.py: `make new`
 stream.py   memory-mapped decoded images, read in blocks       batches.py  shuffled streamed batches
 splits.py   the seeded holdout / k-fold splits                 audit.py    duplicates, blanks, balance
 """
@@ -46,7 +48,7 @@ def data_folder(cfg: Config) -> tuple[Path, bool]:
             )
         return folder, False
     downloaded = paths.data_dir(slug)
-    if any(downloaded.glob(f"{cfg.data.train_file}*")):
+    if has_local_copy(cfg, downloaded):
         return downloaded, False
     if cfg.data.embedded:
         return paths.competition_dir(slug) / cfg.data.embedded, True
@@ -57,10 +59,18 @@ def data_folder(cfg: Config) -> tuple[Path, bool]:
     )
 
 
+def has_local_copy(cfg: Config, folder: Path) -> bool:
+    """Whether `folder` (data/<slug>/) holds the competition's files: its labelled CSV, or for a
+    layout whose labels are paths (class folders, file names), its folder of training images."""
+    if cfg.data.format in ("class_folders", "file_names"):
+        return (folder / (cfg.data.train_dir or "train")).is_dir()
+    return any(folder.glob(f"{cfg.data.train_file}*"))
+
+
 def load(cfg: Config, with_test: bool = True) -> CompetitionData:
     """Read and validate train, test and sample submission from the competition's data folder."""
     folder, embedded = data_folder(cfg)
-    if cfg.data.format in ("images", "class_folders"):
+    if cfg.data.format in ("images", "class_folders", "file_names"):
         return load_images(cfg, folder, embedded, with_test)
     train = read_split(cfg, folder, cfg.data.train_file, labelled=True)
     if cfg.data.limit:
@@ -117,13 +127,17 @@ def read_sample_submission(cfg: Config, folder: Path) -> pd.DataFrame | None:
 
 def load_images(cfg: Config, folder: Path, embedded: bool, with_test: bool) -> CompetitionData:
     """An image-folder competition (kit.data.folders); faulty files are listed, never fatal."""
-    from kit.data.folders import describe_faults, load_folders
+    from kit.data.census import describe_faults
+    from kit.data.folders import load_folders, sample_id_column
     from kit.data.sample_check import check_ids
 
     sample = read_sample_submission(cfg, folder)
     if sample is not None:  # ids naming no test image: refused before training, not after it
-        check_ids(folder / cfg.submission.sample_file, folder, cfg.data.test_dir or "test", allowed_share=1.0)
-    train, test, faults = load_folders(cfg, folder, sample, with_test)
+        test_dir, column = cfg.data.test_dir or "test", sample_id_column(cfg, sample)
+        check_ids(folder / cfg.submission.sample_file, folder, test_dir, allowed_share=1.0, column=column)
+    train, test, faults, census = load_folders(cfg, folder, sample, with_test)
+    for line in census:
+        print(line)
     if cfg.data.limit:
         train = train.take(slice(0, cfg.data.limit))
     target = paths.artifacts_dir(cfg.competition.slug) / "data_faults.csv"

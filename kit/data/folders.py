@@ -20,6 +20,11 @@ or a row whose label is not a class, never stops the run: training rows are skip
 (which need a prediction) get a blank placeholder and, in the submission, the most frequent
 training class; every such row is listed in `faults` with its kind (see kit.data.images).
 
+Every image file under the data folder is counted (kit.data.census): what each split uses, why
+the others are not used, and an error when labelled-looking images would be left out. Label tables
+for class folders and labels in file names come from kit.data.layouts; a CSV value finds its file
+through kit.data.finder (by path, name or stem, at any depth).
+
 Two processes decoding the same uncached set (`make tune WORKERS=2`) take turns on a lock: the
 second reads what the first wrote. The cache's files appear whole (temporary name, then rename).
 """
@@ -42,8 +47,11 @@ import pandas as pd
 from kit import fileio, paths, targets
 from kit.config import Config
 from kit.console.progress import progress
+from kit.data.census import Census
 from kit.data.classes import are_integers
-from kit.data.images import Outside, decode
+from kit.data.finder import FileFinder, image_files, keep_spelling
+from kit.data.images import decode
+from kit.data.layouts import label_table
 from kit.data.pixels import Images, read_frame
 from kit.data.stream import stream_wanted, take_rows
 from kit.errors import KitError
@@ -51,7 +59,6 @@ from kit.errors import KitError
 FAULT_COLUMNS = ["split", "row", "file", "fault", "detail"]
 LABEL_NAMES = ("label", "labels", "class", "class_id", "category", "target", "y")
 IMAGE_HINTS = ("path", "file", "image", "img", "id", "name")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 CACHE_VERSION = 1  # bump when decoding changes, so old caches are not reused
 
 
@@ -64,16 +71,29 @@ class Decoded:
 
 
 def load_folders(cfg: Config, folder: Path, sample: pd.DataFrame | None, with_test: bool = True):
-    """(train Images, test Images or None, faults DataFrame) for an image-folder competition."""
-    tables = class_folder_table(cfg, folder) if cfg.data.format == "class_folders" else read_label_tables(cfg, folder)
+    """(train Images, test Images or None, faults DataFrame, census lines) for an image-folder
+    competition. The census counts every image file under the folder (kit.data.census)."""
+    tables = path_tables(cfg, folder) if cfg.data.format in PATH_LAYOUTS else read_label_tables(cfg, folder)
     finder = FileFinder(folder, tables[0][2] or tables[0][0].stem)
     image_column, label_column = choose_columns(cfg, tables[0][1], tables[0][0], sample, finder)
-    train, faults = read_labelled(cfg, folder, tables, image_column, label_column)
+    census = Census(folder)
+    train, faults = read_labelled(cfg, folder, tables, image_column, label_column, census)
     test = None
     if with_test:
-        test, test_faults = read_test(cfg, folder, sample)
+        test, test_faults = read_test(cfg, folder, sample, census)
         faults = fault_table(pd.concat([faults, test_faults], ignore_index=True))
-    return train, test, faults
+    train_root = folder / cfg.data.train_dir if cfg.data.format in PATH_LAYOUTS else None
+    lines = census.report(train_root, cfg.data.allow_unused) if with_test else []
+    return train, test, faults, lines
+
+
+PATH_LAYOUTS = ("class_folders", "file_names")
+
+
+def path_tables(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFrame, str]]:
+    """The label table a class-folder or file-name layout makes (kit.data.layouts)."""
+    root = folder / (cfg.data.train_dir or "train")
+    return [(root, label_table(cfg.data.format, folder, cfg.data.train_dir), "")]
 
 
 def read_label_tables(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFrame, str]]:
@@ -83,23 +103,7 @@ def read_label_tables(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFram
         tables.append((folder / cfg.data.val_file, cfg.data.val_dir))
     elif cfg.data.val_file:  # some releases ship one labelled table: train on it alone
         print(f"note: no {cfg.data.val_file} in {folder}; using {cfg.data.train_file} alone")
-    return [(path, read_frame(path), subdir) for path, subdir in tables]
-
-
-def class_folder_table(cfg: Config, folder: Path) -> list[tuple[Path, pd.DataFrame, str]]:
-    """A label table made from `train/<class name>/<image>` folders (Plant Seedlings' layout):
-    one row per image file, its path relative to the data folder and its folder's name."""
-    root = folder / (cfg.data.train_dir or "train")
-    if not root.is_dir():
-        raise KitError(f"{root}: no such folder (data.train_dir names the folder of class folders)")
-    rows = [
-        (path.relative_to(folder).as_posix(), path.parent.name)
-        for path in sorted(root.glob("*/*"))
-        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
-    ]
-    if not rows:
-        raise KitError(f"{root}: no images in class folders (expected {root.name}/<class>/<image>)")
-    return [(root, pd.DataFrame(rows, columns=["image", "label"]), "")]
+    return [(path, keep_spelling(path, read_frame(path)), subdir) for path, subdir in tables]
 
 
 def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample, finder) -> tuple[str, str]:
@@ -108,6 +112,9 @@ def choose_columns(cfg: Config, frame: pd.DataFrame, path: Path, sample, finder)
     The real competition's names are not known in advance."""
     columns = [str(c) for c in frame.columns]
     sample_columns = [] if sample is None else [str(c) for c in sample.columns]
+    if sample is not None:  # the id column first, wherever the sample puts it
+        first = sample_id_column(cfg, sample)
+        sample_columns = [first, *(c for c in sample_columns if c != first)]
     label = pick_column(
         path,
         columns,
@@ -159,7 +166,7 @@ def looks_like_labels(column: pd.Series, num_classes: int) -> bool:
     )
 
 
-def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Images, pd.DataFrame]:
+def read_labelled(cfg, folder, tables, image_column, label_column, census) -> tuple[Images, pd.DataFrame]:
     """Merge the labelled tables, decode their images, drop faulty rows (listed in the faults)."""
     names, files, labels, fault_rows, truths = [], [], [], [], []
     for path, frame, subdir in tables:
@@ -169,7 +176,7 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
                 f"like {tables[0][0].name} (found {', '.join(map(str, frame.columns))})"
             )
         split = path.stem
-        finder = FileFinder(folder, subdir or split)
+        finder = FileFinder(folder, subdir or split, path.name)
         read = targets.for_config(cfg).read(frame, label_column, cfg)  # class index, number or tags
         truths.append(read.truth)
         if read.truth is None:  # one class per image: how its labels are spelt (kit.data.classes)
@@ -186,6 +193,8 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
         if kind:
             fault_rows.append((split, row, name, kind, detail))
     keep = np.array([not decoded.faults[i][0] and labels[i] >= 0 for i in range(len(names))], dtype=bool)
+    reasons = [decoded.faults[i][0] or ("" if keep[i] else "unlabelled") for i in range(len(names))]
+    census.add("train", files, reasons)
     if not keep.any():
         raise KitError(
             f"{tables[0][0]}: none of the {len(names)} labelled images could be read "
@@ -198,21 +207,23 @@ def read_labelled(cfg, folder, tables, image_column, label_column) -> tuple[Imag
     return train, fault_table(fault_rows)
 
 
-def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None) -> tuple[Images, pd.DataFrame]:
-    """The test images named by the sample submission's id column (else every file of the test
-    folder). Unreadable ones get a blank placeholder: the submission needs a row for each id."""
-    finder = FileFinder(folder, cfg.data.test_dir or "test")
+def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None, census=None) -> tuple[Images, pd.DataFrame]:
+    """The test images named by the sample submission's id column (`submission.id_column` when
+    the sample has it, else its first), else every file of the test folder. Unreadable ones get
+    a blank placeholder: the submission needs a row for each id."""
+    finder = FileFinder(folder, cfg.data.test_dir or "test", cfg.submission.sample_file)
     if sample is not None:
-        ids = sample.iloc[:, 0].to_numpy()
+        ids = sample[sample_id_column(cfg, sample)].to_numpy()
     else:
-        files = {p for p in finder.listing().values() if p.suffix.lower() in IMAGE_SUFFIXES}
-        ids = np.array(sorted(p.name for p in files), dtype=object)
+        ids = np.array([p.name for p in image_files(finder.roots[0])], dtype=object)
         if not len(ids) or finder.roots[0] == folder:
             where = folder / (cfg.data.test_dir or "test")
             raise KitError(f"{where}: no test images, and no {cfg.submission.sample_file} naming them")
     files = [finder.locate(str(value)) for value in ids]
     decoded = decode_cached(cfg, "test", files, stream_wanted(cfg, len(files)))
     rows = [("test", i + 1, str(ids[i]), kind, detail) for i, (kind, detail) in enumerate(decoded.faults) if kind]
+    if census is not None:
+        census.add("test", files, [kind for kind, _ in decoded.faults])
     source = folder / cfg.submission.sample_file if sample is not None else finder.roots[0]
     return Images(decoded.images, None, ids, source), fault_table(rows)
 
@@ -239,55 +250,10 @@ def check_label_spelling(cfg, folder: Path, path: Path, column: pd.Series, value
         )
 
 
-class FileFinder:
-    """Resolves a CSV value to a file: a path relative to the data folder or to the split's image
-    folder, or a bare name or id (extension optional) found anywhere under the image folder.
-    A file that resolves outside the data folder is `Outside`, whatever the path's form."""
-
-    def __init__(self, folder: Path, subdir: str):
-        # no such image folder: look under the whole data folder (another naming of the folders)
-        self.roots = [folder / subdir, folder] if subdir and (folder / subdir).is_dir() else [folder]
-        self.top = Path(os.path.realpath(folder))
-        self.index: dict[str, Path] | None = None
-        self.real_dirs: dict[Path, Path] = {}
-
-    def find(self, value: str) -> Path | None:
-        """The file `value` names inside the data folder, else None."""
-        found = self.locate(value)
-        return found if isinstance(found, Path) else None
-
-    def locate(self, value: str) -> Path | Outside | None:
-        """The file `value` names, `Outside` when it leads out of the data folder, None if none."""
-        text = value.strip().replace("\\", "/")  # paths written on Windows
-        if not text:
-            return None
-        for root in self.roots:
-            candidate = root / text  # an absolute `text` replaces the root: checked below
-            if candidate.is_file():
-                return self.contained(candidate, text)
-        listing = self.listing()
-        name = Path(text).name
-        found = listing.get(name) or listing.get(name.lower())
-        return None if found is None else self.contained(found, text)
-
-    def contained(self, path: Path, value: str) -> Path | Outside:
-        """`path` when its real location (`..` and links resolved) is inside the data folder."""
-        parent = self.real_dirs.get(path.parent)
-        if parent is None:  # one realpath per folder: 200k images need not cost 200k of them
-            parent = self.real_dirs[path.parent] = Path(os.path.realpath(path.parent))
-        real = Path(os.path.realpath(path)) if path.is_symlink() else parent / path.name
-        return path if real.is_relative_to(self.top) else Outside(value, str(real))
-
-    def listing(self) -> dict[str, Path]:
-        """name -> path and stem -> path of every file under the image folder (built lazily)."""
-        if self.index is None:
-            self.index = {}
-            if self.roots[0].is_dir():
-                for path in sorted(self.roots[0].rglob("*")):
-                    if path.is_file():
-                        for key in (path.name, path.name.lower(), path.stem, path.stem.lower()):
-                            self.index.setdefault(key, path)
-        return self.index
+def sample_id_column(cfg: Config, sample: pd.DataFrame) -> str:
+    """The sample's id column: `submission.id_column` (written by `make new`) when present, else the first."""
+    columns = [str(c) for c in sample.columns]
+    return cfg.submission.id_column if cfg.submission.id_column in columns else columns[0]
 
 
 def decode_cached(cfg: Config, split: str, files: list, stream: bool = False) -> Decoded:
@@ -363,19 +329,3 @@ def decode_all(files: list, size: tuple[int, int, int], workers: int = 0, out=No
     if len(files) >= 1000:
         print(f"decoded {len(files)} images in {seconds:.1f} s ({len(files) / seconds:.0f}/s)")
     return Decoded(images, faults)
-
-
-def fault_counts(faults: pd.DataFrame) -> dict[str, int]:
-    """{'missing': 2, 'truncated': 1, ...} over the rows of a faults table."""
-    return {str(k): int(v) for k, v in faults["fault"].value_counts().sort_index().items()}
-
-
-def describe_faults(faults: pd.DataFrame) -> str:
-    """One line for the terminal: how many rows were skipped (train) or blanked (test), and why."""
-    parts = []
-    for split, label in (("train", "skipped"), ("test", "unreadable, predicted as the most frequent class")):
-        rows = faults[faults.split != "test"] if split == "train" else faults[faults.split == "test"]
-        if len(rows):
-            counts = ", ".join(f"{n} {k}" for k, n in fault_counts(rows).items())
-            parts.append(f"{len(rows)} {split} rows {label} ({counts})")
-    return "; ".join(parts) or "no unreadable or missing image files"

@@ -2,7 +2,7 @@
 
 `decode` turns a file into uint8 pixels of the configured size, or into a fault (kind, detail):
 missing, empty, not_an_image, truncated, corrupt, unreadable, outside (a path that leaves the data
-folder: `kit.data.folders.FileFinder` finds it, this module never opens it) or too_large (more
+folder: `kit.data.finder.FileFinder` finds it, this module never opens it) or too_large (more
 than `MAX_PIXELS`, judged from the header before a pixel is decoded: a decompression bomb, a
 tiny PNG of one colour declaring 144 megapixels, costs nothing).
 """

@@ -1,79 +1,105 @@
 """`make new`: a competition's configuration read off its files alone.
 
-Three layouts are recognised, in this order:
+Four layouts are recognised, in this order (kit.data.infer_layout reads the image ones):
 
     pixels          CSVs whose columns are pixel0.. (Digit Recognizer, Kannada-MNIST, Fashion-MNIST)
-    class_folders   train/<class name>/<image> and a test folder (Plant Seedlings)
-    images          a CSV of image ids or paths with a label column, plus image folders
-                    (Dog Breed Identification, Aerial Cactus, APTOS)
+    images          a CSV of image ids or paths with a label column, plus image folders, the images
+                    in sub-folders of any depth (Dog Breeds, Aerial Cactus, APTOS, Landmarks)
+    class_folders   train/<class name>/.../<image> and a test folder (Plant Seedlings, State Farm)
+    file_names      train/<class>.<n>.jpg and a test folder (Dogs vs. Cats)
 
 From the files it infers the id and label columns, the class names (in the order the sample
 submission uses when it names them), the image size and channels (from a sample of the images),
 the submission's form (one label column, one probability column per class, or one probability
 for a binary task) and a metric to fall back on. Every value comes with the file it was read
 from, which `kit.commands.new` writes as a comment beside it. What cannot be inferred is one
-`KitError` naming the `SET=` key that settles it.
+`KitError` naming the `SET=` key that settles it; the values SET= names are in place before
+inference starts (`settled`). Every image file under the folder is counted (kit.data.census).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
-from PIL import Image
 
 from kit.data.columns import is_fractional
-from kit.data.folders import IMAGE_SUFFIXES, LABEL_NAMES, FileFinder
-from kit.data.images import MAX_PIXELS
+from kit.data.finder import IMAGE_SUFFIXES, FileFinder
+from kit.data.folders import LABEL_NAMES
+from kit.data.infer_layout import (
+    SIZE_PROBES,
+    count_images,
+    csv_files,
+    image_table,
+    image_test_dir,
+    infer_path_layout,
+    path_layout,
+    sample_id_column,
+    set_image_size,
+)
 from kit.data.infer_target import known_metric, settle_target
+from kit.data.inferred import Inferred
 from kit.data.pixels import COMPRESSED, read_csv, read_frame
 from kit.errors import KitError
 
+__all__ = ["Inferred", "infer"]
+
 PIXEL_COLUMN = re.compile(r"^pixel_?\d+$", re.IGNORECASE)
 SAMPLE_NAMES = ("sample_submission.csv", "sampleSubmission.csv", "sample_submission_file.csv")
-MAX_SIDE = 64  # a from-scratch CNN on a CPU; larger images are squashed to this (data.height/width)
-SIZE_PROBES = 24  # images opened to read sizes and colour modes
 
 
-@dataclass
-class Inferred:
-    """competition.toml's sections, and per `section.key` the file it was read from."""
-
-    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    summary: list[str] = field(default_factory=list)
-
-    def set(self, key: str, value: Any, source: str) -> None:
-        section, name = key.split(".")
-        self.sections.setdefault(section, {})[name] = value
-        self.sources[key] = source
-
-
-def infer(folder: Path, metric: str = "", metric_source: str = "METRIC=") -> Inferred:
+def infer(folder: Path, metric: str = "", metric_source: str = "METRIC=", settled: dict | None = None) -> Inferred:
     """Everything `competition.toml` needs, from the files in `folder` (the metric from
-    `metric_source` when given: METRIC=, or Kaggle's competition record)."""
+    `metric_source` when given: METRIC=, or Kaggle's competition record). `settled`: the
+    values SET= names (`section.key` -> value), in place before anything is inferred."""
     if not folder.is_dir():
         raise KitError(f"data folder {folder} does not exist (DATA=)")
-    found = Inferred()
-    sample_path = find_sample(folder)
+    found = Inferred(settled=dict(settled or {}))
+    given = found.given("submission.sample_file")
+    sample_path = (folder / given if given else None) if given is not None else find_sample(folder)
+    if sample_path is not None and not sample_path.is_file():
+        raise KitError(f"{sample_path}: no such file (submission.sample_file)")
     sample = read_frame(sample_path) if sample_path else None
-    pixel_files = pixel_csvs(folder)
+    pixel_files = pixel_csvs(folder) if found.given("data.format", "pixels") == "pixels" else []
     if pixel_files:
         infer_pixels(found, folder, pixel_files, sample, sample_path)
-    elif (class_root := class_folder_root(folder)) is not None:
-        infer_class_folders(found, folder, class_root, sample, sample_path)
     else:
-        infer_image_table(found, folder, sample, sample_path)
+        infer_images(found, folder, sample, sample_path)
     metric = known_metric(metric)  # Kaggle's names too: 'MAP@{5}', 'AUC', 'RMSE'
     choose_metric(found, metric, sample_path, metric_source)
     if metric:
         binary_form_from_metric(found, metric)
     settle_target(found, folder, sample)  # top-k, a number, tags: kit.data.infer_target
     return found
+
+
+def infer_images(found: Inferred, folder: Path, sample, sample_path) -> None:
+    """An image-folder layout (kit.data.infer_layout): a CSV naming the images first, then
+    labels in the paths; then the submission's form and the census of every image file."""
+    table = (
+        None
+        if found.given("data.format") in ("class_folders", "file_names")
+        else image_table(found, folder, sample_path)
+    )
+    if table is not None:
+        names, train, labelled = infer_image_table(found, folder, table, sample, sample_path)
+    elif (layout := path_layout(found, folder)) is not None:
+        names, train, labelled = infer_path_layout(found, folder, *layout)
+    else:
+        raise KitError(
+            f"{folder}: no pixel CSV, no CSV naming image files, no class folders and no images named "
+            "<class>.<n>: is this an image-classification competition's folder? (SET=data.format=... "
+            "and SET=data.train_dir=... name the layout)"
+        )
+    test = []
+    if sample is not None:  # its id column wherever it stands; the prediction columns follow it
+        column = sample_id_column(found, folder, sample, sample_path)
+        finder = FileFinder(folder, found.sections["data"]["test_dir"], sample_path.name)
+        test = [finder.locate(str(v)) for v in sample[column]]
+        sample = sample[[column, *(c for c in sample.columns if c != column)]]
+    image_submission(found, sample, sample_path, names)
+    count_images(found, folder, train, labelled, test)
 
 
 def binary_form_from_metric(found: Inferred, metric: str) -> None:
@@ -91,17 +117,6 @@ def binary_form_from_metric(found: Inferred, metric: str) -> None:
 
 
 # ---------------------------------------------------------------- files
-
-
-def csv_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and csv_name(p.name))
-
-
-def csv_name(name: str) -> bool:
-    stem = name.lower()
-    for ext in COMPRESSED:
-        stem = stem.removesuffix(ext)
-    return stem.endswith(".csv")
 
 
 def find_sample(folder: Path) -> Path | None:
@@ -136,15 +151,19 @@ def pixel_csvs(folder: Path) -> list[tuple[Path, list[str]]]:
 
 
 def infer_pixels(found: Inferred, folder: Path, files, sample: pd.DataFrame | None, sample_path) -> None:
-    labelled = [(p, cols) for p, cols in files if label_in(cols)]
-    unlabelled = [(p, cols) for p, cols in files if not label_in(cols)]
+    given = found.given("data.label_column")  # SET= names it: only files that have it are labelled
+    has_label = (lambda cols: given if given in cols else "") if given else label_in
+    labelled = [(p, cols) for p, cols in files if has_label(cols)]
+    unlabelled = [(p, cols) for p, cols in files if not has_label(cols)]
     if not labelled:
         raise KitError(f"{folder}: no pixel CSV with a label column: set SET=data.label_column=<column>")
-    train_path, train_columns = pick_named(labelled, "train")
-    test_path, test_columns = pick_named(unlabelled or [f for f in labelled if f[0] != train_path], "test")
-    label = label_in(train_columns)
+    train_path, train_columns = pick_named(labelled, "train", found.given("data.train_file"))
+    others = unlabelled or [f for f in labelled if f[0] != train_path]
+    test_path, test_columns = pick_named(others, "test", found.given("data.test_file"))
+    label = has_label(train_columns)
     pixels = [c for c in train_columns if PIXEL_COLUMN.match(c)]
-    height, width, channels = pixel_shape(len(pixels), train_path)
+    shape = [found.given(f"data.{key}") for key in ("height", "width", "channels")]
+    height, width, channels = shape if all(shape) else pixel_shape(len(pixels), train_path)
     found.set("data.format", "pixels", f"{train_path.name}: {len(pixels)} pixel columns")
     found.set("data.train_file", base_name(train_path), "the labelled pixel CSV")
     found.set("data.test_file", base_name(test_path), "the other pixel CSV")
@@ -172,7 +191,9 @@ def label_in(columns: list[str]) -> str:
     return next((lowered[name] for name in LABEL_NAMES if name in lowered), "")
 
 
-def pick_named(files: list, word: str) -> tuple[Path, list[str]]:
+def pick_named(files: list, word: str, given: str | None = None) -> tuple[Path, list[str]]:
+    if given:  # SET=data.<word>_file=...: that file (or its compressed twin) and no other
+        files = [f for f in files if base_name(f[0]) == given or f[0].name == given]
     if not files:
         raise KitError(f"no {word} pixel CSV found: set SET=data.{word}_file=<file>")
     named = [f for f in files if word in f[0].name.lower()]
@@ -193,7 +214,9 @@ def pixel_shape(count: int, path: Path) -> tuple[int, int, int]:
         side = int(round((count / channels) ** 0.5))
         if side * side * channels == count:
             return side, side, channels
-    raise KitError(f"{path}: {count} pixel columns are not a square image: set SET=data.height=H data.width=W")
+    raise KitError(
+        f"{path}: {count} pixel columns are not a square image: set SET='data.height=H data.width=W data.channels=C'"
+    )
 
 
 def pixel_submission(found: Inferred, sample, sample_path, test_path: Path, has_id_column: bool) -> None:
@@ -211,64 +234,15 @@ def pixel_submission(found: Inferred, sample, sample_path, test_path: Path, has_
 # ---------------------------------------------------------------- image folders
 
 
-def class_folder_root(folder: Path) -> Path | None:
-    """A folder holding at least two sub-folders of images (train/<class>/...), or None."""
-    for root in [folder / "train", *sorted(p for p in folder.iterdir() if p.is_dir())]:
-        if not root.is_dir():
-            continue
-        classes = [d for d in root.iterdir() if d.is_dir() and any(has_image_suffix(f) for f in d.iterdir())]
-        if len(classes) >= 2:
-            return root
-    return None
-
-
-def has_image_suffix(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
-
-
-def infer_class_folders(found: Inferred, folder: Path, root: Path, sample, sample_path) -> None:
-    names = sorted(d.name for d in root.iterdir() if d.is_dir())
-    found.set("data.format", "class_folders", f"{root.name}/ holds a folder per class")
-    found.set("data.train_dir", root.name, "the folder of class folders")
-    found.set("competition.class_names", names, f"the folder names under {root.name}/")
-    images = [f for d in names for f in sorted((root / d).iterdir()) if has_image_suffix(f)]
-    set_image_size(found, images)
-    test_dir = image_test_dir(folder, exclude=root)
-    found.set("data.test_dir", test_dir.name, "the other folder of images")
-    image_submission(found, sample, sample_path, names)
-    found.summary.append(f"layout: class folders {root.name}/<class>/ ({len(names)} classes), test {test_dir.name}/")
-
-
-def image_test_dir(folder: Path, exclude: Path | None = None) -> Path:
-    candidates = [
-        d
-        for d in sorted(folder.iterdir())
-        if d.is_dir() and d != exclude and any(has_image_suffix(f) for f in d.rglob("*"))
-    ]
-    named = [d for d in candidates if "test" in d.name.lower()]
-    if not (named or candidates):
-        raise KitError(f"{folder}: no folder of test images: set SET=data.test_dir=<folder>")
-    return (named or candidates)[0]
-
-
-def infer_image_table(found: Inferred, folder: Path, sample, sample_path) -> None:
-    """A CSV of image ids (or paths) and labels: the CSV that is not the sample submission."""
-    tables = [p for p in csv_files(folder) if p != sample_path]
-    if not tables:
-        raise KitError(
-            f"{folder}: no pixel CSV, no class folders and no CSV of image labels: "
-            "is this an image-classification competition's folder?"
-        )
-    table_path = next((p for p in tables if "train" in p.name.lower() or "label" in p.name.lower()), tables[0])
-    frame = read_frame(table_path)
-    train_dir = image_train_dir(folder, frame, table_path)
-    finder = FileFinder(folder, train_dir.name)
-    image_column = best_image_column(frame, finder, table_path)
-    label_column = pick_label_column(frame, image_column, sample, table_path)
-    found.set("data.format", "images", f"{table_path.name} names images in {train_dir.name}/")
+def infer_image_table(found: Inferred, folder: Path, table, sample, sample_path) -> tuple[list[str], list, list]:
+    """A CSV of image ids (or paths) and labels, the images in a folder (sub-folders of any depth)."""
+    table_path, frame, train_dir, image_column = table
+    train_name = train_dir.relative_to(folder).as_posix()
+    label_column = found.given("data.label_column") or pick_label_column(frame, image_column, sample, table_path)
+    found.set("data.format", "images", f"{table_path.name} names images in {train_name}/")
     found.set("data.train_file", table_path.name, "the CSV of image labels")
     found.set("data.val_file", "", "one labelled table")
-    found.set("data.train_dir", train_dir.name, f"the folder of the images {table_path.name} names")
+    found.set("data.train_dir", train_name, f"the folder of the images {table_path.name} names")
     found.set("data.image_column", image_column, f"{table_path.name}: its values name image files")
     found.set("data.label_column", label_column, table_path.name)
     ids = frame[image_column].astype(str).head(5).tolist()
@@ -276,30 +250,16 @@ def infer_image_table(found: Inferred, folder: Path, sample, sample_path) -> Non
     found.summary.append(f"ids {'with' if with_extension else 'without'} extension, e.g. {ids[0]}")
     names = class_names_of(frame[label_column], sample)
     found.set("competition.class_names", names, class_names_source(sample, sample_path, table_path))
-    images = [p for v in frame[image_column].astype(str).head(SIZE_PROBES) if (p := finder.find(v)) is not None]
-    set_image_size(found, images)
-    test_dir = image_test_dir(folder, exclude=train_dir)
-    found.set("data.test_dir", test_dir.name, "the other folder of images")
-    image_submission(found, sample, sample_path, names)
+    finder = FileFinder(folder, train_name, table_path.name)
+    images = [finder.locate(v) for v in frame[image_column].astype(str)]
+    set_image_size(found, [p for p in images[:SIZE_PROBES] if isinstance(p, Path)])
+    test_dir = image_test_dir(found, folder, exclude=train_dir)
+    found.set("data.test_dir", test_dir.relative_to(folder).as_posix(), "the other folder of images")
     found.summary.append(
-        f"layout: {table_path.name} ({image_column}, {label_column}) + {train_dir.name}/, test {test_dir.name}/"
+        f"layout: {table_path.name} ({image_column}, {label_column}) + {train_name}/, test {test_dir.name}/"
     )
-
-
-def image_train_dir(folder: Path, frame: pd.DataFrame, path: Path) -> Path:
-    dirs = [d for d in sorted(folder.iterdir()) if d.is_dir() and any(has_image_suffix(f) for f in d.rglob("*"))]
-    named = [d for d in dirs if "train" in d.name.lower()]
-    if not (named or dirs):
-        raise KitError(f"{folder}: no folder of images for {path.name}: set SET=data.train_dir=<folder>")
-    return (named or dirs)[0]
-
-
-def best_image_column(frame: pd.DataFrame, finder: FileFinder, path: Path) -> str:
-    hits = {c: sum(finder.find(str(v)) is not None for v in frame[c].dropna().head(20)) for c in frame.columns}
-    best = max(hits, key=hits.get)
-    if not hits[best]:
-        raise KitError(f"{path}: no column names the image files: set SET=data.image_column=<column>")
-    return str(best)
+    labelled = frame[label_column].notna().tolist()
+    return names, images, labelled
 
 
 def pick_label_column(frame: pd.DataFrame, image_column: str, sample, path: Path) -> str:
@@ -340,27 +300,6 @@ def class_names_source(sample, sample_path, table_path: Path) -> str:
     if sample is not None and sample.shape[1] > 2:
         return f"{sample_path.name}: one probability column per class, in its order"
     return f"{table_path.name}: the label values"
-
-
-def set_image_size(found: Inferred, images: list[Path]) -> None:
-    sizes, modes = [], set()
-    for path in images[:SIZE_PROBES]:
-        try:
-            with Image.open(path) as image:  # the header only
-                if image.width * image.height > MAX_PIXELS:  # a decompression bomb says nothing of the rest
-                    continue
-                sizes.append(min(image.size))
-                modes.add(image.mode)
-        except (OSError, Image.DecompressionBombError):
-            continue
-    if not sizes:
-        raise KitError("no readable image to read the size from: set SET=data.height=H data.width=W")
-    side = int(min(MAX_SIDE, np.median(sizes)))
-    channels = 1 if modes <= {"L", "1", "I;16", "I"} else 3
-    source = f"{len(sizes)} images: median side {int(np.median(sizes))}, modes {', '.join(sorted(modes))}"
-    found.set("data.height", side, source)
-    found.set("data.width", side, source)
-    found.set("data.channels", channels, source)
 
 
 def image_submission(found: Inferred, sample, sample_path, names: list[str]) -> None:

@@ -84,4 +84,4 @@ def stream_wanted(cfg: Config, rows: int) -> bool:
     if cfg.data.stream in ("on", "off"):
         return cfg.data.stream == "on"
     megabytes = rows * cfg.data.height * cfg.data.width * cfg.data.channels / 2**20
-    return cfg.data.format == "images" and megabytes > cfg.data.stream_above_mb
+    return cfg.data.format != "pixels" and megabytes > cfg.data.stream_above_mb

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kit import fileio, paths
 from kit.config import Config
+from kit.data import has_local_copy
 from kit.errors import KitError
 from kit.kaggle.client import NO_CREDENTIALS, api, call, has_credentials, warn_if_readable
 
@@ -20,7 +21,7 @@ from kit.kaggle.client import NO_CREDENTIALS, api, call, has_credentials, warn_i
 def ensure_data(cfg: Config) -> None:
     """Download a Kaggle competition's files into data/<slug>/ when no local copy exists."""
     slug, competition = cfg.competition.slug, cfg.competition.kaggle
-    if cfg.data.dir or any(paths.data_dir(slug).glob(f"{cfg.data.train_file}*")):
+    if cfg.data.dir or has_local_copy(cfg, paths.data_dir(slug)):
         return
     if not competition:
         print(f"{slug} is not a Kaggle competition: nothing to download (DATA=<folder> reads a full copy)")

@@ -132,7 +132,7 @@ def script(
     settings = {
         "SLUG": slug,
         "SOURCE": cfg.competition.kaggle or slug,
-        "TRAIN_FILE": cfg.data.train_file,
+        "TRAIN_FILE": marker_file(cfg),
         "PRESET": preset,
         "OVERRIDES": list(overrides),
         "PARAMS": params,
@@ -149,6 +149,14 @@ def script(
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n{runner[3:doc_end]}"
     )
     return header + runner[doc_end:start] + "\n".join(lines) + runner[end:]
+
+
+def marker_file(cfg: Config) -> str:
+    """What marks the competition's input folder on Kaggle: its labelled CSV, or for labels in
+    paths (class folders, file names) its folder of training images (there is no train.csv)."""
+    if cfg.data.format in ("class_folders", "file_names"):
+        return cfg.data.train_dir or "train"
+    return cfg.data.train_file
 
 
 def weights_setting(weights: dict | None, model: str | None) -> dict | None:

@@ -61,9 +61,10 @@ def with_recorded_data(cfg: Config, record: dict[str, Any]) -> Config:
     """Without DATA=, validate against the data folder the file was predicted from (its record
     names it) when no downloaded copy exists: the same ids the file was written for."""
     from kit import config
+    from kit.data import has_local_copy
 
     recorded = record.get("config", {}).get("data", {}).get("dir", "")
-    has_download = any(paths.data_dir(cfg.competition.slug).glob(f"{cfg.data.train_file}*"))
+    has_download = has_local_copy(cfg, paths.data_dir(cfg.competition.slug))
     if cfg.data.dir or has_download or not recorded or not Path(recorded).is_dir():
         return cfg
     return config.replace(cfg, data={"dir": recorded})

@@ -37,7 +37,7 @@ def test_plant_seedlings_class_folders_with_text_labels(tmp_path):
     assert (data["format"], data["train_dir"], data["test_dir"]) == ("class_folders", "train", "test")
     assert found.sections["competition"]["class_names"] == sorted(replicas.SPECIES)
     assert (data["height"], data["channels"]) == (40, 3)
-    assert submission == {"sample_file": "sample_submission.csv", "form": "label"}
+    assert submission == {"sample_file": "sample_submission.csv", "form": "label", "id_column": "file"}
     assert found.sections["competition"]["metric"] == "accuracy"  # a guess, said so
     assert any("METRIC=" in line for line in found.summary)
 
@@ -186,11 +186,11 @@ def test_sample_ids_that_name_no_test_image_are_refused(tmp_path, competitions_d
     sample = folder / "sample_submission.csv"
     frame = pd.read_csv(sample)
     first = frame.iloc[0, 0]
-    frame.iloc[:, 0] = frame.iloc[:, 0].str.replace(".jpg", ".png")
+    frame.iloc[:, 0] = frame.iloc[:, 0].str.replace(".jpg", "_0.jpg")  # another extension would match
     frame.to_csv(sample, index=False)
     err = refused_new(folder)
-    png = first.replace(".jpg", ".png")
-    assert f"{sample}: line 2, column 'id': '{png}' names no file in {folder / 'test'} (nearest file: {first})" in err
+    wrong = first.replace(".jpg", "_0.jpg")
+    assert f"{sample}: line 2, column 'id': '{wrong}' names no file in {folder / 'test'} (nearest file: {first})" in err
     assert f"{len(frame)} of {len(frame)} ids do not" in err and "SET=data.test_dir" in err
     assert not (competitions_dir / "cactus").exists()
 
@@ -201,7 +201,7 @@ def test_ids_edited_after_new_are_refused_when_the_data_loads(tmp_path, competit
     assert run_kit("new", "--comp", "cactus", "--data", str(folder)).returncode == 0
     sample = folder / "sample_submission.csv"
     frame = pd.read_csv(sample)
-    frame.iloc[:, 0] = frame.iloc[:, 0].str.replace(".jpg", ".png")
+    frame.iloc[:, 0] = frame.iloc[:, 0].str.replace(".jpg", "_0.jpg")
     frame.to_csv(sample, index=False)
     trained = run_kit("train", "--comp", "cactus", "--set", "train.epochs=1")
     assert trained.returncode == 2 and "names no file in" in trained.stderr, trained.stderr

@@ -451,6 +451,15 @@ def newest_record() -> dict:
     return json.loads(newest.read_text())
 
 
+def test_numbers_that_are_class_names_map_by_name():
+    """Folders 1..12: label '1' is class 0, '12' class 11 (as numbers they would shift by one)."""
+    from kit.targets.classification import label_values
+
+    names = tuple(str(n) for n in range(1, 13))
+    assert label_values(pd.Series(["1", "12", "7"]), names).tolist() == [0, 11, 6]
+    assert label_values(pd.Series([0, 3]), ("0", "1", "2", "3")).tolist() == [0, 3]
+
+
 def test_number_labels_beside_word_class_names_need_submission_labels(tmp_path):
     """train.csv's 0..k-1 beside words and a sample of 0 placeholders: which the submission
     writes cannot be known, so one line says what to set; a sample of names, or the setting, settles it."""

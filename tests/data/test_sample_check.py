@@ -38,13 +38,14 @@ def test_ids_must_name_test_images(tmp_path):
     for name in ("a.jpg", "b.jpg"):
         (tmp_path / "test" / name).write_bytes(b"")
     path = tmp_path / "sample_submission.csv"
-    path.write_text("id,label\na,0\nb.jpg,0\n")  # ids with or without extension name the files
+    # ids with, without or with another extension (matched by stem: kit.data.finder) name the files
+    path.write_text("id,label\na,0\nb.png,0\n")
     check_ids(path, tmp_path, "test")
-    path.write_text("id,label\na.jpg,0\nb.png,0\n")
-    with pytest.raises(KitError, match=r"line 3, column 'id': 'b.png' names no file in .*nearest file: b.jpg"):
+    path.write_text("id,label\na.jpg,0\nbb.jpg,0\n")
+    with pytest.raises(KitError, match=r"line 3, column 'id': 'bb.jpg' names no file in .*nearest file: b.jpg"):
         check_ids(path, tmp_path, "test")
     # one missing file of two: a data fault (blanked, listed by the load), said in a warning
     assert check_ids(path, tmp_path, "test", allowed_share=0.5).startswith(f"warning: {path}: line 3")
-    path.write_text("id,label\na.png,0\nb.png,0\n")
+    path.write_text("id,label\nx.png,0\ny.png,0\n")
     with pytest.raises(KitError, match="2 of 2 ids do not"):
         check_ids(path, tmp_path, "test", allowed_share=1.0)

@@ -190,3 +190,16 @@ def test_kernel_output_of_a_stopped_version_brings_its_finished_folds_back(serve
     assert f"partial ensemble (time budget): {back.name}: 2 of 3 folds" in predicted.stdout
     (written,) = (workdir / "submissions" / "digit-recognizer").glob(f"*-{back.name}.json")
     assert json.loads(written.read_text())["folds"] == [{"run": back.name, "done": 2, "planned": 3}]
+
+
+def test_a_class_folder_kernel_finds_its_input_without_a_train_csv(tmp_path, monkeypatch):
+    """Plant Seedlings on Kaggle: /kaggle/input/<slug>/train/<class>/..., no train.csv."""
+    from kit.commands import kernel_runner
+    from kit.config import competitions
+    from kit.kaggle import kernel
+
+    cfg = competitions.load_config("living-species", "", ["data.format=class_folders", "data.train_dir=train"])
+    (tmp_path / "plants" / "train" / "Maize").mkdir(parents=True)
+    monkeypatch.setattr(kernel_runner, "SOURCE", "plants")
+    monkeypatch.setattr(kernel_runner, "TRAIN_FILE", kernel.marker_file(cfg))
+    assert kernel_runner.find_input(tmp_path) == tmp_path / "plants"

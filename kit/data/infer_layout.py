@@ -1,0 +1,178 @@
+"""`make new`'s reading of where the images are: which layout, which folders, which columns.
+
+    a CSV names image files     images         (Dog Breeds, Aerial Cactus, APTOS; images may sit
+                                               in sub-folders of train/: train/part1/a.png)
+    train/<class>/.../<image>   class_folders  (Plant Seedlings; sub-folders of any depth)
+    train/<class>.<n>.jpg       file_names     (Dogs vs. Cats)
+
+The CSV is tried first: a competition that labels its images in a CSV may still keep them in
+sub-folders, which are not classes. Every image file is then counted (kit.data.census): the
+summary says what each split uses, and labelled-looking images left out are an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from kit.data.census import Census
+from kit.data.finder import FileFinder, image_files, keep_spelling
+from kit.data.images import MAX_PIXELS
+from kit.data.inferred import Inferred
+from kit.data.layouts import class_dirs, class_folder_root, class_order, file_name_root, label_table
+from kit.data.pixels import COMPRESSED, read_frame
+from kit.data.sample_check import check_ids
+from kit.errors import KitError
+
+MAX_SIDE = 64  # a from-scratch CNN on a CPU; larger images are squashed to this (data.height/width)
+SIZE_PROBES = 24  # images opened to read sizes and colour modes
+PROBES = 20  # values of a column tried as file names
+
+
+def relative(folder: Path, path: Path) -> str:
+    return path.relative_to(folder).as_posix()
+
+
+def path_layout(found: Inferred, folder: Path) -> tuple[str, Path] | None:
+    """('class_folders' | 'file_names', the training folder), SET= first, else what the folders show."""
+    layout, train_dir = found.given("data.format"), found.given("data.train_dir")
+    if layout in ("class_folders", "file_names"):
+        return layout, folder / (train_dir or "train")
+    if layout:
+        return None
+    if train_dir:  # SET=data.train_dir=...: that folder, whichever way it holds its labels
+        root = folder / train_dir
+        return ("class_folders" if len(class_dirs(root)) >= 2 else "file_names", root) if root.is_dir() else None
+    if (root := class_folder_root(folder)) is not None:
+        return "class_folders", root
+    if (root := file_name_root(folder)) is not None:
+        return "file_names", root
+    return None
+
+
+def infer_path_layout(found: Inferred, folder: Path, layout: str, root: Path) -> tuple[list[str], list, list]:
+    """data.* for a layout whose labels are paths; (class names (numbers in numeric order), the
+    training files, whether each has a label)."""
+    train_dir = relative(folder, root)
+    table = label_table(layout, folder, train_dir)
+    names = class_order(table["label"].dropna().astype(str))
+    what = "a folder per class" if layout == "class_folders" else "images named <class>.<n>"
+    found.set("data.format", layout, f"{train_dir}/ holds {what}")
+    found.set("data.train_dir", train_dir, "the folder of training images")
+    found.set("competition.class_names", names, f"the {'folder' if layout == 'class_folders' else 'file'} names")
+    set_image_size(found, [folder / p for p in table["image"].head(SIZE_PROBES)])
+    test_dir = image_test_dir(found, folder, exclude=root)
+    found.set("data.test_dir", relative(folder, test_dir), "the other folder of images")
+    shape = "<class>/" if layout == "class_folders" else "<class>.<n>.<ext>"
+    found.summary.append(f"layout: {train_dir}/{shape} ({len(names)} classes), test {relative(folder, test_dir)}/")
+    return names, [folder / p for p in table["image"]], table["label"].notna().tolist()
+
+
+def image_table(found: Inferred, folder: Path, sample_path: Path | None):
+    """(table path, frame, training folder, image column) of the CSV whose values name image files,
+    or None when no CSV does. SET=data.train_file / data.train_dir / data.image_column are obeyed."""
+    given = found.given("data.train_file")
+    # a test.csv naming the test images labels nothing
+    tables = [folder / given] if given else [p for p in csv_files(folder) if p != sample_path and not test_table(p)]
+    tables.sort(key=lambda p: not ("train" in p.name.lower() or "label" in p.name.lower()))
+    for path in tables:
+        frame = keep_spelling(path, read_frame(path))
+        train_dir = image_train_dir(found, folder, path)
+        finder = FileFinder(folder, relative(folder, train_dir), path.name)
+        column = found.given("data.image_column") or best_image_column(frame, finder)
+        if column:
+            return path, frame, train_dir, column
+    return None
+
+
+def test_table(path: Path) -> bool:
+    name = path.name.lower()
+    return "test" in name and "train" not in name
+
+
+def csv_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and csv_name(p.name))
+
+
+def csv_name(name: str) -> bool:
+    stem = name.lower()
+    for ext in COMPRESSED:
+        stem = stem.removesuffix(ext)
+    return stem.endswith(".csv")
+
+
+def image_train_dir(found: Inferred, folder: Path, path: Path) -> Path:
+    if given := found.given("data.train_dir"):
+        return folder / given
+    dirs = [d for d in sorted(folder.iterdir()) if d.is_dir() and image_files(d)]
+    named = [d for d in dirs if "train" in d.name.lower()]
+    if not (named or dirs):
+        raise KitError(f"{folder}: no folder of images for {path.name}: set SET=data.train_dir=<folder>")
+    return (named or dirs)[0]
+
+
+def best_image_column(frame: pd.DataFrame, finder: FileFinder) -> str:
+    """The column whose first values name the most image files ('' when none names any)."""
+    hits = {str(c): sum(finder.find(str(v)) is not None for v in frame[c].dropna().head(PROBES)) for c in frame}
+    best = max(hits, key=hits.get, default="")
+    return best if best and hits[best] else ""
+
+
+def image_test_dir(found: Inferred, folder: Path, exclude: Path | None = None) -> Path:
+    if given := found.given("data.test_dir"):
+        return folder / given
+    candidates = [d for d in sorted(folder.iterdir()) if d.is_dir() and d != exclude and image_files(d)]
+    named = [d for d in candidates if "test" in d.name.lower()]
+    if not (named or candidates):
+        raise KitError(f"{folder}: no folder of test images: set SET=data.test_dir=<folder>")
+    return (named or candidates)[0]
+
+
+def sample_id_column(found: Inferred, folder: Path, sample: pd.DataFrame, sample_path: Path) -> str:
+    """The sample's column naming the test images, wherever it stands; an error when none does."""
+    test_dir = found.sections["data"]["test_dir"]
+    finder = FileFinder(folder, test_dir, sample_path.name)
+    if given := found.given("submission.id_column"):
+        return given
+    column = best_image_column(sample, finder)
+    if not column:  # refused with the line, the id and the nearest file (kit.data.sample_check)
+        check_ids(sample_path, folder, test_dir)
+        column = str(sample.columns[0])
+    found.set("submission.id_column", column, f"{sample_path.name}: its values name the files in {test_dir}/")
+    return column
+
+
+def count_images(found: Inferred, folder: Path, train: list, labelled: list[bool], test: list) -> None:
+    """The census (kit.data.census) of what the inferred layout would read, into the summary."""
+    census = Census(folder)
+    census.add("train", train, ["" if ok else "unlabelled" for ok in labelled])
+    census.add("test", test)
+    data = found.sections["data"]
+    root = folder / data["train_dir"] if data["format"] in ("class_folders", "file_names") else None
+    found.summary += census.report(root, bool(found.given("data.allow_unused", False)))
+
+
+def set_image_size(found: Inferred, images: list[Path]) -> None:
+    if all(found.given(f"data.{key}") for key in ("height", "width", "channels")):
+        return
+    sizes, modes = [], set()
+    for path in images[:SIZE_PROBES]:
+        try:
+            with Image.open(path) as image:  # the header only
+                if image.width * image.height > MAX_PIXELS:  # a decompression bomb says nothing of the rest
+                    continue
+                sizes.append(min(image.size))
+                modes.add(image.mode)
+        except (OSError, Image.DecompressionBombError):
+            continue
+    if not sizes:
+        raise KitError("no readable image to read the size from: set SET='data.height=H data.width=W data.channels=C'")
+    side = int(min(MAX_SIDE, np.median(sizes)))
+    channels = 1 if modes <= {"L", "1", "I;16", "I"} else 3
+    source = f"{len(sizes)} images: median side {int(np.median(sizes))}, modes {', '.join(sorted(modes))}"
+    found.set("data.height", side, source)
+    found.set("data.width", side, source)
+    found.set("data.channels", channels, source)
