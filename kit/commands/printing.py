@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from kit.config import Config
-from kit.training import calibration
 
 
 def validation_scheme(cfg: Config, folds: int) -> str:
@@ -36,7 +35,9 @@ def print_run(cfg: Config, result) -> None:
 
         recall = pd.read_csv(per_class, index_col=0)["recall"].iloc[: cfg.num_classes]
         print("  recall per class: " + ", ".join(f"{name} {value:.2f}" for name, value in recall.items()))
-    if result.calibration:
+    if getattr(result, "calibration", None):  # a log-loss run's temperature (kit.training.calibration)
+        from kit.training import calibration  # scikit-learn: not before a verb's cheap errors are said
+
         print(f"  probabilities fitted for {cfg.competition.metric}: {calibration.describe(result.calibration)}")
     print(f"  checkpoints and history: {result.run_dir}")
     print(f"  reports: {result.run_dir / 'reports'}")
@@ -59,6 +60,7 @@ def warn_at_chance(cfg: Config, value: float) -> None:
 
 
 def print_submission(path: Path, record: dict) -> None:
+    from kit.training import calibration
     from kit.training.budget import partial_note
 
     print(f"submission: {path}")

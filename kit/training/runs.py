@@ -20,7 +20,7 @@ from kit import config, fileio, paths
 from kit.config import Config
 from kit.data.pixels import Images
 from kit.errors import KitError
-from kit.training import calibration, catalog, kinds
+from kit.training import catalog, kinds
 from kit.training.results import FoldResult, RunResult
 
 # scikit-learn, imbalanced-learn and matplotlib (seconds) are imported where a run is trained or
@@ -203,6 +203,8 @@ def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash
 def fit_calibration(cfg: Config, result: RunResult, images: Images) -> dict | None:
     """A log-loss run's temperature, fitted on its out-of-fold predictions (None for a metric
     that reads labels or ranks: scaling cannot change those)."""
+    from kit.training import calibration  # scipy and scikit-learn: not before a verb's cheap errors
+
     if not calibration.wanted(cfg.competition.metric):
         return None
     rows = np.concatenate([fold.val_index for fold in result.folds])

@@ -96,7 +96,7 @@ def test_resume_with_data_reads_the_data_where_it_moved(digits_folder, tmp_path,
     moved = digits_folder.rename(tmp_path / "moved")
     capsys.readouterr()
     assert cli.main(["train", *args, "--resume", run_dir.name]) == 2  # the recorded folder is gone
-    assert "does not exist (DATA / data.dir)" in capsys.readouterr().err
+    assert "does not exist: pass DATA=" in capsys.readouterr().err
     assert cli.main(["train", *args, "--resume", run_dir.name, "--data", str(moved)]) == 0
     assert catalog.status(run_dir) == catalog.COMPLETE
     assert json.loads((run_dir / "config.json").read_text())["data"]["dir"] == str(moved)

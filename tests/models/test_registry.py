@@ -128,13 +128,14 @@ def test_a_pretrained_record_says_what_it_needs():
         register("no_weights_argument", pretrained=hub)(lambda input_shape, num_classes, width=1.0, dropout=0.0: None)
 
 
-def test_a_kernel_is_refused_weights_it_cannot_carry_yet(monkeypatch):
-    """A KerasHub preset (a Kaggle Models source of the kernel: not built yet) is one clear line."""
+def test_a_kerashub_preset_without_a_kaggle_models_handle_is_refused_for_a_kernel(monkeypatch):
+    """A KerasHub preset travels as a Kaggle Models source (tests/kaggle/test_kernel_hub.py); one
+    with no handle to attach is one clear line, not a kernel that cannot find its weights."""
     from kit.models.registry import REGISTRY, ModelSpec
 
     hub = Pretrained("kerashub", "resnet", preset="resnet_50_imagenet")
     spec = ModelSpec("hub_net", lambda *args, weights="none", **kwargs: None, "keras", "", hub)
     monkeypatch.setitem(REGISTRY, "hub_net", spec)
-    with pytest.raises(KitError, match=r"hub_net: kernels carry keras.applications weights files only, not kerashub"):
-        kernel_weights.plan(cfg_for("hub_net", "imagenet"), internet=False)
-    assert kernel_weights.plan(cfg_for("hub_net", "imagenet"), internet=True) is None
+    with pytest.raises(KitError, match=r"hub_net: KerasHub preset resnet_50_imagenet has no Kaggle Models handle"):
+        kernel_weights.model_source(cfg_for("hub_net", "imagenet"))
+    assert kernel_weights.model_source(cfg_for("hub_net", "none")) is None
