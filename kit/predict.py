@@ -71,7 +71,7 @@ def run_probabilities(cfg: Config, loaded, run_dir: Path) -> np.ndarray:
     names = classes.of_run(run_dir)
     probabilities = classes.align(probabilities, names, cfg.competition.class_names, f"run {run_dir.name}")
     temperature = calibration.temperature_of(catalog.read_record(run_dir), cfg.competition.metric)
-    return outputs(cfg, calibration.scale(probabilities, temperature))
+    return calibration.scale(probabilities, temperature)  # `ensemble` makes the float32 rows, once
 
 
 def outputs(cfg: Config, values: np.ndarray) -> np.ndarray:

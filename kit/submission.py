@@ -102,18 +102,13 @@ def label_values(names: tuple[str, ...], sample_values: pd.Series | None, settin
     nothing, so `submission.labels` decides, and `auto` writes names where there is a sample and
     class indices without one (the kit's own format, Digit Recognizer's ImageId,Label)."""
     has_sample = sample_values is not None
-    if has_sample and holds_class_names(sample_values, names):
+    if has_sample and classes.holds_class_names(sample_values, names):
         return classes.label_domain(names)
     if setting == "indices":
         return tuple(range(len(names)))
     if setting == "names" or has_sample or classes.are_integers(names):
         return classes.label_domain(names)
     return tuple(range(len(names)))
-
-
-def holds_class_names(values: pd.Series, names: tuple[str, ...]) -> bool:
-    """Whether a sample's label column spells class names (words, not numbers or blanks)."""
-    return not classes.are_integers(names) and values.astype(str).str.strip().isin(names).any()
 
 
 def guess_form(cfg: config.Config, columns: tuple[str, ...]) -> Form:

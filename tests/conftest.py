@@ -40,6 +40,15 @@ def float32_policy():
         sys.modules["keras"].mixed_precision.set_global_policy("float32")
 
 
+@pytest.fixture
+def competitions_dir(tmp_path, monkeypatch) -> Path:
+    """`make new` writes competitions/<slug>/ here, not into the repository."""
+    folder = tmp_path / "competitions"
+    folder.mkdir()
+    monkeypatch.setenv("KIT_COMPETITIONS", str(folder))
+    return folder
+
+
 def sample_frames(train_rows: int = 600, test_rows: int = 200) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The first rows of the embedded Fashion-MNIST sample (label,pixel1..pixel784)."""
     train = pd.read_csv(SAMPLE / "fashion-mnist_train.csv.bz2", nrows=train_rows)

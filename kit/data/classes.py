@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from kit import fileio
 from kit.errors import KitError
@@ -57,3 +58,8 @@ def are_integers(names) -> bool:
 def label_domain(names) -> tuple:
     """What a label submission writes for each class: the integer a name spells, else the name."""
     return tuple(int(name) for name in names) if are_integers(names) else tuple(map(str, names))
+
+
+def holds_class_names(values: pd.Series, names: tuple[str, ...]) -> bool:
+    """Whether a sample's label column spells class names (words, not numbers or blanks)."""
+    return not are_integers(names) and values.astype(str).str.strip().isin(names).any()

@@ -48,7 +48,7 @@ from kit import fileio, paths, targets
 from kit.config import Config
 from kit.console.progress import progress
 from kit.data.census import Census
-from kit.data.classes import are_integers
+from kit.data.classes import are_integers, holds_class_names
 from kit.data.finder import FileFinder, image_files, keep_spelling
 from kit.data.images import decode
 from kit.data.layouts import label_table
@@ -242,8 +242,9 @@ def check_label_spelling(cfg, folder: Path, path: Path, column: pd.Series, value
     sample = folder / cfg.submission.sample_file
     if not (numbers and words and sample.is_file() and cfg.submission.labels == "auto" and np.isfinite(values).any()):
         return
-    shown = read_frame(sample).iloc[:, 1:].astype(str).apply(lambda c: c.str.strip())
-    if not shown.isin(cfg.competition.class_names).any().any():  # a sample of names settles it
+    frame = read_frame(sample)
+    answers = [frame[c] for c in frame.columns if c != sample_id_column(cfg, frame)]
+    if not any(holds_class_names(values, cfg.competition.class_names) for values in answers):  # names settle it
         raise KitError(
             f"{path}: labels are class numbers (0..{cfg.num_classes - 1}) while competition.class_names are "
             "words: set submission.labels=indices to write the numbers in the submission, or =names for the words"

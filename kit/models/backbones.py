@@ -71,8 +71,13 @@ def build_base(model: str, pretrained: Pretrained, application, input_shape, wei
 
 
 def transfer_head(inputs, features, num_classes: int, dropout: float, name: str) -> keras.Model:
-    x = layers.GlobalAveragePooling2D(name="pool")(features)
-    x = layers.Dropout(dropout, name="head_dropout")(x)
+    return classifier(inputs, layers.GlobalAveragePooling2D(name="pool")(features), num_classes, dropout, name)
+
+
+def classifier(inputs, pooled, num_classes: int, dropout: float, name: str) -> keras.Model:
+    """The new head every pretrained backbone gets: dropout, then an L2-penalised float32 softmax
+    named `probabilities` (the layer kit.targets swaps for other heads)."""
+    x = layers.Dropout(dropout, name="head_dropout")(pooled)
     outputs = layers.Dense(
         num_classes,
         activation="softmax",

@@ -14,7 +14,7 @@ import keras
 from keras import layers
 
 from kit.errors import KitError
-from kit.models.backbones import HEAD_L2
+from kit.models.backbones import classifier
 from kit.models.hub_presets import HubPreset, weights_source
 
 
@@ -82,12 +82,4 @@ def build_hub_classifier(
         x = layers.Flatten(name="class_token")(layers.Cropping1D((0, tokens - 1))(features))
     else:
         x = layers.GlobalAveragePooling2D(name="pool")(features)
-    x = layers.Dropout(dropout, name="head_dropout")(x)
-    outputs = layers.Dense(
-        num_classes,
-        activation="softmax",
-        dtype="float32",
-        name="probabilities",
-        kernel_regularizer=keras.regularizers.L2(HEAD_L2),
-    )(x)
-    return keras.Model(inputs, outputs, name=f"head_on_{preset.name}")
+    return classifier(inputs, x, num_classes, dropout, f"head_on_{preset.name}")

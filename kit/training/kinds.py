@@ -48,8 +48,17 @@ class Kind:
     ) -> FoldResult:
         """Train on `train_index`, validate on `val_index`; `extra_callbacks` are this kind's
         own (`pruning_callbacks`)."""
-        options = {"resume": resume, "extra_callbacks": extra_callbacks, "verbose": verbose}
-        return self.module().fit(cfg, images, train_index, val_index, fold_dir, **options)
+        fit = self.module().fit
+        return fit(
+            cfg,
+            images,
+            train_index,
+            val_index,
+            fold_dir,
+            resume=resume,
+            extra_callbacks=extra_callbacks,
+            verbose=verbose,
+        )
 
     def fitted_index(self, cfg, labels: np.ndarray, train_index: np.ndarray) -> np.ndarray:
         return self.module().fitted_index(cfg, labels, train_index)

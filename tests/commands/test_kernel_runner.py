@@ -4,15 +4,13 @@ that cannot finish every fold (or is stopped) keeps the folds it finished."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import ROOT, run_kit
+from kaggle_helpers import run_kernel_offline
 
 from kit.commands import kernel_runner
 from kit.config import competitions
@@ -47,21 +45,9 @@ def kernel_script(workdir, monkeypatch) -> Path:
 
 
 def test_a_budget_for_one_fold_of_three_submits_that_fold_kept_in_working(tmp_path, digits_folder, kernel_script):
-    kaggle_input = tmp_path / "kaggle" / "input" / "digit-recognizer"
-    kaggle_input.parent.mkdir(parents=True)
-    digits_folder.rename(kaggle_input)
-    working = tmp_path / "kaggle" / "working"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("KAGGLE", "KIT_"))}
-    env.update({"KIT_KAGGLE_INPUT": str(kaggle_input.parent), "KERAS_BACKEND": "tensorflow", "PYTHONPATH": ""})
-    ran = subprocess.run(
-        [sys.executable, str(kernel_script), "--working", str(working)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=400,
-    )
-    assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-4000:]
+    kaggle = tmp_path / "kaggle"
+    ran, kaggle_input = run_kernel_offline(kernel_script, digits_folder, "digit-recognizer", kaggle, tmp_path)
+    working = kaggle / "working"
     assert "time budget: 0 s of training (train.time_budget_s)" in ran.stdout
     assert "1 of 3 folds done" in ran.stdout and "partial ensemble (time budget)" in ran.stdout
     (run_dir,) = (working / "runs").iterdir()  # trained here, not in a temporary folder

@@ -15,15 +15,6 @@ from kit.data.infer import infer
 from kit.errors import KitError
 
 
-@pytest.fixture
-def competitions_dir(tmp_path, monkeypatch):
-    """`make new` writes competitions/<slug>/ here, not into the repository."""
-    folder = tmp_path / "competitions"
-    folder.mkdir()
-    monkeypatch.setenv("KIT_COMPETITIONS", str(folder))
-    return folder
-
-
 def build(name: str, root, frames=None):
     if name == "kannada_mnist":
         return replicas.kannada_mnist(root, *frames)

@@ -17,15 +17,6 @@ from PIL import Image
 from sklearn.metrics import log_loss
 
 
-@pytest.fixture
-def competitions_dir(tmp_path, monkeypatch):
-    """`new` writes competitions/<slug>/ here, not into the repository."""
-    folder = tmp_path / "competitions"
-    folder.mkdir()
-    monkeypatch.setenv("KIT_COMPETITIONS", str(folder))
-    return folder
-
-
 def new(slug, folder, *extra):
     return run_kit("new", "--comp", slug, "--data", str(folder), *extra)
 

@@ -9,6 +9,8 @@ import io
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -80,3 +82,23 @@ def build_kernel(workdir: Path, *args: str) -> tuple[Path, dict, dict[str, bytes
     on_disk = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
     assert KEY.encode() not in on_disk + b"".join(sources.values())
     return script, meta, sources
+
+
+def run_kernel_offline(script: Path, data: Path, source: str, kaggle: Path, cwd: Path, timeout: int = 400):
+    """A built kernel as Kaggle runs it, in this venv: `data` moved to kaggle/input/<source>,
+    kaggle/working written, no Kaggle credentials nor kit settings of ours in the environment."""
+    kaggle_input = kaggle / "input" / source
+    kaggle_input.parent.mkdir(parents=True, exist_ok=True)
+    data.rename(kaggle_input)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("KAGGLE", "KIT_"))}
+    env.update({"KIT_KAGGLE_INPUT": str(kaggle_input.parent), "KERAS_BACKEND": "tensorflow", "PYTHONPATH": ""})
+    ran = subprocess.run(
+        [sys.executable, str(script), "--working", str(kaggle / "working")],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-4000:]
+    return ran, kaggle_input

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -16,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, run_kit
-from kaggle_helpers import assert_clean_failure, build_kernel, tracker_rows
+from kaggle_helpers import assert_clean_failure, build_kernel, run_kernel_offline, tracker_rows
 from kaggle_server import KEY, USER
 
 
@@ -56,29 +53,11 @@ def test_kernel_bundle_runs_offline_on_a_kaggle_like_folder(tmp_path, workdir, d
     assert meta["enable_internet"] is False and meta["enable_gpu"] is False and "machine_shape" not in meta
     assert "kit/commands/local.py" in sources and "competitions/digit-recognizer/competition.toml" in sources
 
-    kaggle_input = tmp_path / "kaggle" / "input" / "digit-recognizer"
-    kaggle_input.parent.mkdir(parents=True)
-    digits_folder.rename(kaggle_input)
-    working = tmp_path / "kaggle" / "working"
     run_dir = tmp_path / "elsewhere"
     run_dir.mkdir()
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("KAGGLE", "KIT_"))}
-    env.update(
-        {
-            "KIT_KAGGLE_INPUT": str(kaggle_input.parent),
-            "KERAS_BACKEND": "tensorflow",
-            "PYTHONPATH": "",
-        }
-    )
-    ran = subprocess.run(
-        [sys.executable, str(script), "--working", str(working)],
-        cwd=run_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-4000:]
+    kaggle = tmp_path / "kaggle"
+    ran, kaggle_input = run_kernel_offline(script, digits_folder, "digit-recognizer", kaggle, run_dir, timeout=300)
+    working = kaggle / "working"
     assert "kit from" in ran.stdout and str(ROOT / "kit") not in ran.stdout  # the bundled kit ran
     written = pd.read_csv(working / "submission.csv")
     sample = pd.read_csv(kaggle_input / "sample_submission.csv")

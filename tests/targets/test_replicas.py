@@ -22,14 +22,6 @@ from sklearn.metrics import fbeta_score, mean_squared_error, roc_auc_score
 SIZE = 16
 
 
-@pytest.fixture
-def competitions_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "competitions"
-    folder.mkdir()
-    monkeypatch.setenv("KIT_COMPETITIONS", str(folder))
-    return folder
-
-
 def save(folder: Path, name: str, rgb, rng) -> None:
     """A flat colour plus noise: the colour is the signal."""
     folder.mkdir(parents=True, exist_ok=True)
