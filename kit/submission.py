@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from kit import config, fileio, metrics, paths, targets
+from kit import config, fileio, metrics, paths, provenance, targets
 from kit.data import classes, used_files
 from kit.data.pixels import UNREADABLE, plain, read_csv, unreadable
 from kit.errors import KitError
@@ -285,8 +285,7 @@ def record_for(cfg: config.Config, loaded, run_dirs: list[Path]) -> dict:
             for role, path in used_files(cfg, loaded).items()
         },
         "embedded_sample": loaded.embedded,
-        "git_commit": fileio.git_commit(),
-        "environment": fileio.environment(),
+        **provenance.stamp(),  # the commit and the environment
         "seed": cfg.train.seed,
         "run_details": [run_detail(run_dir, run) for run_dir, run in zip(run_dirs, runs, strict=True)],
     }

@@ -20,7 +20,7 @@ MAX_LINES = 350
 LAYERS = (
     "kit.errors kit.paths kit.console",
     "kit",
-    "kit.fileio kit.tracker",
+    "kit.fileio kit.provenance kit.tracker",
     "kit.config",
     "kit.metrics kit.report kit.models kit.augment kit.targets",
     "kit.data",

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kit import config, data, fileio, paths, predict, submission
+from kit import config, data, fileio, paths, predict, provenance, submission
 from kit.commands.printing import print_run, print_submission
 from kit.config import Config, competitions
 from kit.data import classes
@@ -40,7 +40,7 @@ def cmd_reproduce(args, cfg: Config) -> int:
     original = submission_path(args.file, cfg.competition.slug)
     record = read_record(original)
     cfg = recorded_config(record, original, args)
-    code = code_warnings(record, fileio.git_commit())
+    code = code_warnings(record, provenance.git_commit())
     for line in code:
         print(f"warning: {line}", file=sys.stderr)
     loaded = data.load(cfg)
@@ -61,7 +61,7 @@ def cmd_reproduce(args, cfg: Config) -> int:
     comparison = compare_files(original, path)
     print(describe(comparison))
     retrained = [fileio.read_json(run_dir / "run.json").get("environment", {}) for run_dir in run_dirs]
-    lines = differences(record, fileio.environment(), retrained) + code
+    lines = differences(record, provenance.environment(), retrained) + code
     print_differences(lines, comparison["agree"] == comparison["rows"])
     return 0
 
@@ -220,7 +220,7 @@ def check_split(detail: dict, splits: list, run_cfg: Config) -> None:
         raise KitError(
             f"run {detail['run']}: the split re-derived from data.seed={run_cfg.data.seed} is not the recorded one "
             f"(sha256 {recorded[:8]} recorded, {derived[:8]} now; scikit-learn {then} then, "
-            f"{fileio.library_versions().get('scikit-learn')} now)"
+            f"{provenance.library_versions().get('scikit-learn')} now)"
         )
 
 

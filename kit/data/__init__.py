@@ -5,6 +5,7 @@ folders.py  CSVs of image paths and labels + image folders (living-species); dec
 finder.py   a CSV value to its image file (path, name, stem)   layouts.py  labels in paths: class folders, file names
 census.py   every image file counted, the unused ones said     infer.py, infer_layout.py, inferred.py: `make new`
 stream.py   memory-mapped decoded images, read in blocks       batches.py  shuffled streamed batches
+archives.py compressed CSVs and zips read under a size cap
 splits.py   the seeded holdout / k-fold splits                 audit.py    duplicates, blanks, balance
 """
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kit import fileio
+from kit.data.archives import MAX_CSV_BYTES, Inflated, open_inflating, too_large
 from kit.data.classes import are_integers
 from kit.data.stream import take_rows
 from kit.errors import KitError
@@ -118,17 +118,17 @@ def read_frame(path: Path) -> pd.DataFrame:
 
 def read_csv(path: Path, sniffed: bool = True, **kwargs) -> pd.DataFrame:
     """`pd.read_csv` (with `sniff`'s options unless `sniffed=False`), a compressed file inflated
-    here under `fileio.MAX_CSV_BYTES`: pandas' own decompression has no cap. Past it, one
+    here under `MAX_CSV_BYTES`: pandas' own decompression has no cap. Past it, one
     KitError; a damaged file raises what its decompressor raises (see `unreadable`)."""
     options = {k: v for k, v in sniff(path).items() if k != "compression"} if sniffed else {}
     kind = compression_of(path)
     if not kind:
         return pd.read_csv(path, **options, **kwargs)
     try:
-        with fileio.open_inflating(path, kind) as source:
+        with open_inflating(path, kind) as source:
             return pd.read_csv(source, **options, **kwargs)
-    except fileio.Inflated:
-        raise fileio.too_large(path, fileio.MAX_CSV_BYTES) from None
+    except Inflated:
+        raise too_large(path, MAX_CSV_BYTES) from None
 
 
 MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"PK\x03\x04": "zip", b"\xfd7zXZ\x00": "xz"}

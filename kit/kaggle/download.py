@@ -11,9 +11,9 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from kit import fileio, paths
+from kit import paths
 from kit.config import Config
-from kit.data import has_local_copy
+from kit.data import archives, has_local_copy
 from kit.errors import KitError
 from kit.kaggle.client import NO_CREDENTIALS, api, call, has_credentials, warn_if_readable
 
@@ -92,7 +92,7 @@ def copy_unzipped(source: Path, dest: Path) -> None:
             shutil.copytree(item, dest / item.name, dirs_exist_ok=True)
         elif zipfile.is_zipfile(item):
             with zipfile.ZipFile(item) as archive:
-                fileio.extract_zip(archive, item, dest)  # under a size cap; nothing lands outside dest
+                archives.extract_zip(archive, item, dest)  # under a size cap; nothing lands outside dest
             if item.parent == dest:
                 item.unlink()
         elif item.parent != dest:

@@ -25,7 +25,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from kit import fileio, paths, tracker
+from kit import fileio, paths, provenance, tracker
 from kit.config import Config
 from kit.config.competitions import params_path
 from kit.config.params import load_params
@@ -136,7 +136,7 @@ def script(
         "PRESET": preset,
         "OVERRIDES": list(overrides),
         "PARAMS": params,
-        "BUILT_FROM": fileio.git_commit(),
+        "BUILT_FROM": provenance.git_commit(),
         "WEIGHTS": weights_setting(weights, model),
     }
     lines = [f"{key} = {value!r}" for key, value in settings.items()]  # Python literals

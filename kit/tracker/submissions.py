@@ -9,7 +9,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from kit import fileio
+from kit import fileio, provenance
 from kit.tracker.store import MADE, UNSETTLED, connect, db_path, execute, insert_row, now, query, update_row
 
 
@@ -172,6 +172,6 @@ def run_entries(run_dirs: list[Path], commit: str) -> list[dict[str, Any]]:
 def record_trained(slug: str, run_dirs: list[Path]) -> None:
     """Track finished training runs; a tracker failure warns, never fails the training."""
     try:
-        record_runs(slug, run_entries(run_dirs, fileio.git_commit()))
+        record_runs(slug, run_entries(run_dirs, provenance.git_commit()))
     except sqlite3.Error as error:
         print(f"warning: tracker {db_path(slug)} not updated: {error}", file=sys.stderr)

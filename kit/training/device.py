@@ -71,7 +71,7 @@ def recorded_policy(fold_dir: Path) -> str | None:
     return None
 
 
-KEYS = ("environment", "precision")  # where run.json keeps it (kit.fileio.environment)
+KEYS = ("environment", "precision")  # where run.json keeps it (kit.provenance.environment)
 
 
 def gpu_policy() -> str:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kit import config, fileio, paths
+from kit import config, fileio, paths, provenance
 from kit.config import Config
+from kit.data import archives
 from kit.data.pixels import Images
 from kit.errors import KitError
 from kit.training import catalog, kinds
@@ -186,7 +187,7 @@ def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash
         "model": cfg.train.model,
         "split_sha256": split_hash,
         "deterministic": all(f.deterministic for f in result.folds),  # every fold, deterministic ops
-        "environment": fileio.environment(precision=run_precision(result)),
+        "environment": provenance.environment(precision=run_precision(result)),
         "folds": [
             {
                 "checkpoint": str(f.checkpoint.relative_to(result.run_dir)),
@@ -266,7 +267,7 @@ def unpack_run(archive: Path, slug: str, name: str) -> Path:
             target = paths.runs_dir(slug) / name
             if target.exists():  # fetched twice: keep both
                 target = unique_folder(paths.runs_dir(slug), name)
-            fileio.extract_zip(packed, archive, target)
+            archives.extract_zip(packed, archive, target)
     except zipfile.BadZipFile:
         raise KitError(f"{archive}: not a zip archive") from None
     return target

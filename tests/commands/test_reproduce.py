@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import run_kit
 
-from kit import cli, fileio, paths
+from kit import cli, paths, provenance
 from kit.commands import reproduce
 
 SLUG = "digit-recognizer"
@@ -174,7 +174,7 @@ def test_a_kernel_submission_reproduces_here(tmp_path, workdir, digits_folder, m
     )
     assert ran.returncode == 0, ran.stderr[-3000:]
     record = json.loads((working / "submission.json").read_text())
-    assert record["git_commit"] == fileio.git_commit()  # the commit the bundle was built from
+    assert record["git_commit"] == provenance.git_commit()  # the commit the bundle was built from
     exp = submission.expected(cfg, None, pd.read_csv(kaggle_input / "sample_submission.csv"))
     frame = submission.read_and_validate(working / "submission.csv", exp)
     record = record | {"kernel": "me/digit-recognizer-kit", "kernel_version": 1}

@@ -183,8 +183,8 @@ def test_onednn_kernels_are_on_unless_the_user_says_otherwise(setting, expected)
     if setting is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = setting
     script = (
-        "import kit, os; from kit import fileio;"
-        " print(os.environ['TF_ENABLE_ONEDNN_OPTS'], fileio.environment()['onednn'])"
+        "import kit, os; from kit import provenance;"
+        " print(os.environ['TF_ENABLE_ONEDNN_OPTS'], provenance.environment()['onednn'])"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert result.stdout.split() == [expected, expected], result.stderr

@@ -18,9 +18,9 @@ from conftest import ROOT
 from living_species_data import make_dataset
 from PIL import Image
 
-from kit import cli, data, fileio, paths
+from kit import cli, data, paths
 from kit.config import competitions
-from kit.data import images
+from kit.data import archives, images
 from kit.errors import KitError
 from kit.kaggle.download import copy_unzipped
 
@@ -149,7 +149,7 @@ def test_a_downloaded_archive_past_the_cap_is_refused_before_unpacking(tmp_path,
 def test_a_cap_that_is_not_a_number_is_one_line(monkeypatch):
     monkeypatch.setenv("KIT_MAX_CSV_BYTES", "8GB")
     with pytest.raises(KitError, match="KIT_MAX_CSV_BYTES='8GB': a number of bytes"):
-        fileio.byte_cap(fileio.MAX_CSV_BYTES)
+        archives.byte_cap(archives.MAX_CSV_BYTES)
 
 
 DECODER = """
