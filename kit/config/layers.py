@@ -88,7 +88,8 @@ def coerce(key: str, value: Any, hint: Any) -> Any:
             raise KitError(f"config key '{key}' must be one of {allowed}, got {value!r}")
         return value
     if origin is tuple:
-        items = [value] if isinstance(value, str) else value
+        # a bare `SET=competition.class_names=a,b,c` means three items (a TOML list, ['a,b'], keeps a comma)
+        items = [part.strip() for part in value.split(",")] if isinstance(value, str) else value
         if not isinstance(items, list | tuple):
             raise KitError(f"config key '{key}' must be a list, got {value!r}")
         (item_type, _) = typing.get_args(hint)

@@ -70,6 +70,15 @@ def test_int_widens_to_float_and_lists_become_tuples():
     assert cfg.competition.class_names == ("a", "b") and cfg.num_classes == 2
 
 
+def test_a_bare_comma_list_on_the_command_line_is_several_items():
+    cfg = config.resolve(overrides=["competition.class_names=cat, dog,bird"])
+    assert cfg.competition.class_names == ("cat", "dog", "bird")
+    kept = config.resolve(overrides=["competition.class_names=['a,b', 'c']"])  # a TOML list keeps its commas
+    assert kept.competition.class_names == ("a,b", "c")
+    single = config.resolve(overrides=["compare.models=cnn"])
+    assert single.compare.models == ("cnn",)
+
+
 def test_saved_config_round_trips(tmp_path):
     cfg = competitions.load_config("fashion", preset="tiny", overrides=["train.dropout=0.1"])
     config.save(cfg, tmp_path / "config.json")
