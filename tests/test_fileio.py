@@ -52,15 +52,17 @@ def test_read_json_of_a_missing_file_is_empty(tmp_path):
 def test_a_lock_makes_another_process_wait(tmp_path):
     lock = tmp_path / "tracker.lock"
     waiter = (
-        "import sys, time; from pathlib import Path; from kit import fileio\n"
-        f"start = time.monotonic()\nwith fileio.locked(Path({str(lock)!r})):\n"
+        "import time; from pathlib import Path; from kit import fileio\n"
+        "print('ready', flush=True)\nstart = time.monotonic()\n"
+        f"with fileio.locked(Path({str(lock)!r})):\n"
         "    print(time.monotonic() - start)\n"
     )
     with fileio.locked(lock):
         child = subprocess.Popen([sys.executable, "-c", waiter], stdout=subprocess.PIPE, text=True, env=os.environ)
-        time.sleep(1.5)  # the child is blocked on the lock for as long as this block holds it
+        assert child.stdout.readline().strip() == "ready"  # imported: from here it can only wait on the lock
+        time.sleep(1.0)
     waited = float(child.communicate(timeout=60)[0])
-    assert child.returncode == 0 and waited > 1.0
+    assert child.returncode == 0 and waited > 0.9
 
 
 def test_array_hash_follows_content_not_blocks():
