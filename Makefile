@@ -37,6 +37,15 @@ PYTEST_ARGS ?=
 # words; $(call split_words,NAME) splits PYTEST_ARGS and BENCH_ARGS like a shell (quotes honoured).
 USER_VARS := COMP PRESET SET DATA PARAMS RUN MODEL MODELS FRACTIONS FILE MSG FORCE GPU INTERNET METRIC BACKEND \
              RESUME N_TRIALS TIMEOUT STORAGE WORKERS STUDY SAMPLER PRUNER PORT BENCH_ARGS PYTEST_ARGS
+# A variable make does not know would be ignored without a word (TRIALS=2 running the default 20
+# trials, MODLE=knn training the default model): one line naming the closest known one instead.
+# Settings the kit or its libraries read from the environment pass (make KIT_WORKDIR=/tmp/w run).
+UNKNOWN_VARS := $(filter-out $(USER_VARS) PYTHON% VENV KIT_% KERAS_% TF_% XLA_% KAGGLE_% CUDA_% CI,$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
+ifneq ($(UNKNOWN_VARS),)
+$(error $(shell python3 -c 'import difflib, sys; known = sys.argv[2].split(); \
+  said = [f"{v} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(v.upper(), known, 1, 0.5)) else v for v in sys.argv[1].split()]; \
+  print("unknown variable " + ", ".join(said) + "; `make help` lists them")' '$(UNKNOWN_VARS)' '$(USER_VARS)'))
+endif
 $(foreach name,$(USER_VARS),$(eval override $(name) := $$(value $(name))))
 $(foreach name,$(USER_VARS),$(eval export KIT_MAKE_$(name) := $$($(name))))
 q = "$$KIT_MAKE_$(1)"

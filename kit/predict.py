@@ -8,6 +8,7 @@ over checkpoints, then over runs. `predict_submission` turns them into a validat
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -152,7 +153,8 @@ def write_submission(
     cfg: Config, loaded, run_dirs: list[Path], probabilities: np.ndarray, name: str = "", extra: dict | None = None
 ) -> tuple[Path, dict]:
     """The submission of these probabilities: file, record (with `extra`), probabilities, tracker.
-    Named after the run (or `ensembleN`) unless `name` says otherwise; never overwrites."""
+    Named after the run (`<run time>-<model>.csv`, or `<newest run's time>-ensembleN.csv`) unless
+    `name` says otherwise; never overwrites, and the same rows again are the same file, said so."""
     slug = cfg.competition.slug
     probabilities = with_blind_guesses(cfg, loaded, probabilities)
     exp = submission.expected(cfg, loaded.test.ids, loaded.sample_submission)
@@ -161,8 +163,21 @@ def write_submission(
     record = submission.record_for(cfg, loaded, run_dirs) | (extra or {})
     if loaded.test.labels is not None:  # offline competition: score it here
         record["local_score"] = metrics.score(loaded.test.labels, probabilities, cfg.competition.metric)
-    name = name or (run_dirs[0].name if len(run_dirs) == 1 else f"ensemble{len(run_dirs)}")
-    path, record = submission.write(submission.build(exp, probabilities), exp, slug, name, record)
+    path, record = submission.write(
+        submission.build(exp, probabilities), exp, slug, name or file_name(run_dirs), record
+    )
+    if record.get("unchanged"):
+        print(f"same rows as {path.name}, written before: kept, not written again")
+        return path, record
     np.save(path.with_suffix(".probabilities.npy"), probabilities.astype(np.float32))
     tracker.record_written(slug, path, record, runs=tracker.run_entries(run_dirs, record.get("git_commit", "")))
     return path, record
+
+
+def file_name(run_dirs: list[Path]) -> str:
+    """A submission's name: its run's (`<run time>-<model>`), or for an ensemble the newest member's
+    time and the member count (the same runs name the same file; their list is in the record)."""
+    if len(run_dirs) == 1:
+        return run_dirs[0].name
+    stamps = [found.group(0) for run in run_dirs if (found := re.search(r"\d{8}-\d{6}", run.name))]
+    return f"{max(stamps) + '-' if stamps else ''}ensemble{len(run_dirs)}"

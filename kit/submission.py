@@ -1,5 +1,5 @@
 """Submission files: built and validated against the competition's sample submission, written
-atomically under `submissions/<slug>/`, never overwriting, each with a JSON record beside it.
+atomically under `submissions/<slug>/` as `<run>.csv`, never overwriting, each with a JSON record.
 
 The same `validate` checks a file before `make submit` uploads it.
 """
@@ -7,6 +7,7 @@ The same `validate` checks a file before `make submit` uploads it.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -230,23 +231,25 @@ def read_and_validate(path: Path, exp: Expected) -> pd.DataFrame:
     return frame
 
 
-def write(frame: pd.DataFrame, exp: Expected, slug: str, run_name: str, record: dict) -> tuple[Path, dict]:
-    """Validate, then write `<timestamp>-<run>.csv` and its `.json` record; never overwrite.
-    Returns the file and the record as written (with the file's name, SHA-256 and row count)."""
+def write(frame: pd.DataFrame, exp: Expected, slug: str, name: str, record: dict) -> tuple[Path, dict]:
+    """Validate, then write `<name>.csv` and its `.json` record, or `<name>-2.csv`... when that
+    name holds other rows (nothing is overwritten). A file of that name with these very rows is not
+    written again: it is returned with its own record and `"unchanged": True`."""
     validate(frame, exp)
     folder = paths.submissions_dir(slug)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
     data = frame.to_csv(index=False).encode()
     for attempt in range(1, 100):
-        suffix = "" if attempt == 1 else f"-{attempt}"
-        path = folder / f"{stamp}-{run_name}{suffix}.csv"
+        path = folder / f"{name}{'' if attempt == 1 else f'-{attempt}'}.csv"
+        if path.with_suffix(".json").is_file() and path.is_file() and path.read_bytes() == data:
+            os.utime(path)  # the newest again: `make submit` without FILE takes what predict just named
+            return path, read_record(path) | {"unchanged": True}
         try:
             fileio.atomic_write(path, data, exclusive=True)
             break
         except FileExistsError:
             continue
     else:
-        raise KitError(f"{folder}: could not find a free file name for {stamp}-{run_name}")
+        raise KitError(f"{folder}: could not find a free file name for {name}")
     record = {
         **record,
         "file": path.name,

@@ -227,3 +227,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("word", "said"),
+    [
+        ("TRIALS=2", "unknown variable TRIALS (did you mean N_TRIALS?)"),  # else the default 20 trials ran
+        ("MODLE=knn", "unknown variable MODLE (did you mean MODEL?)"),
+        ("comp=digits", "unknown variable comp (did you mean COMP?)"),
+    ],
+)
+def test_a_misspelt_variable_stops_make_with_the_one_it_meant(word, said):
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-n", "tune", word], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0 and said in done.stderr and "`make help` lists them" in done.stderr
+    assert "kit" not in done.stdout  # nothing ran
+
+
+def test_environment_settings_given_to_make_pass(make):
+    assert make("models", "KIT_WORKDIR=/tmp/elsewhere", "CI=true")  # the kit reads them from the environment

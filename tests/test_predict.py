@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from kit import cli, config, fileio, paths, predict
+from kit import cli, config, fileio, paths, predict, tracker
 from kit.data import classes
 from kit.errors import KitError
 from kit.predict import in_sample_order
@@ -97,7 +97,7 @@ def test_a_log_loss_run_is_scaled_by_its_temperature_and_keeps_its_labels(monkey
         assert scaled.argmax(axis=1).tolist() == [0, 1]
 
 
-def test_make_predict_ensembles_runs_of_permuted_class_names_by_name(tmp_path, monkeypatch):
+def test_make_predict_ensembles_runs_of_permuted_class_names_by_name(tmp_path, monkeypatch, capsys):
     """Text class names, a sample whose label column is empty: every submission writes names,
     and an ensemble of two runs listing the classes in opposite orders is, class by class, the
     mean of what each run alone predicts (averaged by column, it was wrong on most images)."""
@@ -124,6 +124,13 @@ def test_make_predict_ensembles_runs_of_permuted_class_names_by_name(tmp_path, m
         by_name = classes.align(stored, record["class_names"], names, path.name)
         made.append((pd.read_csv(path)["species"], by_name))
     (labels_a, a), (labels_b, b), (labels_ab, ab) = made
+    written = sorted(p.name for p in paths.submissions_dir("plants").glob("*.csv"))
+    assert written == sorted([f"{first}.csv", f"{second}.csv", f"{max(first, second)[:15]}-ensemble2.csv"])
+    capsys.readouterr()
+    assert cli.main(["predict", "--comp", "plants", "--runs", first]) == 0  # the same run, the same settings
+    assert f"same rows as {first}.csv, written before: kept, not written again" in capsys.readouterr().out
+    assert sorted(p.name for p in paths.submissions_dir("plants").glob("*.csv")) == written
+    assert len(tracker.submissions("plants")) == 3  # tracked once
     np.testing.assert_allclose(ab, (a + b) / 2, atol=1e-6)
     for labels, probabilities in ((labels_a, a), (labels_b, b), (labels_ab, ab)):
         assert labels.tolist() == [names[i] for i in probabilities.argmax(axis=1)]  # names, never indices

@@ -1,4 +1,5 @@
-"""Submissions: round trip, every validation failure, atomic writes that never overwrite."""
+"""Submissions: round trip, every validation failure, atomic writes that never overwrite, one file
+for the same rows."""
 
 import json
 
@@ -40,9 +41,28 @@ def test_round_trip_write_then_read_and_validate(cfg, exp):
 def test_never_overwrites_an_earlier_submission(cfg, exp):
     first, _ = submission.write(good_frame(exp), exp, cfg.competition.slug, "same", {})
     second, _ = submission.write(submission.build(exp, np.zeros(50, int)), exp, cfg.competition.slug, "same", {})
-    assert first != second and first.exists() and second.exists()
+    assert (first.name, second.name) == ("same.csv", "same-2.csv") and first.exists() and second.exists()
     assert pd.read_csv(first)["Label"].tolist() == (np.arange(50) % 10).tolist()
     assert not list(first.parent.glob(".*.tmp"))  # no temporary files left behind
+
+
+def test_the_same_rows_again_are_the_same_file_said_so_and_newest(cfg, exp):
+    slug = cfg.competition.slug
+    first, record = submission.write(good_frame(exp), exp, slug, "20261204-173816-air", {"cv_score": 0.9})
+    other, _ = submission.write(submission.build(exp, np.zeros(50, int)), exp, slug, "another-run", {})
+    written = first.read_bytes(), first.with_suffix(".json").read_bytes()
+    again, again_record = submission.write(good_frame(exp), exp, slug, "20261204-173816-air", {"cv_score": 0.1})
+    assert again == first and again_record["unchanged"] is True
+    assert again_record["sha256"] == record["sha256"] and again_record["cv_score"] == 0.9  # its own record
+    assert (first.read_bytes(), first.with_suffix(".json").read_bytes()) == written
+    assert sorted(p.name for p in first.parent.glob("*.csv")) == ["20261204-173816-air.csv", "another-run.csv"]
+    assert submission.newest(slug) == first  # `make submit` without FILE takes what predict just named
+    # other rows under that name are a new file beside it; with no record beside it, a file is not reused
+    third, _ = submission.write(submission.build(exp, np.ones(50, int)), exp, slug, "20261204-173816-air", {})
+    assert third.name == "20261204-173816-air-2.csv" and other.exists()
+    first.with_suffix(".json").unlink()
+    fourth, fourth_record = submission.write(good_frame(exp), exp, slug, "20261204-173816-air", {})
+    assert fourth.name == "20261204-173816-air-3.csv" and "unchanged" not in fourth_record
 
 
 def test_config_defines_columns_without_sample(cfg):

@@ -51,6 +51,7 @@ class Predictor:
 
     predict: object
     parameters: int | None
+    kept_rows: int = 0  # a k-NN's training rows: what it stores instead of parameters
 
 
 def model_config(cfg: Config, name: str) -> Config:
@@ -91,6 +92,10 @@ def load_predictor(path: Path, cfg: Config) -> Predictor:
         return kind.predict(model, plain, x)
 
     predict(np.zeros((1, *cfg.image_shape), dtype=np.uint8))
+    if kind.name == "sklearn":
+        from kit.training.sklearn_kind import kept_rows
+
+        return Predictor(predict, kind.parameter_count(model), kept_rows(model))
     return Predictor(predict, kind.parameter_count(model))
 
 
@@ -140,7 +145,8 @@ def evaluate_model(
         "parameters": predictor.parameters,
         "train_rows": rows,
         "subsampled": note,
-        "epochs": result.epochs,
+        "epochs": epochs_of(cfg, result),
+        "kept_rows": predictor.kept_rows,
     }
     if test is not None and test.labels is not None:  # offline competitions: score the test set too
         row.update(macro_scores(test.labels, predictor.predict(test.images), cfg.competition.metric, "test_"))
@@ -190,9 +196,38 @@ def write_table(rows: list[dict], folder: Path) -> pd.DataFrame:
     table = table[list(COLUMNS) + [c for c in table.columns if c not in COLUMNS]]
     table.to_csv(folder / "results.csv", index=False)
     shown = table.copy()
-    shown["parameters"] = shown["parameters"].map(lambda n: "n/a" if pd.isna(n) else f"{int(n):,}")
-    (folder / "results.md").write_text(shown.to_markdown(index=False, floatfmt=".4g") + "\n")
+    kept = shown.pop("kept_rows")
+    shown["parameters"] = [size_text(n, rows) for n, rows in zip(shown["parameters"], kept, strict=True)]
+    write_markdown(shown, folder)
     return table
+
+
+def size_text(parameters, kept_rows) -> str:
+    """The table's parameters cell: a count, or what a model without parameters keeps (k-NN)."""
+    if kept_rows:
+        return f"none (keeps {int(kept_rows):,} rows)"
+    return "n/a" if pd.isna(parameters) else f"{int(parameters):,}"
+
+
+def epochs_of(cfg: Config, result) -> int | None:
+    """Epochs a network trained; None for a scikit-learn model (one fit, no epochs: '—' in tables)."""
+    return result.epochs if models.get(cfg.train.model).kind == "keras" else None
+
+
+def write_markdown(table: pd.DataFrame, folder: Path) -> None:
+    """results.md: what has no value in a row (a scikit-learn model's epochs) is '—', not 'nan'."""
+    shown = table.copy()
+    for column in shown.columns[shown.isna().any()]:  # tabulate formats a column of numbers only
+        shown[column] = shown[column].map(cell)
+    (folder / "results.md").write_text(shown.to_markdown(index=False, floatfmt=".4g") + "\n")
+
+
+def cell(value) -> str:
+    if pd.isna(value):
+        return "—"
+    if isinstance(value, float):
+        return f"{int(value)}" if value.is_integer() else f"{value:.4g}"
+    return str(value)
 
 
 def check_fractions(fractions: list[float]) -> list[float]:
@@ -226,7 +261,7 @@ def fraction_point(cfg: Config, images: Images, split, fraction: float, run_dir:
         "train_macro_f1": train_scores["macro_f1"],
         "val_macro_f1": result.scores["macro_f1"],
         "train_seconds": round(result.seconds, 1),
-        "epochs": result.epochs,
+        "epochs": epochs_of(cfg, result),
     }
 
 
@@ -253,7 +288,7 @@ def learning_curve(
         rows.append(fraction_point(cfg, images, split, fraction, run_dir))
         table = pd.DataFrame(rows)
         table.to_csv(folder / "results.csv", index=False)
-        (folder / "results.md").write_text(table.to_markdown(index=False, floatfmt=".4g") + "\n")
+        write_markdown(table, folder)
     report.plot_learning_curve(table, cfg.train.model, cfg.competition.metric, folder / "learning_curve.png")
     return table, folder
 

@@ -57,7 +57,11 @@ def check_slug(slug: str) -> None:
 def data_source(slug: str, data: str) -> Path:
     """DATA=, else data/<slug>/ when `make data` filled it, else a download with credentials."""
     if data:
-        return Path(data).expanduser()
+        folder = Path(data).expanduser()
+        if not folder.is_dir():
+            said = "is a file, not a folder" if folder.exists() else "no such folder"
+            raise KitError(f"DATA={data}: {said} (DATA= names the folder holding the competition's files)")
+        return folder
     downloaded = paths.data_dir(slug)
     if downloaded.is_dir() and any(downloaded.iterdir()):
         return downloaded

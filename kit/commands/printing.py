@@ -46,15 +46,21 @@ def print_run(cfg: Config, result) -> None:
 
 def warn_at_chance(cfg: Config, value: float) -> None:
     """A run that learned nothing says so (as a study does), instead of a score that looks like one."""
-    from kit import metrics  # scikit-learn: not before a verb's cheap errors are said
+    from kit import metrics, models  # scikit-learn: not before a verb's cheap errors are said
 
     metric = cfg.competition.metric
     if np.isfinite(value) and metrics.at_chance(metric, value, cfg.num_classes):
         chance = metrics.chance_score(metric, cfg.num_classes)
+        if models.get(cfg.train.model).kind == "keras":
+            advice = (
+                f"nothing learned in {cfg.train.epochs} epoch(s); train longer (a quick preset is a smoke test), "
+                "or check the data and learning rate"
+            )
+        else:  # one fit: no epochs to add
+            advice = f"{cfg.train.model} learned nothing; check the data, or try another model (make compare)"
         print(
             f"warning: validation {metric} {value:.4f} is at chance ({chance:.4f} for guessing among "
-            f"{cfg.num_classes} classes): nothing learned in {cfg.train.epochs} epoch(s); train longer "
-            "(a quick preset is a smoke test), or check the data and learning rate",
+            f"{cfg.num_classes} classes): {advice}",
             file=sys.stderr,
         )
 

@@ -326,6 +326,9 @@ def keep_submission(cfg: Config, dest: Path, ref: str, version: int) -> None:
     record = {**read_record(produced), "kernel": ref, "kernel_version": version}
     record.pop("sha256", None)
     path, record = submission.write(frame, exp, slug, f"kernel-v{version}", record)
+    if record.get("unchanged"):  # this version's output fetched again: the same file, tracked once
+        print(f"kernel submission: {path}, kept as fetched before (submit it with `make submit COMP={slug}`)")
+        return
     if (dest / "submission.probabilities.npy").is_file():  # for ensembling with local submissions
         shutil.copyfile(dest / "submission.probabilities.npy", path.with_suffix(".probabilities.npy"))
     tracker.record_written(slug, path, record, source="kernel")

@@ -158,6 +158,7 @@ def plot_history(slug: str, rows: list[dict], standings: list[dict], metric: str
         scores.legend()
     else:
         scores.text(0.5, 0.5, "no submission scored on Kaggle yet", ha="center", transform=scores.transAxes)
+        scores.set(xticks=[], yticks=[])  # an empty panel's 0..1 ticks read as scores and ranks
     way = "higher" if metrics.greater_is_better(metric) else "lower"
     scores.set(
         title=f"{slug}: CV vs public score per submission",
@@ -177,6 +178,7 @@ def plot_history(slug: str, rows: list[dict], standings: list[dict], metric: str
         ranks.set_ylim(high + 0.5, max(low - 0.5, 0.5))  # inverted: rank 1 at the top
     else:
         ranks.text(0.5, 0.5, "not on the public leaderboard yet", ha="center", transform=ranks.transAxes)
+        ranks.set(xticks=[], yticks=[])
     ranks.set(title="our public leaderboard rank (1 is first)", ylabel="rank", xlabel="sync date")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

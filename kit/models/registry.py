@@ -18,6 +18,7 @@ scaling and augmentation around them. An unknown name is an error listing the kn
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -99,10 +100,21 @@ class ModelSpec:
 REGISTRY: dict[str, ModelSpec] = {}
 
 
+def first_sentence(doc: str) -> str:
+    """A docstring's first sentence on one line, however many lines it spans (a summary cut at a line
+    end read as a list that stops mid-way).
+
+    >>> first_sentence("Small CNN: two blocks; a\n    dense layer. Trains fast.\n\n    More.")
+    'Small CNN: two blocks; a dense layer.'
+    """
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    return re.split(r"(?<=[.;])\s+(?=[A-Z])", paragraph)[0]
+
+
 def register(
     name: str, kind: Literal["keras", "sklearn"] = "keras", pretrained: Pretrained | None = None
 ) -> Callable[[Callable], Callable]:
-    """Decorator: add a factory to the registry under `name` (first docstring line = summary);
+    """Decorator: add a factory to the registry under `name` (its docstring's first sentence = summary);
     a factory with `pretrained` weights takes a `weights` argument (train.weights)."""
 
     def add(factory: Callable) -> Callable:
@@ -110,7 +122,7 @@ def register(
             raise ValueError(f"model '{name}' is registered twice")
         if pretrained and "weights" not in inspect.signature(factory).parameters:
             raise ValueError(f"model '{name}': a factory with pretrained weights takes `weights`")
-        summary = (factory.__doc__ or "").strip().splitlines()[0] if factory.__doc__ else ""
+        summary = first_sentence(factory.__doc__ or "")
         REGISTRY[name] = ModelSpec(name, factory, kind, summary, pretrained)
         return factory
 

@@ -26,6 +26,7 @@ from kit.data.batches import Batches, endless_batches, reader_threads
 from kit.data.pixels import Images
 from kit.data.stream import is_streamed
 from kit.errors import KitError, TrainingDiverged
+from kit.models.batchnorm import BatchNorm  # noqa: F401 (registered for load_model: `make predict` builds no model)
 from kit.targets.classification import swap_activation
 from kit.training import checkpoints, determinism, device, distribute
 from kit.training.fine_tune import fit_stages

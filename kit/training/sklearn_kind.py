@@ -248,8 +248,9 @@ def predict(estimator, cfg: Config, images: np.ndarray) -> np.ndarray:
 
 
 def parameter_count(estimator) -> int | None:
-    """Numbers the fitted model stores: weights, support vectors, kept training rows or tree
-    nodes (one per node). None for an estimator this function does not know."""
+    """Numbers the fitted model learned: weights, support vectors or tree nodes (one per node).
+    None for k-NN, which learns none (`kept_rows` says what it keeps), or an estimator this
+    function does not know."""
     steps = [step for _, step in estimator.steps] if hasattr(estimator, "steps") else [estimator]
     total = 0
     for step in steps:
@@ -259,10 +260,16 @@ def parameter_count(estimator) -> int | None:
             total += step.support_vectors_.size + step.dual_coef_.size + step.intercept_.size
         elif hasattr(step, "coef_"):  # linear models
             total += step.coef_.size + step.intercept_.size
-        elif hasattr(step, "_fit_X"):  # KNN keeps its training rows
-            total += step._fit_X.size
+        elif hasattr(step, "_fit_X"):  # KNN keeps its training rows: no parameters to count
+            return None
         elif hasattr(step, "estimators_"):  # forests
             total += sum(tree.tree_.node_count for tree in step.estimators_)
         elif hasattr(step, "predict"):  # a model this function does not know
             return None
     return total
+
+
+def kept_rows(estimator) -> int:
+    """The training rows a fitted model keeps to predict (k-NN's neighbours); 0 for the others."""
+    steps = [step for _, step in estimator.steps] if hasattr(estimator, "steps") else [estimator]
+    return sum(len(step._fit_X) for step in steps if hasattr(step, "_fit_X"))

@@ -249,7 +249,7 @@ def finish(cfg: Config, study, storage_spec: str, command: str) -> None:
 
     trials = study.get_trials(deepcopy=False)
     print_summary(cfg, study, trials)
-    reports = write_reports(study, study_dir(cfg, study.study_name) / "reports")
+    reports = write_reports(study, study_dir(cfg, study.study_name) / "reports", cfg.competition.metric)
     if reports:
         print(f"reports: {', '.join(str(p) for p in reports)}")
     if not any(t.state == TrialState.COMPLETE for t in trials):

@@ -39,14 +39,17 @@ def print_summary(cfg: Config, study, trials) -> None:
     if not rows:
         return
     table = pd.DataFrame(rows).sort_values(metric, ascending=not greater_is_better(metric), na_position="last")
-    print(table.head(cfg.tune.top).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    # '—': a value not sampled (trial 0 trains the configuration as it is) or not reached (a failed trial)
+    print(table.head(cfg.tune.top).to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="—"))
 
 
 MIN_TRIALS_FOR_IMPORTANCES = 10
 
 
-def write_reports(study, folder: Path) -> list[Path]:
-    """Optimisation history, parameter importances, parallel coordinates (PNG, matplotlib)."""
+def write_reports(study, folder: Path, metric: str = "") -> list[Path]:
+    """Optimisation history, parameter importances, parallel coordinates (PNG, matplotlib). The
+    parameter plots draw the sampled trials only: trial 0 (the untuned configuration) has no
+    parameters, and was drawn as a line to 'None' on every axis."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -56,16 +59,18 @@ def write_reports(study, folder: Path) -> list[Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    n_params = len({name for trial in study.get_trials(deepcopy=False) for name in trial.params})
-    finished = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
-    for name, plot in (
-        ("history", plots.plot_optimization_history),
-        ("importances", plots.plot_param_importances),
-        ("parallel_coordinate", plots.plot_parallel_coordinate),
+    sampled = sampled_study(study)
+    n_params = len({name for trial in sampled.get_trials(deepcopy=False) for name in trial.params})
+    finished = len(sampled.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+    for name, plot, drawn in (
+        ("history", plots.plot_optimization_history, study),
+        ("importances", plots.plot_param_importances, sampled),
+        ("parallel_coordinate", plots.plot_parallel_coordinate, sampled),
     ):
-        if name == "importances" and finished < MIN_TRIALS_FOR_IMPORTANCES:
+        needed = {"importances": MIN_TRIALS_FOR_IMPORTANCES, "parallel_coordinate": 2}.get(name, 1)
+        if name != "history" and finished < needed:
             # fANOVA's importances from a handful of trials are noise drawn as a ranking
-            print(f"  no importances plot yet: {finished} finished trials, {MIN_TRIALS_FOR_IMPORTANCES} needed")
+            print(f"  no {name} plot yet: {finished} finished trial(s) with sampled parameters, {needed} needed")
             (folder / f"{name}.png").unlink(missing_ok=True)  # an earlier, thinner one would mislead
             continue
         with warnings.catch_warnings():
@@ -73,11 +78,13 @@ def write_reports(study, folder: Path) -> list[Path]:
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             warnings.simplefilter("ignore", UserWarning)
             try:
-                axes = plot(study)
+                axes = plot(drawn)
             except (ValueError, RuntimeError, ZeroDivisionError) as exc:  # too few trials for it
                 print(f"  no {name} plot yet: {first_line(exc)}")
                 continue
         figure = np.ravel(axes)[0].figure
+        if name == "history":
+            label_history(np.ravel(axes)[0], metric)
         # Optuna's default size squeezes a dozen parameter axes into unreadable labels
         width = max(8.0, 1.1 * (n_params + 2)) if name != "history" else 8.0
         figure.set_size_inches(width, 6.0 if name != "importances" else width / 2)
@@ -85,6 +92,26 @@ def write_reports(study, folder: Path) -> list[Path]:
         plt.close(figure)
         written.append(folder / f"{name}.png")
     return written
+
+
+def sampled_study(study):
+    """An in-memory copy of `study` without the trials that sampled nothing (trial 0, the baseline)."""
+    import optuna
+
+    copy = optuna.create_study(directions=study.directions)
+    copy.add_trials([t for t in study.get_trials(deepcopy=False) if t.params or t.state.name != "COMPLETE"])
+    return copy
+
+
+def label_history(ax, metric: str) -> None:
+    """Whole trial numbers on the x axis (not 0.2, 0.4 ...), the metric by name, which way is better."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if metric:
+        better = "higher" if greater_is_better(metric) else "lower"
+        ax.set_ylabel(f"validation {metric} ({better} is better)")
+        ax.set_title(f"{metric} of each trial; trial 0 trains the configuration untuned")
 
 
 def write_best_params(cfg: Config, study_name: str, best, storage_spec: str) -> Path:

@@ -62,7 +62,11 @@ def test_every_classical_model_fits_saves_and_predicts(name, cfg, images, tmp_pa
     history = pd.read_csv(tmp_path / "fold0" / "history.csv")
     assert list(history.columns) == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
     assert history["val_accuracy"].iloc[0] == pytest.approx(result.scores["accuracy"])
-    assert sklearn_kind.parameter_count(sklearn_kind.load(result.checkpoint)) > 0
+    loaded = sklearn_kind.load(result.checkpoint)
+    if name == "knn":  # no parameters: it keeps the rows it fitted
+        assert sklearn_kind.parameter_count(loaded) is None and sklearn_kind.kept_rows(loaded) == len(train_index)
+    else:
+        assert sklearn_kind.parameter_count(loaded) > 0 and sklearn_kind.kept_rows(loaded) == 0
 
 
 @pytest.mark.parametrize("name", SKLEARN_MODELS)
@@ -119,9 +123,7 @@ def test_compare_writes_one_row_per_model_with_every_column(cfg, images, workdir
         "macro_recall",
         "train_seconds",
         "predict_seconds_per_1000",
-        "parameters",
         "train_rows",
-        "epochs",
     ]
     assert table[filled].notna().all().all()
     assert table["accuracy"].between(0.3, 1).all()  # chance is 0.1
@@ -130,15 +132,21 @@ def test_compare_writes_one_row_per_model_with_every_column(cfg, images, workdir
     assert rows.loc["svm", "subsampled"] == "yes: 200 of 540 rows"
     assert rows.loc["svm", "train_rows"] == 200
     assert (rows.drop(index="svm")["subsampled"] == "no").all()
-    assert rows.loc["knn", "parameters"] == 540 * 784  # KNN stores its training rows
+    # k-NN learns no parameters: it keeps its training rows, and says so
+    assert pd.isna(rows.loc["knn", "parameters"]) and rows.loc["knn", "kept_rows"] == 540
+    assert rows.drop(index="knn")["parameters"].notna().all() and (rows.drop(index="knn")["kept_rows"] == 0).all()
     assert rows.loc["dense", "kind"] == "keras" and rows.loc["dense", "parameters"] == 101_770
     assert rows.loc["dense", "epochs"] == 4  # its compare.overrides item
+    assert rows.loc[["logreg", "knn", "svm", "random_forest"], "epochs"].isna().all()  # one fit, no epochs
     assert (rows.loc[["logreg", "knn", "svm", "random_forest"], "accuracy"] > 0.6).all()
     assert folder.parent == paths.artifacts_dir("fashion-mnist") / "compare"
     saved = pd.read_csv(folder / "results.csv")
     assert list(saved["model"]) == names and set(compare.COLUMNS) <= set(saved.columns)
     markdown = (folder / "results.md").read_text()
     assert all(f"| {name} " in markdown for name in names) and "macro_precision" in markdown
+    knn_row = next(line for line in markdown.splitlines() if line.startswith("| knn "))
+    assert "none (keeps 540 rows)" in knn_row and "| —" in knn_row and "nan" not in markdown
+    assert "101,770" in markdown and "kept_rows" not in markdown
     assert (folder / "compare.png").stat().st_size > 10_000
     assert config.load_saved(folder / "config.json").compare.overrides == tuple(overrides)
     # every model's folder is a run the prediction path can use

@@ -73,7 +73,7 @@ def test_predict_ensembles_two_runs(digits_folder):
     result = run_kit("predict", *args, "--runs", *runs)
     assert result.returncode == 0, result.stderr[-3000:]
     path, record = only_submission("digit-recognizer")
-    assert record["runs"] == runs and path.name.endswith("-ensemble2.csv")
+    assert record["runs"] == runs and path.name == f"{max(runs)[:15]}-ensemble2.csv"
 
 
 def test_resume_via_the_cli_without_a_run_says_so():

@@ -210,3 +210,11 @@ def test_one_missing_test_image_is_a_warning_not_a_refusal(tmp_path, competition
     assert "1 of 20 test images missing" in made.stderr
     (folder / "test" / pd.read_csv(folder / "sample_submission.csv").iloc[1, 0]).unlink()
     assert "2 of 20 ids do not" in refused_new(folder)
+
+
+def test_a_data_folder_that_is_not_there_is_one_line(tmp_path, competitions_dir):
+    """A mistyped DATA= gave FileNotFoundError's traceback from deep in the layout inference."""
+    assert "DATA=" + str(tmp_path / "nope") + ": no such folder" in refused_new(tmp_path / "nope")
+    (tmp_path / "files.zip").write_bytes(b"PK")
+    assert ": is a file, not a folder (DATA= names the folder" in refused_new(tmp_path / "files.zip")
+    assert not (competitions_dir / "cactus").exists()

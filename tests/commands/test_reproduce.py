@@ -54,7 +54,7 @@ def test_a_network_submission_reproduces_from_its_record_alone(workdir, digits_f
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "labels identical (200 rows); probabilities bit-identical" in result.stdout
     new, new_record = reproduced(original)
-    assert new.name.endswith(f"-reproduce-{original.stem}.csv") and new_record["reproduces"] == original.name
+    assert new.name == f"reproduce-{original.stem}.csv" and new_record["reproduces"] == original.name
     assert labels(new) == labels(original)
     # the original, its record and its probabilities are untouched
     assert (original.read_bytes(), original.with_suffix(".json").read_bytes()) == before

@@ -61,6 +61,22 @@ def test_the_plot_stars_the_best_submission_in_the_metrics_direction(monkeypatch
     assert ("lower" if metric == "log_loss" else "higher") in scores.get_ylabel()
 
 
+def test_an_empty_plot_has_no_ticks_to_read_as_scores_or_ranks(monkeypatch):
+    """Nothing scored, no standing (a first `make leaderboard`, no credentials): the panels say so,
+    with no 0..1 ticks (a rank axis of 0.2, 0.4 ...)."""
+    import matplotlib.pyplot as plt
+
+    kept, close = [], plt.close
+    monkeypatch.setattr(plt, "close", kept.append)
+    written = {"status": "written", "kaggle_ref": None, "public_score": None, "cv_score": 0.9, "submitted": "2026"}
+    leaderboard.plot_history("some-competition", [written], [], "accuracy")
+    scores, ranks = kept[0].axes
+    close(kept[0])
+    for panel in (scores, ranks):
+        assert list(panel.get_xticks()) == [] and list(panel.get_yticks()) == []
+    assert [t.get_text() for t in ranks.texts] == ["not on the public leaderboard yet"]
+
+
 def test_leaderboard_settles_an_unknown_upload(server, digits_folder):
     from kit import tracker
 

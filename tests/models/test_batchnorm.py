@@ -91,3 +91,20 @@ def test_bfloat16_activations_match_keras_to_their_precision():
         np.testing.assert_allclose(
             np.asarray(got_one, "float32"), np.asarray(want_one, "float32"), atol=0.02 * scale, err_msg=name
         )
+
+
+def test_a_saved_network_with_batchnorm_loads_in_a_fresh_process(tmp_path):
+    """`make predict` in a new process builds no model, so nothing had imported the layer's module:
+    every network with BatchNorm (air, cnn, colour_cnn, ...) failed to load with Keras' traceback."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    inputs = keras.Input((4, 4, 2))
+    model = keras.Model(inputs, BatchNorm()(inputs))
+    model.save(tmp_path / "best.keras")
+    code = "import sys, pathlib; from kit.training import keras_kind; keras_kind.load(pathlib.Path(sys.argv[1]))"
+    saved = str(tmp_path / "best.keras")
+    done = subprocess.run([sys.executable, "-c", code, saved], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -139,3 +139,10 @@ def test_a_kerashub_preset_without_a_kaggle_models_handle_is_refused_for_a_kerne
     with pytest.raises(KitError, match=r"hub_net: KerasHub preset resnet_50_imagenet has no Kaggle Models handle"):
         kernel_weights.model_source(cfg_for("hub_net", "imagenet"))
     assert kernel_weights.model_source(cfg_for("hub_net", "none")) is None
+
+
+def test_a_summary_is_the_docstrings_first_sentence_whole_not_its_first_line():
+    """`make models` printed air's summary cut at a line end ('... conv-BN-ReLU;')."""
+    assert models.get("air").summary.endswith("conv-BN-ReLU; global max pooling into the softmax.")
+    for name in models.names():
+        assert models.get(name).summary.endswith((".", ")")), name

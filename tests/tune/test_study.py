@@ -190,7 +190,7 @@ def test_tiny_study_completes_and_a_second_call_continues_it(tmp_path, workdir):
         assert (reports / f"{name}.png").stat().st_size > 1000
     # importances from three trials would be noise drawn as a ranking: said, not drawn
     assert not (reports / "importances.png").exists()
-    assert "no importances plot yet: 3 finished trials, 10 needed" in first.stdout
+    assert "no importances plot yet: 2 finished trial(s) with sampled parameters, 10 needed" in first.stdout
     assert "study 'fashion-mnist': 3 trials (3 complete)" in first.stdout
     assert "learning_rate" in first.stdout and "batch_size" in first.stdout  # the summary table
 

@@ -94,3 +94,62 @@ def test_best_params_never_carry_what_a_study_keeps_fixed(workdir, tmp_path):
     received.write_text('[train]\nepochs = 3\n[tune]\nspace = "evil.py"\n')
     with pytest.raises(KitError, match=r"received.toml: tuned parameters never set \[tune\]"):
         load_params(received)
+
+
+def test_the_trial_table_shows_a_dash_where_trial_0_sampled_nothing(capsys):
+    """Trial 0 trains the configuration as it is: its parameter cells read '—', not 'NaN'."""
+    cfg = competitions.load_config("fashion")
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(value=0.9, user_attrs={BASELINE: True, "config": {}}))
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"learning_rate": 0.002},
+            distributions={"learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)},
+            value=0.8,
+        )
+    )
+    kit.tune.summary.print_summary(cfg, study, study.trials)
+    out = capsys.readouterr().out
+    first = next(line for line in out.splitlines() if line.split()[:2] == ["0", "complete"])
+    assert first.split()[-1] == "—" and "NaN" not in out and "0.002" in out
+
+
+def study_of(values: list[float]) -> optuna.Study:
+    """Trial 0 the untuned baseline (no parameters), then one sampled trial per value."""
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(value=0.9, user_attrs={BASELINE: True, "config": {}}))
+    rate = optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)
+    for i, value in enumerate(values):
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"learning_rate": 1e-3 * (i + 1)}, distributions={"learning_rate": rate}, value=value
+            )
+        )
+    return study
+
+
+def test_study_pictures_leave_out_the_baseline_where_it_has_no_parameters(tmp_path, capsys, monkeypatch):
+    """Two trials drew the untuned trial 0 as a line to 'None' on every parameter axis, and the
+    history's trial axis read 0.2, 0.4 ...: the parameter plots wait for two sampled trials, and
+    the history has whole trial numbers and the metric by name."""
+    from optuna.visualization import matplotlib as plots
+
+    kit.tune.summary.write_reports(study_of([0.8]), tmp_path, "accuracy")
+    assert "no parallel_coordinate plot yet: 1 finished trial(s) with sampled parameters, 2 needed" in (
+        capsys.readouterr().out
+    )
+    assert (tmp_path / "history.png").exists() and not (tmp_path / "parallel_coordinate.png").exists()
+
+    drawn = {}
+    for name in ("plot_optimization_history", "plot_parallel_coordinate"):
+        original = getattr(plots, name)
+        monkeypatch.setattr(plots, name, lambda study, _o=original, _n=name: drawn.setdefault(_n, _o(study)))
+    kit.tune.summary.write_reports(study_of([0.8, 0.85]), tmp_path, "accuracy")
+    assert (tmp_path / "parallel_coordinate.png").exists()
+    history = drawn["plot_optimization_history"]
+    assert history.get_ylabel() == "validation accuracy (higher is better)"
+    assert all(float(tick).is_integer() for tick in history.get_xticks())
+    from matplotlib.collections import LineCollection
+
+    collections = [c for c in drawn["plot_parallel_coordinate"].collections if isinstance(c, LineCollection)]
+    assert sum(len(c.get_segments()) for c in collections) == 2  # the two sampled trials; not the baseline
