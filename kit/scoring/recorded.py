@@ -6,7 +6,8 @@ class names or numbers) make the same check as with the data at hand.
 
 `competitions/<slug>/recorded_sample.csv.gz`: the sample's own bytes, gzip-compressed with no
 time stamp (the same data gives the same file), never packed into a kernel (kit.kaggle.kernel_bundle
-packs .toml, .py, .md only). The ids of a real competition make it tens of kB to about a MB.
+packs .toml, .py, .md only). Its size, for synthetic samples shaped like real ones: Digit
+Recognizer's (28,000 integer ids) 61 kB, Histopathologic's (57,458 40-hex-digit ids) 1.4 MB.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import gzip
 import layout_replicas as replicas
 import pandas as pd
 import pytest
-from conftest import run_kit
+from conftest import ROOT, run_kit
 from kaggle_helpers import assert_clean_failure, tracker_rows
 from kaggle_server import USER
 
@@ -79,3 +79,23 @@ def test_kernel_output_without_the_data_keeps_only_a_file_like_the_sample(server
     (written,) = (workdir / "submissions" / SLUG).glob("*kernel-v3*.csv")
     pd.testing.assert_frame_equal(pd.read_csv(written), good)
     assert tracker_rows(SLUG)[-1]["source"] == "kernel"
+
+
+def test_a_compressed_sample_is_recorded_as_the_values_it_holds(tmp_path, competitions_dir, monkeypatch):
+    """A sample shipped zipped (sample_submission.csv.zip) is kept as CSV text: the same frame back."""
+    import shutil
+
+    from kit import paths
+    from kit.config import competitions
+    from kit.scoring.recorded import record_sample, recorded_sample
+
+    monkeypatch.setattr(paths, "COMPETITIONS", competitions_dir)  # read at import: this process's kit
+
+    sample = pd.DataFrame({"id": ["a.tif", "b.tif"], "label": [0, 0]})
+    zipped = tmp_path / "sample_submission.csv.zip"
+    sample.to_csv(zipped, index=False, compression={"method": "zip", "archive_name": "sample_submission.csv"})
+    shutil.copytree(ROOT / "competitions" / "digit-recognizer", competitions_dir / "digit-recognizer")
+    kept = record_sample("digit-recognizer", zipped)
+    assert gzip.decompress(kept.read_bytes()) == b"id,label\na.tif,0\nb.tif,0\n"
+    cfg = competitions.load_config("digit-recognizer", data_dir=str(tmp_path))
+    pd.testing.assert_frame_equal(recorded_sample(cfg), sample)
