@@ -19,7 +19,7 @@ SAMPLE = ROOT / "competitions" / "fashion-mnist" / "sample"
 
 # fixtures of one folder's tests, kept out of sub-folder conftest.py files: a second module named
 # `conftest` would shadow this one for every `from conftest import ...` collected after it
-pytest_plugins = ["kaggle_fixtures", "tune_fixtures"]
+pytest_plugins = ["kaggle_fixtures", "kaggle_image", "tune_fixtures"]
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from kit.config.layers import parse_override, resolve
 from kit.data.infer import Inferred, find_sample, infer
 from kit.data.sample_check import check_columns, check_ids
 from kit.errors import KitError
+from kit.scoring.recorded import record_sample
 from kit.tune.default_space import space_source
 
 # test images the sample names that may be missing (each a data fault, said) before `make new` refuses
@@ -46,7 +47,17 @@ def cmd_new(args, cfg=None) -> int:
     target = paths.competition_dir(slug) / "competition.toml"
     write(target, render(slug, found), force=args.force)
     print_summary(slug, target, found, write_space(slug, found))
+    print_recorded(slug, folder, found)
     return 0
+
+
+def print_recorded(slug: str, folder: Path, found: Inferred) -> None:
+    """Keep the sample submission in the competition's folder (kit.scoring.recorded): `make submit`
+    and `make kernel-output` check a file against it where the data is not at hand."""
+    sample = folder / found.sections.get("submission", {}).get("sample_file", "")
+    if sample.is_file():
+        kept = record_sample(slug, sample)
+        print(f"  sample: {sample.name} kept as {kept} (`make submit` checks files against it without the data)")
 
 
 def check_slug(slug: str) -> None:

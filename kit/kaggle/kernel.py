@@ -14,14 +14,11 @@ checked against the secret values present on this machine before it is written.
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import re
 import shutil
 import sys
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +29,7 @@ from kit.config.params import load_params
 from kit.errors import KitError
 from kit.kaggle import endpoints, kernel_runs, kernel_weights
 from kit.kaggle.client import api, secrets, username
+from kit.kaggle.kernel_bundle import bundle_files, pack
 from kit.scoring.offline import expected_for
 from kit.submission import read_record
 
@@ -39,51 +37,7 @@ RUNNER = Path(__file__).parent.parent / "commands" / "kernel_runner.py"  # a rea
 SETTINGS_START = "# --- settings:"
 SETTINGS_END = "# --- end of settings ---"
 PLACEHOLDER_USER = "your-kaggle-username"  # replaced by the real name at `make kernel-push`
-COMPETITION_SUFFIXES = (".toml", ".py", ".md")  # config and code; data files stay behind
-SKIP_NAMES = {"make_sample.py"}  # builds the embedded sample from ../shared: useless on Kaggle
 GPU_MACHINE = "NvidiaTeslaT4"  # kaggle's name for "GPU T4 x2" (`kaggle kernels push --accelerator`)
-
-
-def bundle_files(slug: str) -> dict[str, bytes]:
-    """Archive name -> bytes: every kit/*.py and the competition folder's own files."""
-    files = {}
-    kit_dir = paths.ROOT / "kit"
-    for path in sorted(kit_dir.rglob("*.py")):
-        if "__pycache__" not in path.parts:
-            files[f"kit/{path.relative_to(kit_dir).as_posix()}"] = path.read_bytes()
-    folder = paths.competition_dir(slug)
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.suffix in COMPETITION_SUFFIXES and path.name not in SKIP_NAMES:
-            files[f"competitions/{slug}/{path.name}"] = path.read_bytes()
-    return {**files, **skops_files()}
-
-
-def skops_files() -> dict[str, bytes]:
-    """skops' persistence code (pure Python, MIT): Kaggle's image lacks it, and scikit-learn
-    models are saved with it (kit.training.sklearn_kind). Nothing when it is not installed here."""
-    try:
-        import skops
-    except ImportError:
-        return {}
-    root = Path(skops.__file__).parent
-    wanted = [root / "__init__.py", root / "_version.py", *root.glob("io/**/*.py"), *root.glob("utils/*.py")]
-    return {
-        f"skops/{path.relative_to(root).as_posix()}": path.read_bytes()
-        for path in sorted(wanted)
-        if path.is_file() and "tests" not in path.relative_to(root).parts
-    }
-
-
-def pack(files: dict[str, bytes]) -> str:
-    """A deterministic zip of `files`, base64 in 76-character lines."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(files.items()):
-            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
-    text = base64.b64encode(buffer.getvalue()).decode()
-    return "\n".join(text[i : i + 76] for i in range(0, len(text), 76))
 
 
 def kernel_slug(slug: str) -> str:

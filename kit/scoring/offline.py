@@ -26,12 +26,29 @@ def expected_for(cfg: Config, path: Path):
     except KitError:
         if cfg.data.test_labels:
             raise
-        return config_only_expected(cfg, path), None
+        return without_data_expected(cfg, path), None
     sample = data.read_sample_submission(cfg, folder)
     if sample is not None and not cfg.data.test_labels:
         return submission.expected(cfg, None, sample), None
     loaded = data.load(cfg)
     return submission.expected(cfg, loaded.test.ids, loaded.sample_submission), loaded
+
+
+def without_data_expected(cfg: Config, path: Path):
+    """Without the competition's files: the sample `make new` recorded (kit.scoring.recorded),
+    else the config alone."""
+    from kit import submission
+    from kit.scoring.recorded import recorded_path, recorded_sample
+
+    sample = recorded_sample(cfg)
+    if sample is None:
+        return config_only_expected(cfg, path)
+    print(
+        f"note: no local data for {cfg.competition.slug}: {path.name} is checked against the sample "
+        f"`make new` recorded ({recorded_path(cfg.competition.slug)}, {len(sample)} ids)",
+        file=sys.stderr,
+    )
+    return submission.expected(cfg, None, sample)
 
 
 def config_only_expected(cfg: Config, path: Path):

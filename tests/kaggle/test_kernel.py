@@ -27,6 +27,30 @@ def test_kernel_bundle_carries_config_and_code_but_no_data(workdir, monkeypatch)
     assert meta["competition_sources"] == []  # Fashion-MNIST is no Kaggle competition
 
 
+@pytest.mark.parametrize(
+    "toml",
+    [
+        '[competition]\nmetric = "accuracy"\n\n[data]\nformat = "images"  # kept\ndir = "/home/me/data/x"  # DATA=\n',
+        'data.dir = "/home/me/data/x"\ndata.format = "images"  # kept\n',
+        'data = { dir = "/home/me/data/x", format = "images" }\n[competition]\nmetric = "accuracy"\n',
+    ],
+)
+def test_the_bundled_config_leaves_this_machines_data_folder_behind(toml):
+    """`make new` records DATA= as data.dir, a path of this machine: not in the kernel, which reads
+    /kaggle/input; everything else unchanged (comments too, where the line can go alone)."""
+    import tomllib
+
+    from kit.kaggle.kernel_bundle import without_data_dir
+
+    bundled = without_data_dir(toml.encode()).decode()
+    assert "/home/me" not in bundled
+    original = tomllib.loads(toml)
+    del original["data"]["dir"]
+    assert tomllib.loads(bundled) == original
+    assert ("# kept" in bundled) == ("# kept" in toml)
+    assert without_data_dir(b'[data]\nformat = "images"\n') == b'[data]\nformat = "images"\n'
+
+
 def test_kernel_bundle_refuses_to_carry_a_credential(tmp_path, workdir, monkeypatch):
     """A key pasted into a competition's files must not travel to Kaggle inside the script."""
     import shutil
