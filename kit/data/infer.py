@@ -34,6 +34,7 @@ from kit.data.infer_layout import (
     image_table,
     image_test_dir,
     infer_path_layout,
+    label_by_elimination,
     path_layout,
     sample_id_column,
     set_image_size,
@@ -273,9 +274,11 @@ def pick_label_column(frame: pd.DataFrame, image_column: str, sample, path: Path
             return name
     if len(others) == 1:
         return others[0]
+    if name := label_by_elimination(frame, others, path.parent, sample):
+        return name
+    shown = ", ".join(others[:8]) + (f", ... ({len(others)} columns)" if len(others) > 8 else "")
     raise KitError(
-        f"{path}: cannot tell which column holds the labels (columns: {', '.join(others)}): "
-        "set SET=data.label_column=<column>"
+        f"{path}: cannot tell which column holds the labels (columns: {shown}): set SET=data.label_column=<column>"
     )
 
 

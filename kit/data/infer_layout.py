@@ -22,8 +22,15 @@ from kit.data.census import Census
 from kit.data.finder import FileFinder, image_files, keep_spelling
 from kit.data.images import MAX_PIXELS
 from kit.data.inferred import Inferred
-from kit.data.layouts import class_dirs, class_folder_root, class_order, file_name_root, label_table
-from kit.data.pixels import COMPRESSED, read_frame
+from kit.data.layouts import (
+    SPLIT_NAMES,
+    class_dirs,
+    class_folder_root,
+    class_order,
+    file_name_root,
+    label_table,
+)
+from kit.data.pixels import COMPRESSED, read_csv, read_frame
 from kit.data.sample_check import check_ids
 from kit.errors import KitError
 
@@ -86,6 +93,23 @@ def image_table(found: Inferred, folder: Path, sample_path: Path | None):
         if column:
             return path, frame, train_dir, column
     return None
+
+
+def label_by_elimination(frame: pd.DataFrame, columns: list[str], folder: Path, sample) -> str:
+    """The one column of `columns` whose values are the sample's class columns (Leaf
+    Classification's species, State Farm's classname), else the one a test table lacks
+    (iWildCam's category_id beside ten metadata columns); '' when neither is one column."""
+    if sample is not None and sample.shape[1] > 2:
+        classes = set(map(str, sample.columns))
+        named = [c for c in columns if frame[c].dropna().astype(str).isin(classes).mean() > 0.9]
+        if len(named) == 1:
+            return named[0]
+    for path in (p for p in csv_files(folder) if test_table(p)):
+        header = set(map(str, read_csv(path, nrows=0).columns))
+        missing = [c for c in columns if c not in header]
+        if len(missing) == 1 and len(header & set(columns)) > 0:
+            return missing[0]
+    return ""
 
 
 def test_table(path: Path) -> bool:
