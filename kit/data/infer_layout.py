@@ -131,7 +131,7 @@ def csv_name(name: str) -> bool:
 def image_train_dir(found: Inferred, folder: Path, path: Path) -> Path:
     if given := found.given("data.train_dir"):
         return folder / given
-    dirs = [d for d in sorted(folder.iterdir()) if d.is_dir() and image_files(d)]
+    dirs = image_dirs(folder)
     named = [d for d in dirs if "train" in d.name.lower()]
     if not (named or dirs):
         raise KitError(f"{folder}: no folder of images for {path.name}: set SET=data.train_dir=<folder>")
@@ -148,11 +148,23 @@ def best_image_column(frame: pd.DataFrame, finder: FileFinder) -> str:
 def image_test_dir(found: Inferred, folder: Path, exclude: Path | None = None) -> Path:
     if given := found.given("data.test_dir"):
         return folder / given
-    candidates = [d for d in sorted(folder.iterdir()) if d.is_dir() and d != exclude and image_files(d)]
+    candidates = [d for d in image_dirs(folder) if d != exclude]
     named = [d for d in candidates if "test" in d.name.lower()]
+    if not (named or candidates) and exclude is not None:
+        return exclude  # one folder of every image (Leaf Classification's images/): the sample's ids say which
     if not (named or candidates):
         raise KitError(f"{folder}: no folder of test images: set SET=data.test_dir=<folder>")
     return (named or candidates)[0]
+
+
+def image_dirs(folder: Path) -> list[Path]:
+    """The folders of images at the top of `folder`; a folder whose sub-folders are train/ and
+    test/ (State Farm's imgs/train, imgs/test) stands for them."""
+    dirs = []
+    for top in (d for d in sorted(folder.iterdir()) if d.is_dir() and image_files(d)):
+        splits = [d for d in sorted(top.iterdir()) if d.is_dir() and d.name.lower() in SPLIT_NAMES]
+        dirs += [d for d in splits if image_files(d)] if len(splits) >= 2 else [top]
+    return dirs
 
 
 def sample_id_column(found: Inferred, folder: Path, sample: pd.DataFrame, sample_path: Path) -> str:
