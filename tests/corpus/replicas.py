@@ -45,8 +45,10 @@ def pixel_files(root: Path, train: pd.DataFrame, test: pd.DataFrame, test_id: st
     rename = {f"pixel{i + 1}": f"pixel{i}" for i in range(784)}
     train.rename(columns=rename).to_csv(root / "train.csv", index=False)
     unlabelled = test.drop(columns="label").rename(columns=rename)
-    if test_id:
-        unlabelled.insert(0, test_id, np.arange(len(test)))
+    if test_id:  # one concat: 784 inserted columns leave pandas a fragmented frame
+        unlabelled = pd.concat(
+            [pd.DataFrame({test_id: np.arange(len(test))}), unlabelled.reset_index(drop=True)], axis=1
+        )
     unlabelled.to_csv(root / "test.csv", index=False)
 
 

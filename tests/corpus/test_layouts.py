@@ -39,7 +39,9 @@ LAYOUTS = [
 ]
 
 
-@pytest.mark.parametrize(("build", "layout", "classes", "counts", "id_column"), LAYOUTS, ids=lambda v: v.__name__)
+@pytest.mark.parametrize(
+    ("build", "layout", "classes", "counts", "id_column"), LAYOUTS, ids=[row[0].__name__ for row in LAYOUTS]
+)
 def test_new_then_data_reads_every_image(build, layout, classes, counts, id_column, tmp_path, competitions_dir):
     name = build.__name__
     folder = tmp_path / name

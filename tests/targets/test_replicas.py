@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 from conftest import run_kit
+from replicas import histopathologic_cancer_detection
 from target_replicas import (
     PLANET_TAGS,
-    histopathologic_cancer_detection,
     human_protein_atlas_image_classification,
     humpback_whale_identification,
     petfinder_pawpularity_score,
