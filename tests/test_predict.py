@@ -103,7 +103,7 @@ def test_make_predict_ensembles_runs_of_permuted_class_names_by_name(tmp_path, m
     mean of what each run alone predicts (averaged by column, it was wrong on most images)."""
     monkeypatch.setattr(paths, "COMPETITIONS", tmp_path / "competitions")  # `new` writes there
     folder = tmp_path / "plants"
-    truth = np.array(replicas.SPECIES)[replicas.plant_seedlings(folder, per_class=8, test_per_class=2, size=24)]
+    truth = np.array(replicas.plant_seedlings(folder, per_class=8, test_per_class=2, size=24).test)
     sample = pd.read_csv(folder / "sample_submission.csv").assign(species="")
     sample.to_csv(folder / "sample_submission.csv", index=False)
     assert cli.main(["new", "--comp", "plants", "--data", str(folder), "--metric", "accuracy"]) == 0

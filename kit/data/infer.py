@@ -34,6 +34,7 @@ from kit.data.infer_layout import (
     image_table,
     image_test_dir,
     infer_path_layout,
+    label_by_elimination,
     path_layout,
     sample_id_column,
     set_image_size,
@@ -175,11 +176,10 @@ def infer_pixels(found: Inferred, folder: Path, files, sample: pd.DataFrame | No
         found.set("data.id_column", extra[0], f"{test_path.name}'s first non-pixel column")
     if label in test_columns:  # Fashion-MNIST's Kaggle release: the test file is labelled
         found.set("data.test_labels", True, f"{test_path.name} has a '{label}' column")
-    labels = read_csv(train_path, usecols=[label])[label]
-    classes = int(pd.to_numeric(labels, errors="coerce").max()) + 1
-    found.set(
-        "competition.class_names", [str(i) for i in range(classes)], f"{train_path.name}: labels 0..{classes - 1}"
-    )
+    names = integer_classes(read_csv(train_path, usecols=[label])[label])
+    if not names:
+        raise KitError(f"{train_path}: column '{label}' holds labels that are not integers, as pixel CSVs' do")
+    found.set("competition.class_names", names, f"{train_path.name}: the labels {names[0]}..{names[-1]}")
     pixel_submission(found, sample, sample_path, test_path, bool(extra))
     found.summary.append(
         f"layout: pixel CSVs ({train_path.name} labelled, {test_path.name}), {height}x{width}x{channels}"
@@ -273,9 +273,11 @@ def pick_label_column(frame: pd.DataFrame, image_column: str, sample, path: Path
             return name
     if len(others) == 1:
         return others[0]
+    if name := label_by_elimination(frame, others, path.parent, sample):
+        return name
+    shown = ", ".join(others[:8]) + (f", ... ({len(others)} columns)" if len(others) > 8 else "")
     raise KitError(
-        f"{path}: cannot tell which column holds the labels (columns: {', '.join(others)}): "
-        "set SET=data.label_column=<column>"
+        f"{path}: cannot tell which column holds the labels (columns: {shown}): set SET=data.label_column=<column>"
     )
 
 
@@ -290,10 +292,17 @@ def class_names_of(labels: pd.Series, sample: pd.DataFrame | None) -> list[str]:
         if unknown:
             raise KitError(f"labels {unknown[:5]} are not columns of the sample submission")
         return names
-    numbers = pd.to_numeric(labels, errors="coerce")
-    if numbers.notna().all() and (numbers == numbers.round()).all() and numbers.min() >= 0:
-        return [str(i) for i in range(int(numbers.max()) + 1)]
-    return sorted(labels.dropna().astype(str).str.strip().unique())
+    return integer_classes(labels) or sorted(labels.dropna().astype(str).str.strip().unique())
+
+
+def integer_classes(labels: pd.Series) -> list[str]:
+    """Integer labels as the classes they spell, in numeric order: 0..K-1, but also 1..5 or
+    iWildCam's 0, 1, 3, 4, 8 (a class per value seen, never one per number up to the largest,
+    so the submission writes the labels the training file uses); [] when not all integers."""
+    numbers = pd.to_numeric(labels.dropna(), errors="coerce")
+    if numbers.empty or numbers.isna().any() or (numbers != numbers.round()).any():
+        return []
+    return [str(n) for n in sorted(set(numbers.astype(int).tolist()))]
 
 
 def class_names_source(sample, sample_path, table_path: Path) -> str:

@@ -22,8 +22,15 @@ from kit.data.census import Census
 from kit.data.finder import FileFinder, image_files, keep_spelling
 from kit.data.images import MAX_PIXELS
 from kit.data.inferred import Inferred
-from kit.data.layouts import class_dirs, class_folder_root, class_order, file_name_root, label_table
-from kit.data.pixels import COMPRESSED, read_frame
+from kit.data.layouts import (
+    SPLIT_NAMES,
+    class_dirs,
+    class_folder_root,
+    class_order,
+    file_name_root,
+    label_table,
+)
+from kit.data.pixels import COMPRESSED, read_csv, read_frame
 from kit.data.sample_check import check_ids
 from kit.errors import KitError
 
@@ -88,6 +95,23 @@ def image_table(found: Inferred, folder: Path, sample_path: Path | None):
     return None
 
 
+def label_by_elimination(frame: pd.DataFrame, columns: list[str], folder: Path, sample) -> str:
+    """The one column of `columns` whose values are the sample's class columns (Leaf
+    Classification's species, State Farm's classname), else the one a test table lacks
+    (iWildCam's category_id beside ten metadata columns); '' when neither is one column."""
+    if sample is not None and sample.shape[1] > 2:
+        classes = set(map(str, sample.columns))
+        named = [c for c in columns if frame[c].dropna().astype(str).isin(classes).mean() > 0.9]
+        if len(named) == 1:
+            return named[0]
+    for path in (p for p in csv_files(folder) if test_table(p)):
+        header = set(map(str, read_csv(path, nrows=0).columns))
+        missing = [c for c in columns if c not in header]
+        if len(missing) == 1 and len(header & set(columns)) > 0:
+            return missing[0]
+    return ""
+
+
 def test_table(path: Path) -> bool:
     name = path.name.lower()
     return "test" in name and "train" not in name
@@ -107,7 +131,7 @@ def csv_name(name: str) -> bool:
 def image_train_dir(found: Inferred, folder: Path, path: Path) -> Path:
     if given := found.given("data.train_dir"):
         return folder / given
-    dirs = [d for d in sorted(folder.iterdir()) if d.is_dir() and image_files(d)]
+    dirs = image_dirs(folder)
     named = [d for d in dirs if "train" in d.name.lower()]
     if not (named or dirs):
         raise KitError(f"{folder}: no folder of images for {path.name}: set SET=data.train_dir=<folder>")
@@ -124,11 +148,23 @@ def best_image_column(frame: pd.DataFrame, finder: FileFinder) -> str:
 def image_test_dir(found: Inferred, folder: Path, exclude: Path | None = None) -> Path:
     if given := found.given("data.test_dir"):
         return folder / given
-    candidates = [d for d in sorted(folder.iterdir()) if d.is_dir() and d != exclude and image_files(d)]
+    candidates = [d for d in image_dirs(folder) if d != exclude]
     named = [d for d in candidates if "test" in d.name.lower()]
+    if not (named or candidates) and exclude is not None:
+        return exclude  # one folder of every image (Leaf Classification's images/): the sample's ids say which
     if not (named or candidates):
         raise KitError(f"{folder}: no folder of test images: set SET=data.test_dir=<folder>")
     return (named or candidates)[0]
+
+
+def image_dirs(folder: Path) -> list[Path]:
+    """The folders of images at the top of `folder`; a folder whose sub-folders are train/ and
+    test/ (State Farm's imgs/train, imgs/test) stands for them."""
+    dirs = []
+    for top in (d for d in sorted(folder.iterdir()) if d.is_dir() and image_files(d)):
+        splits = [d for d in sorted(top.iterdir()) if d.is_dir() and d.name.lower() in SPLIT_NAMES]
+        dirs += [d for d in splits if image_files(d)] if len(splits) >= 2 else [top]
+    return dirs
 
 
 def sample_id_column(found: Inferred, folder: Path, sample: pd.DataFrame, sample_path: Path) -> str:

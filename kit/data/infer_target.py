@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from kit import metrics, targets
+from kit.data.layouts import class_order
 from kit.data.pixels import read_frame
 from kit.errors import KitError
 from kit.targets.classification import tokens
@@ -106,7 +107,7 @@ def multilabel(found, metric: str, path: Path, labels: pd.Series, frame: pd.Data
         names, form = columns, "columns"
         source = f"{path.name}: one 0/1 column per tag, in the sample's order"
     else:
-        names = sorted({tag for value in labels for tag in tokens(value)})
+        names = class_order({tag for value in labels for tag in tokens(value)})  # '2' before '10'
         form, source = "tags", f"{path.name}: the words of '{labels.name}'"
     if len(names) < 2:
         raise KitError(f"{path.name}: '{labels.name}' holds {len(names)} tag(s); a multi-label target needs two")

@@ -3,9 +3,10 @@ values in place before anything is inferred."""
 
 import re
 
-import layout_replicas as replicas
+import layouts
 import pandas as pd
 import pytest
+import replicas
 from PIL import Image
 
 from kit.data.infer import infer
@@ -37,17 +38,17 @@ def test_csv_labelled_images_in_sub_folders_are_read_by_the_csv_not_as_classes(t
 
 
 def test_the_samples_id_column_is_found_wherever_it_stands(tmp_path):
-    replicas.cassava_reencoded(tmp_path)
+    layouts.cassava_reencoded(tmp_path)
     found = infer(tmp_path)
     assert found.sections["submission"]["id_column"] == "image_id"
     assert found.sections["submission"]["form"] == "label"  # read off 'label', not off the ids
 
 
 def test_tif_tiles_of_histopathologic_cancer_detection(tmp_path):
-    replicas.histopathologic(tmp_path)
+    replicas.histopathologic_cancer_detection(tmp_path, train_rows=20, test_rows=6)
     found = infer(tmp_path, metric="roc_auc")
     data = found.sections["data"]
-    assert (data["train_file"], data["image_column"], data["height"]) == ("train_labels.csv", "id", 24)
+    assert (data["train_file"], data["image_column"], data["height"]) == ("train_labels.csv", "id", 16)
 
 
 def test_a_set_layout_is_obeyed(tmp_path):
@@ -98,7 +99,7 @@ def test_a_set_label_column_is_the_pixel_label(tmp_path):
 
 
 def test_a_test_csv_naming_test_paths_does_not_make_a_label_table(tmp_path):
-    replicas.state_farm(tmp_path)
+    layouts.state_farm_by_driver(tmp_path)
     names = pd.read_csv(tmp_path / "sample_submission.csv")["img"]
     pd.DataFrame({"path": [f"test/{n}" for n in names], "group": 0}).to_csv(tmp_path / "test.csv", index=False)
     assert infer(tmp_path).sections["data"]["format"] == "class_folders"

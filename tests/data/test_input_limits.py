@@ -208,7 +208,7 @@ def test_make_new_reads_sizes_around_a_decompression_bomb(tmp_path, megapixels):
 
     from kit.data.infer import infer
 
-    replicas.plant_seedlings(tmp_path)
+    replicas.plant_seedlings(tmp_path, size=40)
     first_class = sorted(path for path in (tmp_path / "train").iterdir() if path.is_dir())[0]
     bomb_png(first_class / "000-bomb.png", 20_000, megapixels * 50)
     found = infer(tmp_path)

@@ -1,15 +1,11 @@
-"""Small replicas of real competitions' image layouts, built in a test's tmp folder with tiny real
-PNG/JPEG/TIFF files (Pillow), for `make new` / `make data` (tests/data/test_layout_replicas.py).
+"""Variants of real competitions' image layouts (the competitions themselves are in replicas.py),
+built with tiny PNG/JPEG files (Pillow), for `make new` / `make data` (test_layouts.py).
 
-    dogs_vs_cats        Dogs vs. Cats Redux: train/cat.<n>.jpg, train/dog.<n>.jpg, test/<n>.jpg,
-                        sample id,label (the dog probability); log-loss
-    state_farm          State Farm Distracted Driver: train/c0..c3/<driver>/<img>.jpg (the class
-                        folders grouped by driver, one more level), test/*.jpg, sample img,c0..c3
+    state_farm_by_driver State Farm's class folders grouped by driver, one more level:
+                        train/c0..c3/<driver>/<img>.jpg, test/*.jpg, sample img,c0..c3
     numbered_folders    class folders 1..12 (GTSRB's numbered folders), sample Id,ClassId
     landmarks           Google Landmark Recognition: train.csv id,landmark_id, the images in
                         train/<a>/<b>/<id>.jpg (sub-folders from the id's first characters)
-    histopathologic     Histopathologic Cancer Detection: train_labels.csv id,label (ids without
-                        extension), train/<id>.tif, test/<id>.tif, sample id,label full of 0s; AUC
     cassava_reencoded   Cassava Leaf Disease's train.csv (image_id ending .png) over images a
                         competitor re-encoded to .jpg; its sample's columns swapped (label, image_id)
 
@@ -30,19 +26,7 @@ def save(path: Path, label: int, rng: np.random.Generator, size: int = 24) -> No
     draw(label % len(CLASSES), size, rng).save(path)
 
 
-def dogs_vs_cats(root: Path, per_class: int = 24, tests: int = 16) -> np.ndarray:
-    rng = np.random.default_rng(0)
-    for label, name in enumerate(["cat", "dog"]):
-        for i in range(per_class):
-            save(root / "train" / f"{name}.{i}.jpg", label, rng)
-    truth = rng.integers(0, 2, tests)
-    for i, label in enumerate(truth):
-        save(root / "test" / f"{i + 1}.jpg", int(label), rng)
-    pd.DataFrame({"id": np.arange(1, tests + 1), "label": 0.5}).to_csv(root / "sample_submission.csv", index=False)
-    return truth
-
-
-def state_farm(root: Path, drivers: int = 3, per_driver: int = 5, tests: int = 8) -> np.ndarray:
+def state_farm_by_driver(root: Path, drivers: int = 3, per_driver: int = 5, tests: int = 8) -> np.ndarray:
     rng = np.random.default_rng(1)
     classes = ["c0", "c1", "c2", "c3"]
     for label, name in enumerate(classes):
@@ -84,21 +68,6 @@ def landmarks(root: Path, classes: int = 3, per_class: int = 8, tests: int = 6) 
     for image_id, label in zip(test_ids, truth, strict=True):
         save(root / "test" / image_id[0] / image_id[1] / f"{image_id}.jpg", int(label), rng)
     pd.DataFrame({"id": test_ids, "landmarks": 0}).to_csv(root / "sample_submission.csv", index=False)
-    return truth
-
-
-def histopathologic(root: Path, per_class: int = 30, tests: int = 20) -> np.ndarray:
-    rng = np.random.default_rng(4)
-    labels = np.repeat([0, 1], per_class)
-    ids = [f"{i:040x}" for i in range(len(labels))]
-    for image_id, label in zip(ids, labels, strict=True):
-        save(root / "train" / f"{image_id}.tif", int(label), rng)
-    pd.DataFrame({"id": ids, "label": labels}).to_csv(root / "train_labels.csv", index=False)
-    truth = np.tile([0, 1], tests // 2)
-    test_ids = [f"{i + 9999:040x}" for i in range(tests)]
-    for image_id, label in zip(test_ids, truth, strict=True):
-        save(root / "test" / f"{image_id}.tif", int(label), rng)
-    pd.DataFrame({"id": test_ids, "label": 0}).to_csv(root / "sample_submission.csv", index=False)
     return truth
 
 

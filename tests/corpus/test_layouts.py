@@ -1,6 +1,6 @@
 """Real competitions' image layouts through `python -m kit new` then `python -m kit data`, on small
-replicas (tests/data/layout_replicas.py): every image counted, each split's use said, nothing
-dropped in silence; two of them also `run`, their submission checked against the sample."""
+replicas (replicas.py, and layouts.py's variants): every image counted, each split's use said,
+nothing dropped in silence; numbered class folders also `run`, their labels written as spelt."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import re
 import shutil
 import tomllib
 
-import layout_replicas as replicas
+import layouts
 import numpy as np
 import pandas as pd
 import pytest
+import replicas
 from conftest import run_kit
 from PIL import Image
-from sklearn.metrics import log_loss
 
 
 def new(slug, folder, *extra):
@@ -25,21 +25,27 @@ def written(competitions_dir, slug) -> dict:
     return tomllib.loads((competitions_dir / slug / "competition.toml").read_text())
 
 
-# name, data.format, class names, (train images, test images), the sample's id column
+# builder, data.format, class names, (train images, test images), the sample's id column
 LAYOUTS = [
-    ("dogs_vs_cats", "file_names", ["cat", "dog"], (48, 16), "id"),
-    ("state_farm", "class_folders", ["c0", "c1", "c2", "c3"], (60, 8), "img"),
-    ("numbered_folders", "class_folders", [str(n) for n in range(1, 13)], (36, 6), "Id"),
-    ("landmarks", "images", ["0", "1", "2"], (24, 6), "id"),
-    ("histopathologic", "images", ["0", "1"], (60, 20), "id"),
-    ("cassava_reencoded", "images", ["0", "1", "2", "3", "4"], (30, 10), "image_id"),
+    (replicas.dogs_vs_cats, "file_names", ["cat", "dog"], (48, 16), "id"),
+    (replicas.state_farm, "images", [f"c{k}" for k in range(10)], (120, 30), "img"),
+    (layouts.state_farm_by_driver, "class_folders", ["c0", "c1", "c2", "c3"], (60, 8), "img"),
+    (layouts.numbered_folders, "class_folders", [str(n) for n in range(1, 13)], (36, 6), "Id"),
+    (layouts.landmarks, "images", ["0", "1", "2"], (24, 6), "id"),
+    (replicas.histopathologic_cancer_detection, "images", ["0", "1"], (160, 60), "id"),
+    (replicas.leaf_classification, "images", replicas.LEAVES, (144, 24), "id"),
+    (layouts.cassava_reencoded, "images", ["0", "1", "2", "3", "4"], (30, 10), "image_id"),
+    (replicas.iwildcam_2019_fgvc6, "images", ["0", "1", "3", "4", "8", "11"], (96, 24), "Id"),  # as spelt
 ]
 
 
-@pytest.mark.parametrize(("name", "layout", "classes", "counts", "id_column"), LAYOUTS)
-def test_new_then_data_reads_every_image(name, layout, classes, counts, id_column, tmp_path, competitions_dir):
+@pytest.mark.parametrize(
+    ("build", "layout", "classes", "counts", "id_column"), LAYOUTS, ids=[row[0].__name__ for row in LAYOUTS]
+)
+def test_new_then_data_reads_every_image(build, layout, classes, counts, id_column, tmp_path, competitions_dir):
+    name = build.__name__
     folder = tmp_path / name
-    getattr(replicas, name)(folder)
+    build(folder)
     made = new(name, folder)
     assert made.returncode == 0, made.stderr
     config = written(competitions_dir, name)
@@ -56,7 +62,7 @@ def test_new_then_data_reads_every_image(name, layout, classes, counts, id_colum
 
 def test_class_folder_data_in_the_data_folder_is_found_without_a_download(tmp_path, competitions_dir, workdir):
     local = workdir / "data" / "farm"
-    replicas.state_farm(local)
+    layouts.state_farm_by_driver(local)
     assert new("farm", local).returncode == 0
     checked = run_kit("data", "--comp", "farm")  # no DATA=: data/farm/ holds train/<class>/
     assert checked.returncode == 0, checked.stderr
@@ -64,7 +70,7 @@ def test_class_folder_data_in_the_data_folder_is_found_without_a_download(tmp_pa
 
 
 def test_a_sample_naming_no_test_file_is_refused_at_new_in_one_line(tmp_path, competitions_dir):
-    replicas.histopathologic(tmp_path)
+    replicas.histopathologic_cancer_detection(tmp_path, train_rows=20, test_rows=6)
     pd.DataFrame({"id": ["nope1", "nope2"], "label": 0}).to_csv(tmp_path / "sample_submission.csv", index=False)
     made = new("histo", tmp_path)
     assert made.returncode == 2 and "Traceback" not in made.stderr
@@ -94,7 +100,7 @@ def test_the_test_folder_hint_followed_literally_settles_it(tmp_path, competitio
 
 
 def test_labelled_looking_images_left_out_are_an_error_until_allowed(tmp_path, competitions_dir):
-    replicas.landmarks(tmp_path)
+    layouts.landmarks(tmp_path)
     for i in range(3):  # images in train/ that no row of train.csv names
         Image.new("RGB", (8, 8)).save(tmp_path / "train" / f"stray{i}.png")
     first = new("marks", tmp_path)
@@ -107,7 +113,7 @@ def test_labelled_looking_images_left_out_are_an_error_until_allowed(tmp_path, c
 
 
 def test_an_ambiguous_stem_is_one_error(tmp_path, competitions_dir):
-    replicas.cassava_reencoded(tmp_path)
+    layouts.cassava_reencoded(tmp_path)
     shutil.copy(tmp_path / "train_images" / "1000.jpg", tmp_path / "train_images" / "1000.tif")
     made = new("cassava", tmp_path)  # train.csv says 1000.png: the .jpg or the .tif?
     assert made.returncode == 2 and "Traceback" not in made.stderr
@@ -116,31 +122,10 @@ def test_an_ambiguous_stem_is_one_error(tmp_path, competitions_dir):
     )
 
 
-def submission_of(tmp_path, slug) -> pd.DataFrame:
-    files = sorted((tmp_path / "work" / "submissions" / slug).glob("*.csv"))
-    assert len(files) == 1
-    return pd.read_csv(files[0])
-
-
-@pytest.mark.slow
-def test_dogs_vs_cats_runs_to_the_samples_submission(tmp_path, competitions_dir):
-    folder = tmp_path / "redux"
-    truth = replicas.dogs_vs_cats(folder, per_class=40)
-    assert new("redux", folder, "--metric", "log_loss").returncode == 0
-    ran = run_kit("run", "--comp", "redux", "--data", str(folder), "--set", "train.epochs=1", "train.batch_size=16")
-    assert ran.returncode == 0, ran.stderr
-    sample, submission = pd.read_csv(folder / "sample_submission.csv"), submission_of(tmp_path, "redux")
-    assert list(submission.columns) == list(sample.columns) == ["id", "label"]
-    assert submission["id"].tolist() == sample["id"].tolist()
-    dog = submission["label"].to_numpy(dtype=float)  # the dog's probability: class 1 of cat, dog
-    assert ((dog > 0) & (dog < 1)).all()
-    assert log_loss(truth, dog, labels=[0, 1]) < np.log(2) + 0.05  # one epoch: not worse than a coin
-
-
 @pytest.mark.slow
 def test_numbered_folders_write_labels_as_spelt(tmp_path, competitions_dir):
     folder = tmp_path / "signs"
-    replicas.numbered_folders(folder)
+    layouts.numbered_folders(folder)
     (folder / "sample_submission.csv").write_text(
         "ClassId,Id\n" + "".join(f"1,t{i}.png\n" for i in range(6))
     )  # the id column second
