@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import layout_replicas as replicas
+import layouts
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import run_kit
 from kaggle_helpers import build_kernel
 from kaggle_image import run_kernel
+from replicas import dogs_vs_cats, histopathologic_cancer_detection
 
 pytestmark = pytest.mark.slow
 
@@ -46,11 +47,11 @@ def whales(root: Path, per_class: int = 6, tests: int = 8) -> None:
     names = [f"w_{i:07x}" for i in range(6)]
     rows = [(f"{k}{i:03d}.jpg", names[k]) for k in range(6) for i in range(per_class)]
     for file, name in rows:
-        replicas.save(root / "train" / file, names.index(name), rng)
+        layouts.save(root / "train" / file, names.index(name), rng)
     pd.DataFrame(rows, columns=["Image", "Id"]).to_csv(root / "train.csv", index=False)
     test = [f"t{i:03d}.jpg" for i in range(tests)]
     for i, file in enumerate(test):
-        replicas.save(root / "test" / file, i % 6, rng)
+        layouts.save(root / "test" / file, i % 6, rng)
     pd.DataFrame({"Image": test, "Id": " ".join(names[:5])}).to_csv(root / "sample_submission.csv", index=False)
 
 
@@ -60,11 +61,11 @@ def pawpularity(root: Path, rows: int = 40, tests: int = 8) -> None:
     ids = [f"{i:032x}" for i in range(rows)]
     scores = rng.integers(1, 101, rows)
     for image_id, score in zip(ids, scores, strict=True):
-        replicas.save(root / "train" / f"{image_id}.jpg", int(score) // 34, rng)
+        layouts.save(root / "train" / f"{image_id}.jpg", int(score) // 34, rng)
     pd.DataFrame({"Id": ids, "Pawpularity": scores}).to_csv(root / "train.csv", index=False)
     test = [f"{i + 500:032x}" for i in range(tests)]
     for i, image_id in enumerate(test):
-        replicas.save(root / "test" / f"{image_id}.jpg", i % 3, rng)
+        layouts.save(root / "test" / f"{image_id}.jpg", i % 3, rng)
     pd.DataFrame({"Id": test, "Pawpularity": 50.0}).to_csv(root / "sample_submission.csv", index=False)
 
 
@@ -93,12 +94,12 @@ def score(values: pd.Series) -> None:
 # replica builder, METRIC= (none: the files' guess), the check of each prediction column
 LAYOUTS = {
     "digit-recognizer": (pixels, "", labels(*range(10))),  # CSV pixels
-    "cassava-leaf-disease": (replicas.cassava_reencoded, "", labels(*range(5))),  # CSV + image folders
-    "gtsrb": (replicas.numbered_folders, "", labels(*range(1, 13))),  # class folders 1..12
-    "state-farm": (replicas.state_farm, "", probability),  # nested class folders, a column per class
-    "dogs-vs-cats-redux": (replicas.dogs_vs_cats, "log_loss", probability),  # labels in file names
-    "histopathologic-cancer-detection": (replicas.histopathologic, "roc_auc", probability),  # .tif, ids by stem
-    "landmark-recognition": (replicas.landmarks, "", labels(0, 1, 2)),  # CSV images in sub-folders
+    "cassava-leaf-disease": (layouts.cassava_reencoded, "", labels(*range(5))),  # CSV + image folders
+    "gtsrb": (layouts.numbered_folders, "", labels(*range(1, 13))),  # class folders 1..12
+    "state-farm": (layouts.state_farm_by_driver, "", probability),  # nested class folders, a column per class
+    "dogs-vs-cats-redux": (dogs_vs_cats, "log_loss", probability),  # labels in file names
+    "histopathologic-cancer-detection": (histopathologic_cancer_detection, "roc_auc", probability),  # .tif, ids by stem
+    "landmark-recognition": (layouts.landmarks, "", labels(0, 1, 2)),  # CSV images in sub-folders
     "humpback-whale-identification": (whales, "map@5", five_guesses),
     "petfinder-pawpularity-score": (pawpularity, "rmse", score),
 }

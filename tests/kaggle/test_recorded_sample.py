@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 
-import layout_replicas as replicas
+import layouts
 import pandas as pd
 import pytest
 from conftest import ROOT, run_kit
@@ -22,7 +22,7 @@ SLUG = "state-farm"  # sample img,c0..c3: nothing like the config's default Imag
 def recorded(tmp_path, competitions_dir) -> pd.DataFrame:
     """`kit new` on a State Farm replica, then its data folder moved away: the recorded sample."""
     local = tmp_path / "local"
-    replicas.state_farm(local)
+    layouts.state_farm_by_driver(local)
     made = run_kit("new", "--comp", SLUG, "--data", str(local))
     assert made.returncode == 0, made.stderr
     kept = competitions_dir / SLUG / "recorded_sample.csv.gz"
