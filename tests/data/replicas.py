@@ -11,6 +11,7 @@ test set's true labels so a test can score the submission `make run` writes.
                       (one probability); ROC-AUC
     kannada_mnist     train.csv label,pixel0..; test.csv id,pixel0.. (ids from 0); sample id,label
     aptos             train.csv id_code,diagnosis (grades 0-4), train_images/, test_images/; QWK
+                      (`graded=True`: the grade is the image's brightness, adjacent grades overlap)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from living_species_data import draw
+from PIL import Image
 
 SPECIES = [
     "Black-grass", "Charlock", "Cleavers", "Common Chickweed",
@@ -36,6 +38,17 @@ def images_of(folder: Path, labels: list[int], names: list[str], suffix: str, si
         image.save(folder / f"{name}{suffix}", quality=92) if suffix == ".jpg" else image.save(
             folder / f"{name}{suffix}"
         )
+
+
+def graded_images(folder: Path, grades: list[int], names: list[str], suffix: str, size: int, seed: int) -> None:
+    """Grey images whose mean brightness grows with the grade (40 levels a grade, with a spread of
+    18 per image, so neighbouring grades overlap as a retina's do): an order, not five looks."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for grade, name in zip(grades, names, strict=True):
+        level = 50 + 40 * grade + rng.normal(0, 18)
+        pixels = np.clip(level + rng.normal(0, 10, (size, size, 3)), 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"{name}{suffix}")
 
 
 def balanced(classes: int, per_class: int, seed: int) -> list[int]:
@@ -83,14 +96,15 @@ def aerial_cactus(root: Path, per_class: int = 40, test_per_class: int = 10, siz
     return np.array(test)
 
 
-def aptos(root: Path, per_class: int = 16, test_per_class: int = 4, size: int = 40) -> np.ndarray:
+def aptos(root: Path, per_class: int = 16, test_per_class: int = 4, size: int = 40, graded: bool = False) -> np.ndarray:
+    write = graded_images if graded else images_of
     labels = balanced(5, per_class, seed=9)
     ids = [f"{i:012x}" for i in range(len(labels))]
-    images_of(root / "train_images", labels, ids, ".png", size, seed=10)
+    write(root / "train_images", labels, ids, ".png", size, seed=10)
     pd.DataFrame({"id_code": ids, "diagnosis": labels}).to_csv(root / "train.csv", index=False)
     test = balanced(5, test_per_class, seed=11)
     test_ids = [f"{i + 7000:012x}" for i in range(len(test))]
-    images_of(root / "test_images", test, test_ids, ".png", size, seed=12)
+    write(root / "test_images", test, test_ids, ".png", size, seed=12)
     pd.DataFrame({"id_code": test_ids, "diagnosis": 0}).to_csv(root / "sample_submission.csv", index=False)
     return np.array(test)
 
