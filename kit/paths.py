@@ -25,6 +25,12 @@ def competition_dir(slug: str) -> Path:
     return COMPETITIONS / slug
 
 
+def recorded_sample(slug: str) -> Path:
+    """The sample submission `make new` copied (or, without one, the shape it chose): what
+    `make submit` and `make kernel-output` validate against when the data folder is not here."""
+    return competition_dir(slug) / "sample_submission.csv.gz"
+
+
 def data_dir(slug: str) -> Path:
     """Where `make data` puts a competition's downloaded Kaggle files."""
     return workdir() / "data" / slug

@@ -18,6 +18,7 @@ import tomli_w
 from kit import fileio, paths
 from kit.config.layers import parse_override, resolve
 from kit.data.infer import Inferred, find_sample, infer
+from kit.data.pixels import compression_of, read_frame
 from kit.data.sample_check import check_columns, check_ids
 from kit.errors import KitError
 from kit.tune.default_space import space_source
@@ -45,6 +46,7 @@ def cmd_new(args, cfg=None) -> int:
     check_test_ids(folder, found)
     target = paths.competition_dir(slug) / "competition.toml"
     write(target, render(slug, found), force=args.force)
+    record_sample(slug, folder, found)
     print_summary(slug, target, found, write_space(slug, found))
     return 0
 
@@ -133,6 +135,26 @@ def record_data_dir(found: Inferred, slug: str, folder: Path) -> None:
     where = folder.resolve()
     if where != paths.data_dir(slug).resolve():
         found.set("data.dir", str(where), "DATA= of `make new`: every verb reads it (DATA= overrides)")
+
+
+def record_sample(slug: str, folder: Path, found: Inferred) -> None:
+    """competitions/<slug>/sample_submission.csv.gz: the sample (or, without one, the shape
+    chosen for it), so that `make submit` and `make kernel-output` check a file's columns and
+    ids on a machine without the data folder."""
+    import gzip
+
+    from kit.data.no_sample import stand_in
+
+    name = found.sections.get("submission", {}).get("sample_file", "")
+    if name and (folder / name).is_file() and not compression_of(folder / name):
+        text = (folder / name).read_bytes()  # as it is: ids spelt '007' stay so
+    elif name and (folder / name).is_file():
+        text = read_frame(folder / name).to_csv(index=False).encode()
+    elif (frame := stand_in(found, folder)) is not None:
+        text = frame.to_csv(index=False).encode()
+    else:
+        return
+    fileio.atomic_write(paths.recorded_sample(slug), gzip.compress(text, mtime=0))
 
 
 def render(slug: str, found: Inferred) -> str:

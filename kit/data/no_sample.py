@@ -87,3 +87,19 @@ WRITES = {
     "tags": "the tags of each image, space-separated",
     "grade": "one grade per image",
 }
+
+
+def stand_in(found, folder: Path):
+    """The sample this competition lacks, as `make new` chose its shape: the test files' ids and
+    the submission's columns (placeholder values), recorded so that a file can be validated
+    where the data folder is not (kit.scoring.offline). None for pixel CSVs (ids by number)."""
+    import pandas as pd
+
+    data, submission = found.sections["data"], found.sections.get("submission", {})
+    if data.get("format") == "pixels" or "id_column" not in submission:
+        return None
+    files = image_files(folder / data.get("test_dir", "test"))
+    ids = [path.stem if submission.get("ids") == "stem" else path.name for path in files]
+    names = found.sections["competition"]["class_names"]
+    columns = names if submission.get("form") == "probabilities" else [submission["label_column"]]
+    return pd.DataFrame({submission["id_column"]: ids, **{str(c): "" for c in columns}})

@@ -63,12 +63,15 @@ def test_new_then_run_without_a_sample_writes_what_it_stated(tmp_path, competiti
     made = run_kit("new", "--comp", "aptos", "--data", str(folder), "--metric", "log_loss")
     assert made.returncode == 0, made.stderr
     assert "no sample submission: writing id_code,0,1,2,3,... (a probability per class)" in made.stdout
+    # recorded for `make submit` on a machine without the data: the shape it stated, every test id
+    recorded = pd.read_csv(competitions_dir / "aptos" / "sample_submission.csv.gz", dtype={"id_code": str})
+    assert list(recorded.columns) == ["id_code", "0", "1", "2", "3", "4"]
+    assert sorted(recorded["id_code"]) == sorted(path.stem for path in (folder / "test_images").iterdir())
     ran = run_kit("run", "--comp", "aptos", "--set", "train.epochs=8", "train.batch_size=16")
     assert ran.returncode == 0, ran.stderr[-3000:]
     written = pd.read_csv(next((tmp_path / "work" / "submissions" / "aptos").glob("*.csv")), dtype={"id_code": str})
     assert list(written.columns) == ["id_code", "0", "1", "2", "3", "4"]
-    test_ids = sorted(path.stem for path in (folder / "test_images").iterdir())
-    assert sorted(written["id_code"]) == test_ids  # stems, as train.csv spells its ids
+    assert sorted(written["id_code"]) == sorted(recorded["id_code"])  # stems, as train.csv spells its ids
     order = np.argsort([int(i, 16) for i in written["id_code"]])  # the replica's ids count up in hex
     probabilities = written[["0", "1", "2", "3", "4"]].to_numpy()[order]
     assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-6)
