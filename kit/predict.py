@@ -185,7 +185,8 @@ def write_submission(
     exp = fitted_to_training(cfg, loaded, run_dirs, exp)
     record = submission.record_for(cfg, loaded, run_dirs) | (extra or {})
     if loaded.test.labels is not None:  # offline competition: score it here
-        record["local_score"] = metrics.score(loaded.test.labels, probabilities, cfg.competition.metric)
+        scored = metrics.grades(probabilities, exp.thresholds) if exp.form == "grade" else probabilities
+        record["local_score"] = metrics.score(loaded.test.labels, scored, cfg.competition.metric)
     name = name or (run_dirs[0].name if len(run_dirs) == 1 else f"ensemble{len(run_dirs)}")
     path, record = submission.write(submission.build(exp, probabilities), exp, slug, name, record)
     np.save(path.with_suffix(".probabilities.npy"), probabilities.astype(np.float32))
