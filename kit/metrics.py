@@ -6,7 +6,8 @@
     log_loss   cross-entropy of the probabilities, clipped like Kaggle's scorer (lower is better)
     roc_auc    area under the ROC curve: of the positive class's probability for two classes,
                one-vs-rest averaged over classes otherwise
-    qwk        Cohen's kappa with quadratic weights, for ordered grades (APTOS-style)
+    qwk        Cohen's kappa with quadratic weights, for ordered grades (APTOS-style); a number
+               per image (an ordinal target) is cut into grades first (`grades`)
     map@K      mean average precision of K guesses per image, one true label (Humpback Whale map@5)
     rmse, mae  root mean squared / mean absolute error of a number per image (Pawpularity)
     f2         F-beta (beta 2) per image, averaged over images, of a set of tags (Planet)
@@ -143,6 +144,9 @@ def score(labels: np.ndarray, probabilities: np.ndarray, metric: str) -> dict[st
     if top_k(metric):
         scores = score_labels(labels, probabilities.argmax(axis=1), "accuracy")
         return scores | with_score(metric, mean_average_precision(labels, probabilities, top_k(metric)))
+    if np.ndim(probabilities) == 1 or np.shape(probabilities)[1] == 1:  # a grade as a number: no class scores
+        labels = np.asarray(labels).astype(np.int64)
+        return score_labels(labels, grades(probabilities, midpoints(int(labels.max(initial=0)) + 1)), metric)
     return score_labels(labels, probabilities.argmax(axis=1), metric, probabilities)
 
 
@@ -163,6 +167,26 @@ def mean_average_precision(labels: np.ndarray, probabilities: np.ndarray, k: int
     guesses = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
     hit = guesses == np.asarray(labels).reshape(-1, 1)
     return float((hit / np.arange(1, guesses.shape[1] + 1)).sum(axis=1).mean())
+
+
+def midpoints(num_grades: int) -> np.ndarray:
+    """The thresholds that round a number to the nearest of the grades 0..num_grades-1.
+
+    >>> midpoints(4).tolist()
+    [0.5, 1.5, 2.5]
+    """
+    return np.arange(num_grades - 1) + 0.5
+
+
+def grades(values: np.ndarray, thresholds) -> np.ndarray:
+    """Grade k for each number at or above k of the (ascending) thresholds: an ordinal
+    regression's predictions cut into the grades a label metric scores.
+
+    >>> grades(np.array([[-0.3], [0.6], [2.2], [9.0]]), [0.5, 1.5, 2.5]).tolist()
+    [0, 1, 2, 3]
+    """
+    cuts = np.asarray(thresholds, dtype=np.float64)
+    return np.searchsorted(cuts, np.asarray(values, dtype=np.float64).reshape(-1), side="right")
 
 
 def score_tags(truth: np.ndarray, probabilities: np.ndarray, metric: str, thresholds=0.5) -> dict[str, float]:

@@ -132,6 +132,8 @@ def fitted_to_training(cfg: Config, loaded, run_dirs: list[Path], exp):
 
     if exp.form == "value":
         return dataclasses.replace(exp, value_range=(float(loaded.train.truth.min()), float(loaded.train.truth.max())))
+    if exp.form == "grade":
+        return dataclasses.replace(exp, thresholds=grade_thresholds(cfg, loaded, run_dirs))
     if exp.form not in ("tags", "columns"):
         return exp
     shared = shared_rows(run_dirs, len(loaded.train.truth), config.public_dict(cfg))
@@ -149,6 +151,29 @@ def fitted_to_training(cfg: Config, loaded, run_dirs: list[Path], exp):
     return dataclasses.replace(exp, thresholds=thresholds)
 
 
+def grade_thresholds(cfg: Config, loaded, run_dirs: list[Path]) -> tuple[float, ...]:
+    """An ordinal target's cuts between grades: the run's own, stored when it trained; for an
+    ensemble, chosen again on the runs' averaged out-of-fold numbers (else their mean)."""
+    from kit.oof import shared_rows
+    from kit.targets import ordinal
+
+    stored = [ordinal.of_run(catalog.read_record(run_dir)) for run_dir in run_dirs]
+    if not all(stored):
+        missing = next(run_dir.name for run_dir, cuts in zip(run_dirs, stored, strict=True) if not cuts)
+        raise KitError(f"run {missing} stored no thresholds between grades: train it with competition.target=ordinal")
+    if len(run_dirs) == 1:
+        print(f"thresholds between grades, stored with run {run_dirs[0].name}: {', '.join(map(str, stored[0]))}")
+        return stored[0]
+    shared = shared_rows(run_dirs, len(loaded.train.labels), config.public_dict(cfg))
+    if shared is None:
+        print("note: no out-of-fold rows shared by these runs: the mean of their thresholds between grades")
+        return tuple(float(t) for t in np.mean(stored, axis=0))
+    rows, values = shared
+    fitted = ordinal.fit(loaded.train.labels[rows], values, cfg.competition.metric, cfg.num_classes)
+    print(f"ensemble: {ordinal.describe(fitted)}")
+    return tuple(fitted["values"])
+
+
 def write_submission(
     cfg: Config, loaded, run_dirs: list[Path], probabilities: np.ndarray, name: str = "", extra: dict | None = None
 ) -> tuple[Path, dict]:
@@ -162,7 +187,8 @@ def write_submission(
     exp = fitted_to_training(cfg, loaded, run_dirs, exp)
     record = submission.record_for(cfg, loaded, run_dirs) | (extra or {})
     if loaded.test.labels is not None:  # offline competition: score it here
-        record["local_score"] = metrics.score(loaded.test.labels, probabilities, cfg.competition.metric)
+        scored = metrics.grades(probabilities, exp.thresholds) if exp.form == "grade" else probabilities
+        record["local_score"] = metrics.score(loaded.test.labels, scored, cfg.competition.metric)
     path, record = submission.write(
         submission.build(exp, probabilities), exp, slug, name or file_name(run_dirs), record
     )

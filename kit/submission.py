@@ -21,7 +21,7 @@ from kit.data import classes, used_files
 from kit.data.pixels import UNREADABLE, plain, read_csv, unreadable
 from kit.errors import KitError
 
-Form = Literal["label", "probabilities", "probability", "topk", "value", "tags", "columns"]
+Form = Literal["label", "probabilities", "probability", "topk", "value", "tags", "columns", "grade"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class Expected:
     classes: tuple[int, ...] = ()  # the class index of each probability column
     clip: float = 0.0  # probabilities written in [clip, 1 - clip] (log-loss: a mistake costs less)
     # the other targets' forms (kit.targets): topk writes k labels; value numbers clipped to
-    # value_range (the training range); tags/columns the tags at or above their thresholds
+    # value_range (the training range); tags/columns the tags at or above their thresholds;
+    # grade the label domain's grade whose interval between thresholds holds the number
     k: int = 0
     value_range: tuple[float, float] | None = None
     thresholds: tuple[float, ...] = ()
@@ -47,8 +48,10 @@ class Expected:
 
 def expected(cfg: config.Config, test_ids: np.ndarray | None, sample: pd.DataFrame | None) -> Expected:
     """From the sample submission when the competition has one, else from the config."""
-    if sample is None:
+    if sample is None:  # the shape `make new` chose from the metric (kit.data.no_sample)
         columns = (cfg.submission.id_column, cfg.submission.label_column)
+        if cfg.submission.form == "probabilities":
+            columns = (cfg.submission.id_column, *cfg.competition.class_names)
         return form_of(cfg, columns, np.asarray(test_ids), None)
     if sample.shape[1] < 2:
         raise KitError(f"sample submission has columns {list(sample.columns)}; it needs an id and a prediction")
@@ -66,6 +69,8 @@ def form_of(cfg: config.Config, columns: tuple[str, ...], ids: np.ndarray, value
     sample's header. A label is written as its class name, or as the integer the name spells
     ('0'..'9'): never decided by the sample's placeholder values (an empty column, all 0)."""
     names = tuple(cfg.competition.class_names)
+    if targets.for_config(cfg).form == "grade":  # a label, cut from a number (kit.targets.ordinal)
+        return Expected(columns[:2], ids, label_values(names, values, cfg.submission.labels), "grade")
     if targets.for_config(cfg).form:  # top-k, a number, tags: kit.targets decodes them
         return target_form(cfg, columns, ids, names)
     clip = cfg.submission.clip if cfg.competition.metric == "log_loss" else 0.0
@@ -206,7 +211,7 @@ def predictions_of(frame: pd.DataFrame, exp: Expected, ids: np.ndarray, num_clas
     """(labels, probabilities or None) of a validated submission, rows in the order of `ids`:
     what an offline competition scores against its test labels."""
     rows = frame.set_index(exp.columns[0]).loc[ids]
-    if exp.form == "label":
+    if exp.form in ("label", "grade"):
         index = {label: i for i, label in enumerate(exp.labels)}
         return np.array([index[v] for v in rows[exp.columns[1]]]), None
     probabilities = np.zeros((len(ids), num_classes))

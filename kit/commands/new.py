@@ -20,7 +20,7 @@ from kit.config.layers import parse_override, resolve
 from kit.data.infer import Inferred, find_sample, infer
 from kit.data.sample_check import check_columns, check_ids
 from kit.errors import KitError
-from kit.scoring.recorded import record_sample
+from kit.scoring.recorded import record_frame, record_sample
 from kit.tune.default_space import space_source
 
 # test images the sample names that may be missing (each a data fault, said) before `make new` refuses
@@ -52,12 +52,18 @@ def cmd_new(args, cfg=None) -> int:
 
 
 def print_recorded(slug: str, folder: Path, found: Inferred) -> None:
-    """Keep the sample submission in the competition's folder (kit.scoring.recorded): `make submit`
-    and `make kernel-output` check a file against it where the data is not at hand."""
+    """Keep the sample submission in the competition's folder (kit.scoring.recorded), or without
+    one the shape chosen for it with every test id: `make submit` and `make kernel-output` check a
+    file against it where the data is not at hand."""
+    from kit.data.no_sample import stand_in
+
     sample = folder / found.sections.get("submission", {}).get("sample_file", "")
     if sample.is_file():
         kept = record_sample(slug, sample)
         print(f"  sample: {sample.name} kept as {kept} (`make submit` checks files against it without the data)")
+    elif (frame := stand_in(found, folder)) is not None:
+        kept = record_frame(slug, frame)
+        print(f"  sample: none; the shape above, with every test id, kept as {kept} (`make submit` checks against it)")
 
 
 def check_slug(slug: str) -> None:

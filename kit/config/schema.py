@@ -14,8 +14,10 @@ from typing import Literal
 # kit.metrics; besides these, map@K for any K (PATTERNS): K labels per image, best first
 Metric = Literal["accuracy", "macro_f1", "micro_f1", "log_loss", "roc_auc", "qwk", "rmse", "mae", "f2", "f1_samples"]
 # what a label is (kit.targets): auto = from the metric (map@K top-k, rmse/mae regression, f2 and
-# f1_samples multi-label, else one class per image); macro_f1 over tags needs multilabel said
-Target = Literal["auto", "classification", "topk", "regression", "multilabel"]
+# f1_samples multi-label, else one class per image); macro_f1 over tags needs multilabel said.
+# ordinal: grades (qwk) trained as one number, cut at thresholds chosen on the out-of-fold
+# predictions to maximise the metric (APTOS 2019 winners'); qwk under auto stays classification
+Target = Literal["auto", "classification", "topk", "regression", "multilabel", "ordinal"]
 FillMode = Literal["nearest", "constant", "reflect", "wrap"]
 # values a Literal key also takes when they match the whole pattern (one metric per K), and how
 # an error names them
@@ -182,11 +184,15 @@ class SubmissionSection:
     id_column: str = "ImageId"  # used when the competition ships no sample submission
     label_column: str = "Label"
     id_start: int = 1  # Kaggle's digit-recognizer counts ImageId from 1
+    # no sample submission: the test ids are the test folder's file names (file) or their names
+    # without the extension (stem: a train.csv whose ids have none, APTOS' id_code)
+    ids: Literal["file", "stem"] = "file"
     # label: one class per image | probabilities: one column per class (named as class_names) |
     # probability: the positive class's probability (two classes) | auto: read off the sample
     # topk: K labels per image, space-separated, best first (map@K) | value: a number (regression) |
     # tags: the labels an image has, space-separated | columns: one 0/1 column per label (multi-label)
-    form: Literal["auto", "label", "probabilities", "probability", "topk", "value", "tags", "columns"] = "auto"
+    # grade: one grade per image, cut from an ordinal target's number at its run's thresholds
+    form: Literal["auto", "label", "probabilities", "probability", "topk", "value", "tags", "columns", "grade"] = "auto"
     # what a label submission writes: the class names (or the integers they spell) | the class
     # indices (a competition whose train.csv labels are 0..k-1 beside named classes) | auto:
     # names when there is a sample submission, indices without one (the kit's own format)

@@ -215,7 +215,8 @@ def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None, census=Non
     if sample is not None:
         ids = sample[sample_id_column(cfg, sample)].to_numpy()
     else:
-        ids = np.array([p.name for p in image_files(finder.roots[0])], dtype=object)
+        files = image_files(finder.roots[0])
+        ids = np.array([p.stem if cfg.submission.ids == "stem" else p.name for p in files], dtype=object)
         if not len(ids) or finder.roots[0] == folder:
             where = folder / (cfg.data.test_dir or "test")
             raise KitError(f"{where}: no test images, and no {cfg.submission.sample_file} naming them")

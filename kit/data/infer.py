@@ -41,6 +41,7 @@ from kit.data.infer_layout import (
 )
 from kit.data.infer_target import known_metric, settle_target
 from kit.data.inferred import Inferred
+from kit.data.no_sample import form_from_metric, without_sample
 from kit.data.pixels import COMPRESSED, read_csv, read_frame
 from kit.errors import KitError
 
@@ -72,6 +73,8 @@ def infer(folder: Path, metric: str = "", metric_source: str = "METRIC=", settle
     if metric:
         binary_form_from_metric(found, metric)
     settle_target(found, folder, sample)  # top-k, a number, tags: kit.data.infer_target
+    if sample is None and not pixel_files:  # the submission's shape from the metric, stated
+        form_from_metric(found, found.sections["competition"]["metric"])
     return found
 
 
@@ -93,13 +96,14 @@ def infer_images(found: Inferred, folder: Path, sample, sample_path) -> None:
             "<class>.<n>: is this an image-classification competition's folder? (SET=data.format=... "
             "and SET=data.train_dir=... name the layout)"
         )
-    test = []
-    if sample is not None:  # its id column wherever it stands; the prediction columns follow it
+    if sample is None:  # kit.data.no_sample: the shape from the metric, once it is known
+        test = without_sample(found, folder)
+    else:  # its id column wherever it stands; the prediction columns follow it
         column = sample_id_column(found, folder, sample, sample_path)
         finder = FileFinder(folder, found.sections["data"]["test_dir"], sample_path.name)
         test = [finder.locate(str(v)) for v in sample[column]]
         sample = sample[[column, *(c for c in sample.columns if c != column)]]
-    image_submission(found, sample, sample_path, names)
+        image_submission(found, sample, sample_path, names)
     count_images(found, folder, train, labelled, test)
 
 
@@ -312,8 +316,6 @@ def class_names_source(sample, sample_path, table_path: Path) -> str:
 
 
 def image_submission(found: Inferred, sample, sample_path, names: list[str]) -> None:
-    if sample is None:
-        raise KitError("no sample submission found: set SET=submission.sample_file=<file>")
     found.set("submission.sample_file", sample_path.name, "the sample submission")
     columns = ", ".join(map(str, sample.columns))
     if sample.shape[1] > 2:

@@ -5,6 +5,8 @@ submission form that goes with it. Runs after the layout and the metric are know
     rmse, mae                       regression: the label column's numbers, written as numbers
     f2, f1_samples (macro_f1 when   multilabel: tags separated by spaces in one column, or one
     the labels are sets of tags)    0/1 column per tag (then the sample's columns name the tags)
+    qwk                             classification, said with the key that makes it ordinal
+    target ordinal (SET=)           the grade as a number, cut at thresholds chosen out of fold
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ def settle_target(found, folder: Path, sample: pd.DataFrame | None) -> None:
     if kind == "classification" and metric == "macro_f1" and table is not None and holds_tag_sets(table[1]):
         kind = "multilabel"  # Human Protein Atlas: macro-F1 over tags
     if kind == "classification":  # two classes under roc_auc/log_loss: kit.data.infer.binary_form_from_metric
+        if metric == "qwk":
+            found.summary.append(
+                "target: one class per grade; SET=competition.target=ordinal trains the grade as a number "
+                "cut at thresholds chosen on out-of-fold predictions (the APTOS 2019 winners' way)"
+            )
         return
     found.set("competition.target", kind, f"metric {metric}")
     if kind == "topk":
@@ -54,6 +61,8 @@ def settle_target(found, folder: Path, sample: pd.DataFrame | None) -> None:
         raise KitError(f"metric {metric} needs a CSV of image ids and their labels (data.format images), not {layout}")
     if kind == "regression":
         regression(found, metric, *table)
+    elif kind == "ordinal":
+        ordinal(found, metric, *table)
     else:
         multilabel(found, metric, *table, sample)
 
@@ -98,6 +107,27 @@ def regression(found, metric: str, path: Path, labels: pd.Series, frame: pd.Data
     found.summary.append(
         f"target: regression on '{labels.name}' ({values.min():g}..{values.max():g}, mean {values.mean():.4g}), "
         "one linear unit, predictions clipped to that range"
+    )
+
+
+def ordinal(found, metric: str, path: Path, labels: pd.Series, frame: pd.DataFrame) -> None:
+    """Grades in the order of the class names: integers in their numeric order, or names SET=
+    lists in grade order; words sorted by the alphabet are no grade order, so they stop here."""
+    from kit.data.classes import are_integers
+    from kit.targets.ordinal import scores_labels
+
+    if not scores_labels(metric):
+        raise KitError(f"competition.target ordinal writes one grade per image, which metric {metric} does not score")
+    names = found.sections["competition"]["class_names"]
+    if not are_integers(names) and found.given("competition.class_names") is None:
+        raise KitError(
+            f"{path.name}: '{labels.name}' holds words ({', '.join(names[:4])}), not integer grades: "
+            'set SET="competition.class_names=[...]" listing them in grade order'
+        )
+    found.set("submission.form", "grade", f"metric {metric}: one grade per image, cut from a number")
+    found.summary.append(
+        f"target: ordinal, grades {' < '.join(names)}: one linear unit on the grade, cut at thresholds chosen on "
+        f"out-of-fold predictions for {metric} (stored with each run)"
     )
 
 

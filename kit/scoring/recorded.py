@@ -1,7 +1,8 @@
 """The sample submission as `make new` saw it, kept in the competition's folder: what `make submit`
 and `make kernel-output` validate a file against when the competition's data is not on this
 machine (a kernel trained on Kaggle, a laptop that never downloaded the data, a folder since
-moved). Its header, every id in the sample's order and its values (which show whether labels are
+moved). Without a sample, the shape `make new` chose with every test id
+(kit.data.no_sample). Its header, every id in the sample's order and its values (which show whether labels are
 class names or numbers) make the same check as with the data at hand.
 
 `competitions/<slug>/recorded_sample.csv.gz`: the sample's own bytes, gzip-compressed with no
@@ -33,9 +34,16 @@ def record_sample(slug: str, sample: Path) -> Path:
     A compressed sample is read and written again as CSV text (its values as pandas reads them,
     which is how a submission is compared with it)."""
     if compression_of(sample):
-        text = read_csv(sample, sniffed=False).to_csv(index=False).encode()
-    else:
-        text = sample.read_bytes()
+        return record_frame(slug, read_csv(sample, sniffed=False))
+    return write(slug, sample.read_bytes())  # as it is: ids spelt '007' stay so
+
+
+def record_frame(slug: str, frame: pd.DataFrame) -> Path:
+    """Keep a sample made here (a competition without one: the shape `make new` chose, every test id)."""
+    return write(slug, frame.to_csv(index=False).encode())
+
+
+def write(slug: str, text: bytes) -> Path:
     return fileio.atomic_write(recorded_path(slug), gzip.compress(text, mtime=0))
 
 

@@ -4,6 +4,8 @@ and loss), and decoded from predictions into the submission's values.
     classification  one class per image: softmax, cross-entropy, a label or probabilities
     topk            one class per image, K guesses written best first (map@K): softmax
     regression      a number per image (rmse, mae): one linear unit on a standardised target
+    ordinal         ordered grades (qwk) as a number: one linear unit, cut into grades at thresholds
+                    chosen on out-of-fold predictions (APTOS winners'); never chosen by `auto`
     multilabel      a set of tags per image (f2, f1_samples, macro_f1 of tags): sigmoids,
                     binary cross-entropy, per-tag thresholds chosen on out-of-fold predictions
 
@@ -20,6 +22,7 @@ from kit import metrics
 from kit.config import Config
 from kit.targets.classification import Classification, Target
 from kit.targets.multilabel import MultiLabel
+from kit.targets.ordinal import Ordinal
 from kit.targets.regression import Regression
 from kit.targets.topk import TopK
 
@@ -28,6 +31,7 @@ KINDS: dict[str, Target] = {
     "topk": TopK(),
     "regression": Regression(),
     "multilabel": MultiLabel(),
+    "ordinal": Ordinal(),
 }
 # the submission forms a target other than classification writes (kit.submission asks them)
 FORMS = {
@@ -35,6 +39,7 @@ FORMS = {
     "value": KINDS["regression"],
     "tags": KINDS["multilabel"],
     "columns": KINDS["multilabel"],
+    "grade": KINDS["ordinal"],
 }
 
 

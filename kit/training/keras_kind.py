@@ -295,6 +295,10 @@ def load(path: Path) -> keras.Model:
     """A fold's saved network (compiled for nothing: it only predicts)."""
     if not path.exists():
         raise KitError(f"{path}: checkpoint not found (was the run interrupted before its first epoch?)")
+    # the kit's BatchNorm (cnn, colour_cnn) is found by its registered name: registered only once
+    # its module is imported, which a fresh `make predict` (no network built first) had not done
+    from kit.models import batchnorm  # noqa: F401
+
     try:  # safe_mode: a received file's Lambda layers (Python bytecode) are refused, never run
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except ValueError as error:

@@ -178,12 +178,14 @@ def write_run_summary(cfg: Config, result: RunResult, images: Images, split_hash
 
     report.write_run_reports(cfg, result, images)
     result.calibration = fit_calibration(cfg, result, images)
+    thresholds = fit_thresholds(cfg, result, images)
     summary = {
         "status": catalog.COMPLETE,
         "metric": cfg.competition.metric,
         "score": result.score,
         "class_names": list(cfg.competition.class_names),  # the order of every probability column
         "calibration": result.calibration,
+        "thresholds": thresholds,  # an ordinal target's cuts between grades (kit.targets.ordinal)
         "model": cfg.train.model,
         "split_sha256": split_hash,
         "deterministic": all(f.deterministic for f in result.folds),  # every fold, deterministic ops
@@ -211,6 +213,21 @@ def fit_calibration(cfg: Config, result: RunResult, images: Images) -> dict | No
     rows = np.concatenate([fold.val_index for fold in result.folds])
     probabilities = np.concatenate([fold.val_probabilities for fold in result.folds])
     return calibration.fit(images.labels[rows], probabilities)
+
+
+def fit_thresholds(cfg: Config, result: RunResult, images: Images) -> dict | None:
+    """An ordinal run's thresholds between grades, chosen on its out-of-fold numbers for the
+    metric (kit.targets.ordinal); None for other targets."""
+    from kit import targets
+    from kit.targets import ordinal
+
+    if targets.kind_of(cfg) != "ordinal":
+        return None
+    rows = np.concatenate([fold.val_index for fold in result.folds])
+    values = np.concatenate([fold.val_probabilities for fold in result.folds]).reshape(-1)
+    fitted = ordinal.fit(images.labels[rows], values, cfg.competition.metric, cfg.num_classes)
+    print(f"[{result.run_dir.name}] {ordinal.describe(fitted)}")
+    return fitted
 
 
 def run_precision(result: RunResult) -> str:

@@ -3,6 +3,7 @@ where each also runs and is scored)."""
 
 from __future__ import annotations
 
+import gzip
 import tomllib
 
 import pandas as pd
@@ -78,6 +79,9 @@ def test_new_refuses_to_overwrite_and_set_settles_a_key(tmp_path, competitions_d
     assert first.returncode == 0, first.stderr
     written = tomllib.loads((competitions_dir / "cactus" / "competition.toml").read_text())
     assert written["train"]["epochs"] == 3 and written["presets"]["quick"]["train"]["epochs"] == 2
+    # the sample as it is, kept for `make submit` where the data folder is not (kit.scoring.offline)
+    recorded = gzip.decompress((competitions_dir / "cactus" / "recorded_sample.csv.gz").read_bytes())
+    assert recorded == (tmp_path / "data" / "sample_submission.csv").read_bytes()
     again = run_kit("new", "--comp", "cactus", "--data", str(tmp_path / "data"))
     assert again.returncode == 2 and "FORCE=1" in again.stderr and "Traceback" not in again.stderr
     bad = run_kit("new", "--comp", "other", "--data", str(tmp_path / "data"), "--metric", "dice")

@@ -186,15 +186,16 @@ def histopathologic_cancer_detection(root: Path, train_rows: int = 160, test_row
     return Truth(root / "sample_submission.csv", frames["test"]["label"].tolist(), frames["train"]["label"].tolist())
 
 
-def aptos2019_blindness_detection(root: Path, per_class: int = 24, test_per_class: int = 6) -> Truth:
+def aptos2019_blindness_detection(root: Path, per_class: int = 24, test_per_class: int = 6, spread: float = 0) -> Truth:
     """train.csv id_code,diagnosis (grades 0-4); test.csv id_code; train_images/<id>.png;
-    test_images/; sample id_code,diagnosis of 0s. The grade is the brightness."""
+    test_images/; sample id_code,diagnosis of 0s. The grade is the brightness; `spread` (its
+    standard deviation per image) makes neighbouring grades overlap, as a retina's do."""
     rng = np.random.default_rng(15)
     frames = {}
     for split, count in (("train", per_class), ("test", test_per_class)):
         grades, ids = balanced(5, count, rng), hex_ids(rng, 5 * count, 12)
         for name, grade in zip(ids, grades, strict=True):
-            level = 40 + 45 * grade
+            level = 40 + 45 * grade + (rng.normal(0, spread) if spread else 0)
             tinted(root / f"{split}_images" / f"{name}.png", (level, level * 0.6, 60), rng)
         frames[split] = pd.DataFrame({"id_code": ids, "diagnosis": grades})
     frames["train"].to_csv(root / "train.csv", index=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ import kaggle_server
 import numpy as np
 import pandas as pd
 import pytest
+import replicas
 from conftest import ROOT, run_kit
 from kaggle_helpers import assert_clean_failure, submit, tracker_rows, write_submission
 from kaggle_server import KEY
@@ -122,6 +124,28 @@ def test_submit_without_data_validates_against_the_recorded_folder(server, digit
     result = run_kit("submit", "--comp", "digits", "--file", str(wrong), timeout=180)
     assert_clean_failure(result, "wrong.csv", "missing")
     assert len(server.puts()) == 1
+
+
+def test_submit_without_the_data_folder_validates_against_the_sample_make_new_recorded(
+    server, tmp_path, competitions_dir
+):
+    """An image competition's files are gone from this machine (a kernel made the file): its
+    columns and ids are checked against the copy of the sample `make new` kept, not ImageId,Label."""
+    server.state.known_competitions = ("aptos",)
+    folder = tmp_path / "aptos"
+    replicas.aptos2019_blindness_detection(folder, per_class=2, test_per_class=2)
+    made = run_kit("new", "--comp", "aptos", "--data", str(folder), "--metric", "qwk")
+    assert made.returncode == 0, made.stderr
+    sample = pd.read_csv(folder / "sample_submission.csv", dtype=str)
+    good, wrong = tmp_path / "good.csv", tmp_path / "wrong.csv"
+    sample.assign(diagnosis=3).to_csv(good, index=False)
+    sample.iloc[1:].assign(diagnosis=3).to_csv(wrong, index=False)
+    shutil.rmtree(folder)
+    refused = run_kit("submit", "--comp", "aptos", "--file", str(wrong), timeout=180)
+    assert_clean_failure(refused, "wrong.csv", f"{len(sample) - 1} rows, expected {len(sample)}")
+    result = run_kit("submit", "--comp", "aptos", "--file", str(good), timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert "recorded_sample.csv.gz" in result.stderr and len(server.puts()) == 1
 
 
 def test_a_server_that_stops_answering_is_timed_out_and_retried(server, digits_folder, monkeypatch):
