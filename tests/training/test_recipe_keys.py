@@ -232,3 +232,38 @@ def test_the_recipe_keys_train_and_predict_on_jax():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "OK 2 (16, 3) True" in result.stdout
+
+
+EVERY_KEY = [
+    "augment.mixup=0.4",
+    "augment.cutmix=1.0",
+    "augment.horizontal_flip=true",
+    "train.ema=0.9",
+    "train.gradient_accumulation=2",
+    "train.schedule=onecycle",
+    "train.epochs=2",
+    "train.batch_size=4",
+    "train.fine_tune_epochs=1",
+    "train.discriminative_lr=0.01",
+    "predict.tta=4",
+    "predict.tta_crop=0.8",
+    "predict.batch_size=4",
+]
+
+
+@pytest.mark.slow
+def test_a_hub_backbone_fine_tunes_with_every_key_saves_loads_and_predicts_with_crop_tta(tmp_path, capsys):
+    """(keras.applications networks take the same keys but one input size: no progressive resizing)"""
+    pytest.importorskip("keras_hub")
+    from kit.data.pixels import Images
+
+    progressive = ["train.image_size=32", "train.progressive_scale=0.5", "train.progressive_epochs=1"]
+    cfg = cfg_with("train.model=resnet_18_imagenet", "train.weights=none", *EVERY_KEY, *progressive)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (16, 20, 20, 3)).astype("uint8")
+    images = Images(x, np.arange(16) % 3, np.arange(16), tmp_path)
+    result = keras_kind.fit(cfg, images, np.arange(12), np.arange(12, 16), tmp_path / "fold0", verbose=0)
+    assert result.epochs == 3 and "fine-tuning" in capsys.readouterr().out
+    loaded = keras_kind.load(tmp_path / "fold0" / "best.keras")
+    probabilities = keras_kind.predict(loaded, cfg, x)
+    assert probabilities.shape == (16, 3) and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
