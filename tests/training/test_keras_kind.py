@@ -14,7 +14,9 @@ def cfg_with(*overrides):
 
 
 def test_onecycle_warms_up_then_decays_and_replaces_plateau(tmp_path):
-    cfg = cfg_with("train.schedule=onecycle", "train.learning_rate=0.01", "train.epochs=10")
+    cfg = cfg_with(
+        "train.schedule=onecycle", "train.learning_rate=0.01", "train.epochs=10", "train.warmup_fraction=0.2"
+    )
     schedule = optimizers.learning_rate(cfg, steps_per_epoch=10)  # 100 steps, 20 of warm-up
     rates = [float(schedule(step)) for step in (0, 10, 20, 60, 100)]
     assert rates[0] < rates[1] < rates[2] == pytest.approx(0.01)
