@@ -9,7 +9,8 @@ convolutional backbone under global pooling takes any side, which is why only th
 >>> import numpy as np
 >>> layer = TrainingResize(8, 8)
 >>> layer.train_scale = 0.5
->>> layer(np.zeros((1, 4, 4, 3), "float32"), training=True).shape, layer(np.zeros((1, 4, 4, 3), "float32")).shape
+>>> pixels = np.zeros((1, 4, 4, 3), "float32")
+>>> tuple(layer(pixels, training=True).shape), tuple(layer(pixels).shape)
 ((1, 4, 4, 3), (1, 8, 8, 3))
 """
 
