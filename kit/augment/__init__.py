@@ -3,8 +3,9 @@
     affine.py  ImageDataGenerator's geometric knobs (rotation, shifts, zoom, shear, flips) as one
                random affine matrix per image (RandomAffine); the fixed TTA views (FixedAffine)
     colour.py  brightness, contrast and saturation jitter (ColourJitter)
+    mixing.py  MixUp / CutMix on the training batches (Keras' layers: they mix the labels too)
 
-Both are Keras layers registered for serialisation, so checkpoints load with them.
+The first two are Keras layers registered for serialisation, so checkpoints load with them.
 """
 
 from kit.augment.affine import AffineParams, FixedAffine, RandomAffine, augmentation_enabled, tta_views

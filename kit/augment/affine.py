@@ -217,12 +217,18 @@ def augmentation_enabled(aug: AugmentSection) -> bool:
     return any(ranges) or aug.horizontal_flip
 
 
-def tta_views(count: int, settings: AugmentSection) -> list[AffineParams]:
+def tta_views(
+    count: int, settings: AugmentSection, crop: float = 0.0, size: tuple[int, int] = (0, 0)
+) -> list[AffineParams]:
     """`count` deterministic views, most useful first: identity, the mirror (only where training
-    flipped), one-pixel shifts, small rotations and zooms (only where training used them)."""
+    flipped), then with `crop` the centre and four corner crops at that fraction of the side (each
+    resized back to `size`, (height, width)), then one-pixel shifts, small rotations and zooms
+    (only where training used them), mirrored shifts."""
     views = [AffineParams()]
     if settings.horizontal_flip:
         views.append(AffineParams(flip=True))
+    if crop:
+        views += crop_views(crop, size, settings.horizontal_flip)
     views += [AffineParams(shift_x=1), AffineParams(shift_x=-1), AffineParams(shift_y=1), AffineParams(shift_y=-1)]
     if settings.rotation_range:
         angle = min(settings.rotation_range / 2, 10.0)
@@ -235,3 +241,16 @@ def tta_views(count: int, settings: AugmentSection) -> list[AffineParams]:
     if count < 1 or count > len(views):
         raise KitError(f"predict.tta={count}: this augmentation config offers 1..{len(views)} views")
     return views[:count]
+
+
+def crop_views(crop: float, size: tuple[int, int], flip: bool) -> list[AffineParams]:
+    """The centre crop (and its mirror where training flipped), then the four corner crops: a
+    `crop` fraction of each side sampled over the whole output (a zoom by 1 / crop), the corners
+    moved by half of what the crop leaves out."""
+    height, width = size
+    dx, dy = (1 - crop) * (width - 1) / 2, (1 - crop) * (height - 1) / 2
+    centre = [AffineParams(zoom_x=crop, zoom_y=crop)]
+    if flip:
+        centre.append(AffineParams(zoom_x=crop, zoom_y=crop, flip=True))
+    corners = [AffineParams(zoom_x=crop, zoom_y=crop, shift_x=sx, shift_y=sy) for sx in (-dx, dx) for sy in (-dy, dy)]
+    return centre + corners

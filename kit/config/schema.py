@@ -44,7 +44,16 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "train.image_size": (0, None),
     "train.steps_per_execution": (1, None),
     "train.time_budget_s": (0.0, None),
+    "train.warmup_fraction": (0.0, 0.9),
+    "train.ema": (0.0, 0.99999),
+    "train.gradient_accumulation": (1, None),
+    "train.discriminative_lr": (1e-6, 1.0),
+    "train.progressive_scale": (0.1, 1.0),
+    "train.progressive_epochs": (0, None),
+    "augment.mixup": (0.0, None),
+    "augment.cutmix": (0.0, None),
     "predict.tta": (1, None),
+    "predict.tta_crop": (0.0, 0.99),
     "predict.batch_size": (1, None),
 }
 
@@ -111,6 +120,12 @@ class AugmentSection:
     # not an ImageDataGenerator knob: brightness, contrast and saturation factors uniform in
     # [1 - j, 1 + j] per image (kit.augment.colour); 0 = off, since colour may be what tells classes apart
     colour_jitter: float = 0.0
+    # MixUp / CutMix (kit.augment.mixing, Keras' own layers): the Beta(a, a) of each batch's mixing
+    # weight; 0 = off; both set = alternate batches (timm's switch). Off by default: on the
+    # Fashion-MNIST recipe's 24 CPU epochs neither gained (docs/performance.md), they pay off
+    # over long schedules
+    mixup: float = 0.0
+    cutmix: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -152,9 +167,30 @@ class TrainSection:
     fine_tune_epochs: int = 0  # after `epochs` with the base frozen, this many with its top unfrozen
     fine_tune_layers: int = 30  # the base's top N layers unfrozen (BatchNorm stays frozen)
     fine_tune_learning_rate: float = 1e-4  # lower than the head's, so the unfrozen layers move gently
-    # plateau: constant rate, halved by ReduceLROnPlateau; onecycle: linear warm-up for the first
-    # 20% of steps to learning_rate, then cosine decay to 0 (keeps accuracy at large batch sizes)
+    # plateau: constant rate, halved by ReduceLROnPlateau; onecycle: linear warm-up over
+    # `warmup_fraction` of the steps to learning_rate, then cosine decay to 0
     schedule: Literal["plateau", "onecycle"] = "plateau"
+    # 0: cosine from the peak. The Fashion-MNIST recipe scored 0.65 points higher without its 20%
+    # warm-up on two seeds (docs/performance.md); a pretrained base gets its warm-up from the
+    # frozen stage, where only the new head learns
+    warmup_fraction: float = 0.0
+    # weight EMA momentum (kit.training.ema): validation, the best checkpoint and predictions use
+    # the averaged weights. 0.99 gained 0.6 points on the Fashion-MNIST recipe (4,500 steps; two
+    # seeds, docs/performance.md), but Keras' EMA has no warm-up: over a short run (a smoke test's
+    # dozen steps) it would still hold the initial weights, so it is off unless set
+    ema: float = 0.0
+    # one update per N batches, the gradients averaged: a batch N times larger than memory holds
+    # (large inputs on a GPU); 1 = every batch, as there is no measured gain where the batch fits
+    gradient_accumulation: int = 1
+    # discriminative learning rates for a pretrained base's unfrozen layers (kit.training.optimizers):
+    # the bottom one at this fraction of the head's rate, the ones above geometrically nearer it
+    # (fastai's fine_tune: 0.01); 1 = one rate. Off until a fine-tuning measurement says otherwise
+    discriminative_lr: float = 1.0
+    # progressive resizing (kit.training.progressive): the first `progressive_epochs` train at this
+    # fraction of a KerasHub conv backbone's side, then the full side; validation is always at the
+    # full side. 1 = off, for the same reason as discriminative_lr
+    progressive_scale: float = 1.0
+    progressive_epochs: int = 0
     steps_per_execution: int = 1  # batches per compiled call: >1 keeps a GPU busy on small models
     # auto: data-parallel over every accelerator when more than one is visible (Kaggle's 2 x T4),
     # else off (a CPU trains as always); data_parallel: over every local device, CPUs included.
@@ -174,6 +210,9 @@ class TrainSection:
 @dataclass(frozen=True)
 class PredictSection:
     tta: int = 1  # deterministic views averaged per image (1 = none); see kit.augment.affine.tta_views
+    # crop views (kit.augment.affine.tta_views): the centre and four corners cut to this fraction of
+    # the side and resized back, after the mirror; 0 = none (shifts instead), as measured in docs/performance.md
+    tta_crop: float = 0.0
     batch_size: int = 1024
     runs: tuple[str, ...] = ()  # run ids to ensemble; () = the latest run (all its folds)
 

@@ -8,6 +8,7 @@
     backbones.py        their networks: keras.applications bases under a new head
     hub.py              KerasHub presets by name (ResNet, EfficientNet, MobileNetV3, ViT, DINOv2),
                         registered; hub_presets.py their configs and handles, hub_network.py the networks
+    resizing.py         TrainingResize: a conv backbone's input resize, smaller while training (progressive)
     classical.py        scikit-learn baselines on pixels (logreg, knn, svm, random_forest)
     image_baselines.py  scikit-learn baselines on colour photographs (thumbnails, embeddings)
 

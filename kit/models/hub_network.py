@@ -5,7 +5,9 @@ network is built; needs keras-hub, the `hub` extra).
     -> backbone (frozen, training=False) -> average pooling or class token -> dropout -> softmax
 
 Everything in the graph is a built-in Keras or KerasHub layer, so a saved run loads with
-`safe_mode` and without the kit's code (Keras imports keras_hub's modules by name).
+`safe_mode` (Keras imports keras_hub's modules by name), except a convolutional backbone's resize:
+kit.models.resizing's TrainingResize, which progressive resizing shrinks while training (such a
+backbone is built for any side; a ViT's position embeddings fix its side, so it keeps Resizing).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from keras import layers
 from kit.errors import KitError
 from kit.models.backbones import classifier
 from kit.models.hub_presets import HubPreset, weights_source
+from kit.models.resizing import TrainingResize
 
 
 def keras_hub_models():
@@ -49,7 +52,8 @@ def load_backbone(preset: HubPreset, weights: str, side: int) -> keras.Model:
     hub_models = keras_hub_models()
     source = weights_source(preset, weights)
     backbone_class = getattr(hub_models, preset.backbone_class)
-    options = {"image_shape": (side, side, 3), "name": preset.pretrained.backbone}
+    any_side = preset.pooling != "token"  # convolutions and pooling take any side (progressive resizing)
+    options = {"image_shape": (None, None, 3) if any_side else (side, side, 3), "name": preset.pretrained.backbone}
     try:
         if source is not None and source.is_dir():  # a preset folder brings its own config.json
             backbone = backbone_class.from_preset(str(source), **options)
@@ -72,7 +76,9 @@ def build_hub_classifier(
     x = inputs
     if input_shape[-1] == 1:
         x = layers.Concatenate(name="gray_to_rgb")([x, x, x])
-    if tuple(input_shape[:2]) != (side, side):
+    if preset.pooling != "token":
+        x = TrainingResize(side, side, name="to_preset_size")(x)  # the identity at the side itself
+    elif tuple(input_shape[:2]) != (side, side):
         x = layers.Resizing(side, side, name="to_preset_size")(x)
     variance = [s * s for s in preset.std]
     x = layers.Normalization(mean=list(preset.mean), variance=variance, name="preset_normalisation")(x)

@@ -6,6 +6,9 @@ kinds.py         the kinds as classes (KerasKind, SklearnKind); model or checkpo
 keras_kind.py    networks: build (scaling + augmentation + network), compile, fit, TTA predict
 sklearn_kind.py  scikit-learn baselines: subsampled fit, skops checkpoints, predict_proba
 fine_tune.py     the two-stage transfer-learning schedule (frozen base, then its top unfrozen)
+optimizers.py    Adam, its schedule (warm-up, cosine), EMA, accumulation, discriminative rates
+ema.py           which weights (averaged or raw) validation, checkpoint and backup see
+progressive.py   progressive resizing: smaller images for the first epochs
 resample.py      class imbalance: over/under-sampling (imbalanced-learn), class weights
 catalog.py       the runs of a competition: find, list, resume
 checkpoints.py   per-fold backups (resume after Ctrl-C) and history trimming

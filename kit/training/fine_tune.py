@@ -90,7 +90,10 @@ def fine_tune(model, backbone, cfg: Config, compile_fn: Callable, fit_args: dict
         f"fine-tuning {len(unfrozen)} layers of {backbone.name} (top {cfg.train.fine_tune_layers}, "
         f"BatchNorm frozen) at learning rate {cfg.train.fine_tune_learning_rate:g}"
     )
-    compile_fn(model, config.replace(cfg, train={"learning_rate": cfg.train.fine_tune_learning_rate}))
+    # a one-cycle schedule spans this stage's epochs; the discriminative rates (kit.training.optimizers)
+    # read which layers are now trainable from the model
+    stage = {"learning_rate": cfg.train.fine_tune_learning_rate, "epochs": cfg.train.fine_tune_epochs}
+    compile_fn(model, config.replace(cfg, train=stage))
     for callback in fit_args.get("callbacks", []):
         if isinstance(callback, keras.callbacks.CSVLogger):
             callback.append = True  # continue stage one's log instead of overwriting it

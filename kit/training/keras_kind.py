@@ -20,15 +20,16 @@ import keras
 import numpy as np
 
 from kit import metrics, models, targets
-from kit.augment import ColourJitter, FixedAffine, RandomAffine, augmentation_enabled, tta_views
+from kit.augment import ColourJitter, FixedAffine, RandomAffine, augmentation_enabled, mixing, tta_views
 from kit.config import Config
 from kit.data.batches import Batches, endless_batches, reader_threads
 from kit.data.pixels import Images
 from kit.data.stream import is_streamed
 from kit.errors import KitError, TrainingDiverged
+from kit.models import resizing  # noqa: F401  (registers TrainingResize: checkpoints load with it)
 from kit.models.batchnorm import BatchNorm  # noqa: F401 (registered for load_model: `make predict` builds no model)
 from kit.targets.classification import swap_activation
-from kit.training import checkpoints, determinism, device, distribute
+from kit.training import checkpoints, determinism, device, distribute, ema, optimizers, progressive
 from kit.training.fine_tune import fit_stages
 from kit.training.resample import class_weights
 from kit.training.results import FoldResult, float32_outputs
@@ -67,7 +68,7 @@ def compile_model(model: keras.Model, cfg: Config, steps_per_epoch: int = 1, tru
     target = targets.for_config(cfg)
     loss, weight = target.loss(cfg, truth)  # a regression's weight makes it the standardised target's loss
     model.compile(
-        optimizer=optimizer(cfg, steps_per_epoch),
+        optimizer=optimizers.optimizer(cfg, steps_per_epoch, model),
         loss=loss,
         loss_weights=None if weight == 1.0 else [weight],
         metrics=compiled_metrics(cfg.competition.metric) if target.name in ("classification", "topk") else [],
@@ -82,30 +83,6 @@ def compiled_metrics(metric: str) -> list:
     if metric == "macro_f1":
         return ["accuracy", keras.metrics.F1Score(average="macro", name="macro_f1")]
     return ["accuracy"]
-
-
-def optimizer(cfg: Config, steps_per_epoch: int) -> keras.optimizers.Adam:
-    """Adam, with decoupled weight decay (AdamW's) when `train.weight_decay` is set."""
-    decay = cfg.train.weight_decay or None
-    chosen = keras.optimizers.Adam(learning_rate(cfg, steps_per_epoch), weight_decay=decay)
-    if decay:  # BatchNorm's scales and offsets and the biases keep their size
-        chosen.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
-    return chosen
-
-
-def learning_rate(cfg: Config, steps_per_epoch: int):
-    """A float for `plateau` (ReduceLROnPlateau adjusts it), a schedule for `onecycle`."""
-    if cfg.train.schedule == "plateau":
-        return cfg.train.learning_rate
-    total = max(1, steps_per_epoch * cfg.train.epochs)
-    warmup = max(1, total // 5)
-    return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=cfg.train.learning_rate / 10,
-        decay_steps=total - warmup,
-        alpha=0.0,
-        warmup_target=cfg.train.learning_rate,
-        warmup_steps=warmup,
-    )
 
 
 def monitor_mode(metric: str) -> str:
@@ -141,13 +118,14 @@ class ValidationMetric(keras.callbacks.Callback):
         logs[f"val_{metric}"] = metrics.score(labels, probabilities, metric)["score"]
 
 
-def callbacks_for(cfg: Config, fold_dir: Path, resume: bool) -> list[keras.callbacks.Callback]:
+def callbacks_for(cfg: Config, fold_dir: Path, resume: bool, before_backup=()) -> list[keras.callbacks.Callback]:
     monitor, mode = f"val_{cfg.competition.metric}", monitor_mode(cfg.competition.metric)
     chosen = [
         # the log and the best checkpoint before the backup: an epoch backed up is always logged
         # and weighed for the best (kit.training.checkpoints)
         keras.callbacks.CSVLogger(str(fold_dir / checkpoints.HISTORY), append=resume),
         checkpoints.BestCheckpoint(fold_dir / CHECKPOINT, monitor, mode),
+        *before_backup,  # the raw weights back after an EMA epoch (kit.training.ema)
         # restores weights, optimizer state and epoch when the run is resumed
         checkpoints.backup(fold_dir),
         keras.callbacks.TerminateOnNaN(),
@@ -221,6 +199,7 @@ def fit_network(cfg, images: Images, train_index, val_index, fold_dir: Path, res
     # metric need them), a number, or a 0/1 row of tags
     onehot = targets.for_config(cfg).encode(images, cfg)
     x, y, validation, endless = training_data(cfg, images, onehot, rows, spread.even(val_index))
+    ema_first, ema_before_backup = ema.callbacks(cfg.train.ema)
     with spread.scope():
         model = build_model(cfg, truth)
         compile_for_data(model, cfg)
@@ -240,8 +219,10 @@ def fit_network(cfg, images: Images, train_index, val_index, fold_dir: Path, res
             steps_per_epoch=steps if endless else None,
             shuffle=isinstance(x, np.ndarray),  # datasets and Batches shuffle themselves
             callbacks=[
+                *ema_first,  # the averaged weights for everything up to the backup (kit.training.ema)
                 ValidationMetric(cfg, images, val_index, spread),
-                *callbacks_for(cfg, fold_dir, resume),
+                *callbacks_for(cfg, fold_dir, resume, ema_before_backup),
+                *progressive.callbacks(cfg, model),  # smaller images for the first epochs
                 *extra_callbacks,
             ],
             verbose=progress_style() if verbose == "auto" else verbose,
@@ -253,22 +234,28 @@ def training_data(cfg: Config, images: Images, onehot, train_index, val_index):
     """(x, y, validation_data, endless) for `model.fit`: arrays in memory (the fast path for data
     that fits; on TensorFlow one endless dataset over them, which `fit` then reads
     `steps_per_epoch` batches an epoch), or for memory-mapped images (kit.data.stream) shuffled
-    `Batches` read from disk."""
-    if not is_streamed(images.images):
-        x, y, validation = (
-            images.images[train_index],
-            onehot[train_index],
-            (images.images[val_index], onehot[val_index]),
-        )
-        if keras.backend.backend() != "tensorflow":
+    `Batches` read from disk. MixUp / CutMix (kit.augment.mixing) mix the training batches: a step
+    of the TensorFlow dataset, or each `Batches` batch (arrays on other backends go through one)."""
+    layers = mixing.mixers(cfg.augment, cfg.train.seed)
+    mixing.check_labels(cfg.augment, targets.for_config(cfg).name)
+    streamed, tensorflow = is_streamed(images.images), keras.backend.backend() == "tensorflow"
+    if not streamed and (tensorflow or not layers):
+        x, y = images.images[train_index], onehot[train_index]
+        validation = (images.images[val_index], onehot[val_index])
+        if not tensorflow:
             return x, y, validation, False
-        return endless_batches(x, y, cfg.train.batch_size, cfg.train.seed), None, validation, True
+        batches = endless_batches(x, y, cfg.train.batch_size, cfg.train.seed)
+        return (mixing.mix_dataset(batches, layers) if layers else batches), None, validation, True
     threads = reader_threads(cfg.data.workers)
-    print(f"streaming {len(train_index)} training rows from the memory-mapped cache ({threads} reader threads)")
+    if streamed:
+        print(f"streaming {len(train_index)} training rows from the memory-mapped cache ({threads} reader threads)")
+        validation = Batches(images.images, val_index, cfg.predict.batch_size, onehot, workers=threads)
+    else:
+        validation = (images.images[val_index], onehot[val_index])
     batches = Batches(
         images.images, train_index, cfg.train.batch_size, onehot, shuffle=True, seed=cfg.train.seed, workers=threads
     )
-    return batches, None, Batches(images.images, val_index, cfg.predict.batch_size, onehot, workers=threads), False
+    return (mixing.MixedBatches(batches, layers, cfg.train.seed) if layers else batches), None, validation, False
 
 
 def predict_images(
@@ -295,10 +282,6 @@ def load(path: Path) -> keras.Model:
     """A fold's saved network (compiled for nothing: it only predicts)."""
     if not path.exists():
         raise KitError(f"{path}: checkpoint not found (was the run interrupted before its first epoch?)")
-    # the kit's BatchNorm (cnn, colour_cnn) is found by its registered name: registered only once
-    # its module is imported, which a fresh `make predict` (no network built first) had not done
-    from kit.models import batchnorm  # noqa: F401
-
     try:  # safe_mode: a received file's Lambda layers (Python bytecode) are refused, never run
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except ValueError as error:
@@ -320,7 +303,7 @@ def with_tta(model: keras.Model, cfg: Config) -> keras.Model:
     views and the average are float32 whatever Keras' global policy (a layer takes the policy of
     the moment it is built): the same numbers after a fit as in a fresh `make predict`, and no
     bfloat16 average rounding probabilities to three digits. The network keeps its own policy."""
-    views = tta_views(cfg.predict.tta, cfg.augment)
+    views = tta_views(cfg.predict.tta, cfg.augment, cfg.predict.tta_crop, cfg.image_shape[:2])
     if len(views) == 1:
         return model
     inputs = keras.Input(model.input_shape[1:], name="pixels")

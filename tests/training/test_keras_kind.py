@@ -6,7 +6,7 @@ import pytest
 
 from kit.config import competitions
 from kit.errors import KitError
-from kit.training import keras_kind
+from kit.training import keras_kind, optimizers
 
 
 def cfg_with(*overrides):
@@ -14,8 +14,10 @@ def cfg_with(*overrides):
 
 
 def test_onecycle_warms_up_then_decays_and_replaces_plateau(tmp_path):
-    cfg = cfg_with("train.schedule=onecycle", "train.learning_rate=0.01", "train.epochs=10")
-    schedule = keras_kind.learning_rate(cfg, steps_per_epoch=10)  # 100 steps, 20 of warm-up
+    cfg = cfg_with(
+        "train.schedule=onecycle", "train.learning_rate=0.01", "train.epochs=10", "train.warmup_fraction=0.2"
+    )
+    schedule = optimizers.learning_rate(cfg, steps_per_epoch=10)  # 100 steps, 20 of warm-up
     rates = [float(schedule(step)) for step in (0, 10, 20, 60, 100)]
     assert rates[0] < rates[1] < rates[2] == pytest.approx(0.01)
     assert rates[2] > rates[3] > rates[4] and rates[4] == pytest.approx(0.0, abs=1e-6)
