@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.util
+import logging
 import os
 import re
 import sys
@@ -109,7 +110,9 @@ class QuietLoader(importlib.abc.Loader):
 
 
 def quiet_absl() -> None:
-    """absl's Python logging (used by Keras and TensorFlow) to errors only."""
+    """absl's Python logging (used by Keras and TensorFlow) and TensorFlow's own Python logger
+    (its "triggered tf.function retracing" notes, raw in `make compare`) to errors only."""
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         from absl import logging as absl_logging
     except ImportError:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import logging
 import os
 import shlex
 import sys
@@ -227,9 +226,8 @@ def optimize(study, cfg: Config, space: Callable, n_trials: int, worker: int) ->
 
     if cfg.tune.n_trials and not n_trials:
         return
-    # one line per trial is printed instead of Optuna's; TensorFlow's retracing notes are noise here
+    # one line per trial is printed instead of Optuna's (TensorFlow's notes: kit.console.quiet)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     images = data.load(cfg, with_test=False).train
     splits = make_splits(images.labels, cfg.data)  # seeded: the same split for every trial
     objective = Objective(cfg, space, images, splits, study_dir(cfg, study.study_name))

@@ -67,6 +67,19 @@ def test_tensorflow_start_up_lines_are_dropped_and_other_output_kept():
         assert noise not in result.stderr
 
 
+@pytest.mark.parametrize(("verbose", "shown"), [("0", False), ("1", True)])
+def test_tensorflow_retracing_notes_are_dropped_unless_asked_for(verbose, shown):
+    """TensorFlow's Python-side "triggered tf.function retracing" warnings (raw in `make compare`)."""
+    script = (
+        "import kit, tensorflow as tf\nfor i in range(8):\n"
+        "    f = tf.function(lambda x: x + 1)\n    f(tf.constant(i))\nprint('done')"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"} | {"KIT_VERBOSE": verbose}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0 and result.stdout == "done\n", result.stderr
+    assert ("retracing" in result.stderr) is shown, result.stderr
+
+
 def test_only_cxx_log_lines_are_dropped():
     captured = (
         b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
