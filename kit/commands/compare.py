@@ -12,6 +12,7 @@ Tables and chart are rewritten after every model, so an interrupted comparison k
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -293,11 +294,18 @@ def learning_curve(
     return table, folder
 
 
+def compared_names(given: list[str], cfg: Config) -> list[str]:
+    """--models (MODELS=, commas or spaces), else compare.models with the competition's own model
+    (train.model) last when not listed: a comparison that leaves it out says nothing of it."""
+    names = [name for value in given for name in value.replace(",", " ").split()]
+    return names or list(dict.fromkeys([*cfg.compare.models, cfg.train.model]))
+
+
 def cmd_compare(args, cfg: Config) -> int:
     """Every model of --models (default compare.models) on one seeded split: table and chart."""
     from kit import data, models
 
-    names = [name for value in args.models for name in value.replace(",", " ").split()] or list(cfg.compare.models)
+    names = compared_names(args.models, cfg)
     for name in names:
         models.check_name(name)
     loaded = data.load(cfg)
@@ -305,8 +313,22 @@ def cmd_compare(args, cfg: Config) -> int:
     table, folder = compare(cfg, loaded.train, names, test=loaded.test)
     print((folder / "results.md").read_text())
     print(f"compared {len(table)} models in {time.perf_counter() - started:.0f} s: {folder}")
+    warn_at_chance(table, cfg.num_classes)
     print(f"  table: {folder / 'results.md'} (and .csv), chart: {folder / 'compare.png'}")
     return 0
+
+
+def warn_at_chance(table: pd.DataFrame, num_classes: int) -> None:
+    """One line naming the compared models whose validation accuracy is at chance: they learned nothing."""
+    from kit import metrics
+
+    idle = [
+        row.model
+        for row in table.itertuples()
+        if np.isfinite(row.accuracy) and metrics.at_chance("accuracy", row.accuracy, num_classes)
+    ]
+    if idle:
+        print(f"warning: at chance, learned nothing on this data: {', '.join(idle)}", file=sys.stderr)
 
 
 def cmd_learning_curve(args, cfg: Config) -> int:

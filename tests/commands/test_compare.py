@@ -206,3 +206,17 @@ def test_predict_with_a_model_that_has_no_run_says_how_to_make_one(digits_folder
     assert result.returncode == 2
     assert "no knn runs" in result.stderr
     assert "make train COMP=digit-recognizer MODEL=knn" in result.stderr
+
+
+def test_the_competitions_own_model_is_compared_unless_models_are_named():
+    cfg = config.resolve(overrides=["train.model=colour_cnn", "compare.models=['logreg', 'knn']"])
+    assert compare.compared_names([], cfg) == ["logreg", "knn", "colour_cnn"]
+    assert compare.compared_names(["knn,svm"], cfg) == ["knn", "svm"]
+    listed = config.resolve(overrides=["train.model=knn", "compare.models=['logreg', 'knn']"])
+    assert compare.compared_names([], listed) == ["logreg", "knn"]
+
+
+def test_models_at_chance_are_named_in_one_warning(capsys):
+    table = pd.DataFrame({"model": ["knn", "dense", "cnn", "regression"], "accuracy": [0.11, 0.1, 0.93, np.nan]})
+    compare.warn_at_chance(table, num_classes=10)
+    assert capsys.readouterr().err == "warning: at chance, learned nothing on this data: knn, dense\n"
