@@ -26,8 +26,8 @@ import time
 STARTED = time.perf_counter()
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -35,22 +35,10 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run with -I: the sibling helper
+from torchvision_fix import torchvision_without_ops  # noqa: E402
+
 EPOCHS, LEARNING_RATE, SEED = 22, 3e-3, 42
-
-
-def torchvision_without_ops() -> None:
-    """PyPI's torchvision wheel for Linux is built against CUDA torch: beside the CPU torch wheel
-    its C extension (nms, roi_align: detection only) cannot load, and `import torchvision` then
-    fails registering fake kernels ("operator torchvision::nms does not exist"). Declaring the two
-    operators it registers unconditionally lets it import; nothing here calls them."""
-    spec = importlib.util.find_spec("torchvision")
-    try:
-        torch.ops.load_library(str(Path(spec.submodule_search_locations[0]) / "_C.so"))
-    except OSError:
-        library = torch.library.Library("torchvision", "DEF")
-        library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        library.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        torchvision_without_ops.library = library  # the declarations live as long as the library
 
 
 torchvision_without_ops()

@@ -20,11 +20,9 @@ Rows go to bench/recipe.csv and a section to bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +39,7 @@ from kit import data  # noqa: E402, I001
 import keras  # noqa: E402
 
 from bench import environment, write_results  # noqa: E402
+from peer import peer_python  # noqa: E402
 from kit.config import competitions  # noqa: E402
 from kit.data.splits import make_splits, save_splits  # noqa: E402
 from kit.predict import predict_checkpoint  # noqa: E402
@@ -52,7 +51,6 @@ TARGETS = (0.90, 0.92, 0.93)
 # recipe with fewer epochs, sized to the 600 s budget on a 2-core CPU (competition.toml)
 FULL_DATA_PRESET = {"": "full"}
 PEER = "fastai"  # the recipe name of the fastai peer
-PEER_PINS = ROOT / "bench" / "fastai-peer.txt"
 
 
 def label(recipe: str) -> str:
@@ -73,25 +71,6 @@ def make_run(recipe: str) -> dict:
     accuracy = float(re.search(r"test (?:\w+ [\d.]+, )?accuracy ([\d.]+)", done.stdout).group(1))
     print(f"   make run, {label(recipe)} recipe: {seconds:.0f} s, test accuracy {accuracy:.4f}", flush=True)
     return {"seconds": seconds, "accuracy": accuracy}
-
-
-def peer_python() -> Path:
-    """The fastai peer's venv, built once per pin file and Python version into ~/.cache/kit
-    (torch on its own first, so that its exact pin picks the CPU wheel); its python."""
-    pins = PEER_PINS.read_text()
-    requirements = [line.strip() for line in pins.splitlines() if line.strip() and not line.startswith("#")]
-    digest = hashlib.sha256(f"{pins}{sys.version_info[:2]}".encode()).hexdigest()[:12]
-    venv = Path.home() / ".cache" / "kit" / f"fastai-peer-{digest}"
-    python, complete = venv / "bin" / "python", venv / ".complete"
-    if complete.exists():
-        return python
-    print(f"   building the fastai peer's venv ({', '.join(requirements)}) in {venv}", flush=True)
-    shutil.rmtree(venv, ignore_errors=True)  # a build that was interrupted
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    for batch in ([r for r in requirements if r.startswith("torch==")], requirements):
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *batch], check=True)
-    complete.write_text(pins)
-    return python
 
 
 def peer_run(python: Path, train: Path, test: Path, split: Path) -> dict:
