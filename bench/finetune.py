@@ -90,11 +90,12 @@ def kit_side(model: str, precision: str, batch: int, steps: int, jit: str) -> di
         keras_kind.compile_model(network, cfg, steps)
         started = time.perf_counter()
         network.fit(x, y, batch_size=batch, epochs=1, steps_per_epoch=2, verbose=0)  # compile, warm up
-        warm = time.perf_counter()
+        warm, cpu = time.perf_counter(), time.process_time()
         history = network.fit(x, y, batch_size=batch, epochs=1, steps_per_epoch=steps, verbose=0)
-        seconds = time.perf_counter() - warm
+        seconds, cpu_seconds = time.perf_counter() - warm, time.process_time() - cpu
     return {
         "images_per_s": round(batch * steps / seconds, 3),
+        "images_per_cpu_s": round(batch * steps / cpu_seconds, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "warmup_s": round(warm - started, 1),
         "loss": round(float(history.history["loss"][-1]), 4),
@@ -120,6 +121,7 @@ def run_side(side: str, kit_model: str, timm_model: str, args, python: Path | No
     result = json.loads(done.stdout.rsplit("RESULT ", 1)[1])
     print(
         f"   {side:7s} {timm_model:16s} {args.precision_now}: {result['images_per_s']:.2f} images/s, "
+        f"{result['images_per_cpu_s']:.2f} per CPU second, "
         f"peak RSS {result['peak_rss_mb']:.0f} MB (warm-up {result['warmup_s']} s)",
         flush=True,
     )
@@ -142,12 +144,14 @@ def measure(args, python: Path | None) -> dict:
     for (timm_model, precision, side), runs in results.items():
         name = f"{timm_model}_{precision}_{side.replace('-', '_')}"
         row[f"{name}_images_per_s"] = float(np.median([r["images_per_s"] for r in runs]))
+        row[f"{name}_images_per_cpu_s"] = float(np.median([r["images_per_cpu_s"] for r in runs]))
         row[f"{name}_peak_rss_mb"] = float(np.median([r["peak_rss_mb"] for r in runs]))
     for (timm_model, precision, side), _ in results.items():
         prefix = f"{timm_model}_{precision}"
         if side != "timm" and f"{prefix}_timm_images_per_s" in row:
-            kit = row[f"{prefix}_{side.replace('-', '_')}_images_per_s"]
-            row[f"{prefix}_{side.replace('-', '_')}_vs_timm"] = kit / row[f"{prefix}_timm_images_per_s"]
+            name = f"{prefix}_{side.replace('-', '_')}"
+            row[f"{name}_vs_timm"] = row[f"{name}_images_per_s"] / row[f"{prefix}_timm_images_per_s"]
+            row[f"{name}_vs_timm_per_cpu_s"] = row[f"{name}_images_per_cpu_s"] / row[f"{prefix}_timm_images_per_cpu_s"]
     timm_runs = [runs[0] for (_, _, side), runs in results.items() if side == "timm"]
     if timm_runs:
         row |= {"torch": timm_runs[0]["torch"], "timm": timm_runs[0]["timm"]}
