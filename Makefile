@@ -28,6 +28,7 @@ SAMPLER  ?=
 PRUNER   ?=
 PORT     ?= 8080
 BENCH_ARGS  ?=
+PART        ?=
 PYTEST_ARGS ?=
 
 # What a user sets is data, never make or shell code (MSG='try `rm -rf ~`', DATA="my data"):
@@ -36,7 +37,7 @@ PYTEST_ARGS ?=
 # one word without running anything in it. The kit splits SET, RUN, MODELS and FRACTIONS into
 # words; $(call split_words,NAME) splits PYTEST_ARGS and BENCH_ARGS like a shell (quotes honoured).
 USER_VARS := COMP PRESET SET DATA PARAMS RUN MODEL MODELS FRACTIONS FILE MSG FORCE GPU INTERNET METRIC BACKEND \
-             RESUME N_TRIALS TIMEOUT STORAGE WORKERS STUDY SAMPLER PRUNER PORT BENCH_ARGS PYTEST_ARGS
+             RESUME N_TRIALS TIMEOUT STORAGE WORKERS STUDY SAMPLER PRUNER PORT BENCH_ARGS PART PYTEST_ARGS
 # A variable make does not know would be ignored without a word (TRIALS=2 running the default 20
 # trials, MODLE=knn training the default model): one line naming the closest known one instead.
 # Settings the kit or its libraries read from the environment pass (make KIT_WORKDIR=/tmp/w run).
@@ -191,10 +192,18 @@ kernel-status: setup ## status of the pushed kernel's run
 kernel-output: setup ## fetch the kernel's submission.csv and log; track the submission
 	$(KIT) kernel-output $(ARGS)
 
-bench: setup ## benchmarks (never part of test): input pipeline; throughput vs ImageDataGenerator; TTA; old vs new recipe vs the fastai peer
+# PART=finetune runs that part alone, with BENCH_ARGS (bench/finetune.py --help)
+bench: setup ## benchmarks (never part of test): input pipeline; throughput vs ImageDataGenerator; TTA; recipes vs fastai; fine-tuning vs timm
+ifeq ($(PART),)
 	$(PYTHON) bench/input_pipeline.py
 	$(call split_words,BENCH_ARGS) bench/bench.py
 	$(PYTHON) bench/recipe.py
+	$(PYTHON) bench/finetune.py
+else ifeq ($(PART),finetune)
+	$(call split_words,BENCH_ARGS) bench/finetune.py
+else
+	@echo "PART="$(call q,PART)": the part that runs alone is finetune (or leave PART empty for all)" >&2; exit 2
+endif
 
 lint: setup ## ruff: lint rules and formatting (`ruff format` fixes the layout)
 	$(VENV)/bin/ruff check kit tests competitions bench

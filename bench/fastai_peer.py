@@ -8,10 +8,12 @@ The network is the fastai course's ResNet from scratch (part 2, the "resnets" no
 and after the sum; a 1x1 conv on the identity path when the width changes, 2x2 average pooling
 when the block strides), widths 1 -> 8 -> 16 -> 32 -> 64 -> 128 -> 256, every block after the
 first at stride 2 (28 -> 1 pixel), then flatten, a linear layer without bias and BatchNorm1d.
-Data: a DataBlock over the CSV's rows (PILImageBW, CategoryBlock), the 80/20 split given by
-`--split` (train_0 / val_0 row indices, as the kit's split.npz; without it a stratified
-scikit-learn split at seed 42, the kit's rule), fastai's default batch of 64, flips and a light
-zoom (`aug_transforms`, max_zoom 1.1, no rotation, warp or lighting) and normalisation as batch
+Data: a DataBlock over the CSV's rows, the pixels one uint8 TensorImageBW in memory (an item is
+a row of it, scaled to float per batch; `--data pil` makes a PILImageBW per item instead, fastai's
+slowest path), CategoryBlock, the 80/20 split given by `--split` (train_0 / val_0 row indices, as
+the kit's split.npz; without it a stratified scikit-learn split at seed 42, the kit's rule),
+fastai's default batch of 64, flips and a light zoom (`aug_transforms`, max_zoom 1.1, no
+rotation, warp or lighting) and normalisation as batch
 transforms. `Learner(...).fit_one_cycle(22, 3e-3)` with fastai's defaults (Adam, weight decay
 0.01, flattened cross-entropy), then `learn.tta()` (4 augmented views and the plain one) on the
 test CSV, scored against its labels. The last line printed is the result, machine-readable:
@@ -26,8 +28,8 @@ import time
 STARTED = time.perf_counter()
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -35,22 +37,10 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run with -I: the sibling helper
+from torchvision_fix import torchvision_without_ops  # noqa: E402
+
 EPOCHS, LEARNING_RATE, SEED = 22, 3e-3, 42
-
-
-def torchvision_without_ops() -> None:
-    """PyPI's torchvision wheel for Linux is built against CUDA torch: beside the CPU torch wheel
-    its C extension (nms, roi_align: detection only) cannot load, and `import torchvision` then
-    fails registering fake kernels ("operator torchvision::nms does not exist"). Declaring the two
-    operators it registers unconditionally lets it import; nothing here calls them."""
-    spec = importlib.util.find_spec("torchvision")
-    try:
-        torch.ops.load_library(str(Path(spec.submodule_search_locations[0]) / "_C.so"))
-    except OSError:
-        library = torch.library.Library("torchvision", "DEF")
-        library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        library.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        torchvision_without_ops.library = library  # the declarations live as long as the library
 
 
 torchvision_without_ops()
@@ -60,9 +50,12 @@ from fastai.vision.all import (  # noqa: E402
     DataBlock,
     ImageBlock,
     IndexSplitter,
+    IntToFloatTensor,
     Learner,
     Normalize,
     PILImageBW,
+    TensorImageBW,
+    TransformBlock,
     accuracy,
     aug_transforms,
     set_seed,
@@ -109,12 +102,29 @@ def validation_rows(labels: np.ndarray, split: str | None) -> np.ndarray:
     return np.sort(train_test_split(index, test_size=0.2, stratify=labels, random_state=SEED)[1])
 
 
+def image_block(pixels: np.ndarray, data: str) -> TransformBlock:
+    """tensor: the pixels stay one uint8 TensorImageBW in memory, an item is a row of it, and
+    IntToFloatTensor scales whole batches (fastai's ImageBlock minus its per-item PIL step);
+    pil: fastai's ImageBlock(PILImageBW), a PIL image made and converted per item (the slowest)."""
+    if data == "pil":
+        return ImageBlock(PILImageBW)
+    return TransformBlock(batch_tfms=IntToFloatTensor)
+
+
+def image_getter(pixels: np.ndarray, data: str):
+    if data == "pil":
+        return lambda row: PILImageBW.create(pixels[row])
+    images = TensorImageBW(torch.from_numpy(pixels)[:, None])  # (N, 1, 28, 28) uint8, as ToTensor makes
+    return images.__getitem__  # indexing keeps the TensorImageBW type (the batch transforms dispatch on it)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="fastai's Fashion-MNIST ResNet, the bench's peer")
     parser.add_argument("train")
     parser.add_argument("test")
     parser.add_argument("--split", help="npz with val_0 (row indices of the training CSV)")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--data", choices=("tensor", "pil"), default="tensor", help="the items' data path")
     args = parser.parse_args()
     set_seed(SEED)
     train_pixels, train_labels = read(args.train)
@@ -124,8 +134,8 @@ def main() -> None:
     val = validation_rows(train_labels, args.split)
     scaled = train_pixels[np.setdiff1d(np.arange(len(train_labels)), val)] / 255.0
     block = DataBlock(
-        blocks=(ImageBlock(PILImageBW), CategoryBlock),
-        get_x=lambda row: PILImageBW.create(pixels[row]),
+        blocks=(image_block(pixels, args.data), CategoryBlock),
+        get_x=image_getter(pixels, args.data),
         get_y=lambda row: labels[row],
         splitter=IndexSplitter(val),
         batch_tfms=[
@@ -152,6 +162,7 @@ def main() -> None:
         "fastai": fastai.__version__,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "data": args.data,
     }
     print("RESULT " + json.dumps(result), flush=True)
 

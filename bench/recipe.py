@@ -3,15 +3,17 @@
     1. `make run` on the embedded sample, as a user types it, once per recipe and alternated
        (`--rounds`): total wall seconds and the test accuracy scored on the sample's test labels;
        the recipe `fastai` is the peer instead: bench/fastai_peer.py (fastai's course ResNet,
-       `fit_one_cycle(22, 3e-3)`, `learn.tta()`) on the same CSVs and the kit's split, run by the
-       python of a venv of its own (bench/fastai-peer.txt) that this script builds once into
-       ~/.cache/kit, timed as a whole command the same way;
+       `fit_one_cycle(22, 3e-3)`, `learn.tta()`; the pixels in memory as one uint8 tensor,
+       fastai's fastest path, or with `fastai-pil` a PIL image made per item, its slowest) on
+       the same CSVs and the kit's split, run by the python of a venv of its own
+       (bench/fastai-peer.txt) that this script builds once into ~/.cache/kit, timed as a whole
+       command the same way;
     2. full Fashion-MNIST: wall seconds from model building to 0.90 / 0.92 / 0.93 test accuracy
        (test set scored after every epoch, no TTA), the best accuracy, and the accuracy of the
        kept checkpoint with the recipe's TTA, each recipe given the same `--budget`.
 
 A recipe is a preset of competitions/fashion-mnist/competition.toml ("" = the default, which is
-the new recipe; `classic` is the recipe it replaced) or `fastai` (the peer; sample part only).
+the new recipe; `classic` is the recipe it replaced) or `fastai` / `fastai-pil` (the peer; sample part only).
 Rows go to bench/recipe.csv and a section to bench/RESULTS.md.
 
     python bench/recipe.py [--data DIR] [--recipes ,classic,fastai] [--budget 600] [--parts sample,full]
@@ -20,11 +22,9 @@ Rows go to bench/recipe.csv and a section to bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +41,7 @@ from kit import data  # noqa: E402, I001
 import keras  # noqa: E402
 
 from bench import environment, write_results  # noqa: E402
+from peer import peer_python  # noqa: E402
 from kit.config import competitions  # noqa: E402
 from kit.data.splits import make_splits, save_splits  # noqa: E402
 from kit.predict import predict_checkpoint  # noqa: E402
@@ -51,8 +52,9 @@ TARGETS = (0.90, 0.92, 0.93)
 # on the full data the default recipe runs as a user would run it there, `PRESET=full`: the same
 # recipe with fewer epochs, sized to the 600 s budget on a 2-core CPU (competition.toml)
 FULL_DATA_PRESET = {"": "full"}
-PEER = "fastai"  # the recipe name of the fastai peer
-PEER_PINS = ROOT / "bench" / "fastai-peer.txt"
+# the recipe names of the fastai peer: its in-memory tensor path (fastai's fastest for pixels) and
+# its per-item PIL path (fastai_peer.py --data)
+PEERS = {"fastai": "tensor", "fastai-pil": "pil"}
 
 
 def label(recipe: str) -> str:
@@ -75,29 +77,20 @@ def make_run(recipe: str) -> dict:
     return {"seconds": seconds, "accuracy": accuracy}
 
 
-def peer_python() -> Path:
-    """The fastai peer's venv, built once per pin file and Python version into ~/.cache/kit
-    (torch on its own first, so that its exact pin picks the CPU wheel); its python."""
-    pins = PEER_PINS.read_text()
-    requirements = [line.strip() for line in pins.splitlines() if line.strip() and not line.startswith("#")]
-    digest = hashlib.sha256(f"{pins}{sys.version_info[:2]}".encode()).hexdigest()[:12]
-    venv = Path.home() / ".cache" / "kit" / f"fastai-peer-{digest}"
-    python, complete = venv / "bin" / "python", venv / ".complete"
-    if complete.exists():
-        return python
-    print(f"   building the fastai peer's venv ({', '.join(requirements)}) in {venv}", flush=True)
-    shutil.rmtree(venv, ignore_errors=True)  # a build that was interrupted
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    for batch in ([r for r in requirements if r.startswith("torch==")], requirements):
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *batch], check=True)
-    complete.write_text(pins)
-    return python
-
-
-def peer_run(python: Path, train: Path, test: Path, split: Path) -> dict:
+def peer_run(python: Path, train: Path, test: Path, split: Path, path: str) -> dict:
     """bench/fastai_peer.py on the sample's CSVs and the kit's split, timed as a whole command
     like `make run` (interpreter start, imports and CSV reading included)."""
-    command = [str(python), "-I", str(ROOT / "bench" / "fastai_peer.py"), str(train), str(test), "--split", str(split)]
+    command = [
+        str(python),
+        "-I",
+        str(ROOT / "bench" / "fastai_peer.py"),
+        str(train),
+        str(test),
+        "--split",
+        str(split),
+        "--data",
+        path,
+    ]
     with tempfile.TemporaryDirectory() as work:
         started = time.perf_counter()
         done = subprocess.run(command, cwd=work, capture_output=True, text=True)
@@ -105,7 +98,7 @@ def peer_run(python: Path, train: Path, test: Path, split: Path) -> dict:
     if done.returncode != 0 or "RESULT " not in done.stdout:
         raise SystemExit(f"the fastai peer failed:\n{done.stdout[-1000:]}\n{done.stderr[-2000:]}")
     result = json.loads(done.stdout.rsplit("RESULT ", 1)[1])
-    print(f"   fastai peer: {seconds:.0f} s, test accuracy with TTA {result['accuracy']:.4f}", flush=True)
+    print(f"   fastai peer ({path} path): {seconds:.0f} s, test accuracy with TTA {result['accuracy']:.4f}", flush=True)
     return {"seconds": seconds, "accuracy": result["accuracy"], "script_seconds": result["seconds"]} | {
         name: result[name] for name in ("fastai", "torch")
     }
@@ -114,7 +107,7 @@ def peer_run(python: Path, train: Path, test: Path, split: Path) -> dict:
 def compare_sample(recipes: list[str], rounds: int) -> dict:
     print(f"1. make run on the embedded sample, {rounds} alternated round(s)", flush=True)
     with tempfile.TemporaryDirectory() as folder:
-        if PEER in recipes:  # built before anything is timed; the kit's own split of the sample
+        if PEERS.keys() & set(recipes):  # built before anything is timed; the kit's own split of the sample
             python, split = peer_python(), Path(folder) / "split.npz"
             cfg = competitions.load_config("fashion-mnist")
             loaded = data.load(cfg)
@@ -122,8 +115,9 @@ def compare_sample(recipes: list[str], rounds: int) -> dict:
         results: dict[str, list[dict]] = {recipe: [] for recipe in recipes}
         for _ in range(rounds):
             for recipe in recipes:
-                if recipe == PEER:
-                    results[recipe].append(peer_run(python, loaded.train.source, loaded.test.source, split))
+                if recipe in PEERS:
+                    source = (loaded.train.source, loaded.test.source)
+                    results[recipe].append(peer_run(python, *source, split, PEERS[recipe]))
                 else:
                     results[recipe].append(make_run(recipe))
     row = {}
@@ -131,8 +125,8 @@ def compare_sample(recipes: list[str], rounds: int) -> dict:
         for measure in ("seconds", "accuracy", "script_seconds"):
             if measure in runs[0]:
                 row[f"sample_{label(recipe)}_{measure}"] = float(np.median([r[measure] for r in runs]))
-    if PEER in recipes:
-        row |= {name: results[PEER][0][name] for name in ("fastai", "torch")}
+    for peer in PEERS.keys() & set(recipes):
+        row |= {name: results[peer][0][name] for name in ("fastai", "torch")}
     return row
 
 
@@ -185,7 +179,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "fashion-mnist"))
     parser.add_argument(
-        "--recipes", default=",classic,fastai", help="presets, comma-separated ('' = the default; fastai = the peer)"
+        "--recipes",
+        default=",classic,fastai",
+        help="presets, comma-separated ('' = the default; fastai, fastai-pil: the peer)",
     )
     parser.add_argument("--budget", type=float, default=600, help="seconds per recipe on the full data")
     parser.add_argument("--rounds", type=int, default=1, help="alternated make run rounds on the sample")
@@ -197,7 +193,7 @@ def main() -> None:
         row |= compare_sample(recipes, args.rounds)
     if "full" in parts:
         for recipe in recipes:
-            if recipe != PEER:  # the peer is measured on the sample only
+            if recipe not in PEERS:  # the peer is measured on the sample only
                 row |= full_run(recipe, args.data, args.budget)
     versions = f" · fastai {row['fastai']} · torch {row['torch']}" if "fastai" in row else ""
     write_results(row, "recipe.csv", title="recipe" + versions)

@@ -42,7 +42,7 @@ def make(tmp_path):
     fake.chmod(0o755)
     log = tmp_path / "argv.jsonl"
 
-    def run(*words: str) -> list[list[str]]:
+    def run(*words: str, returncode: int = 0) -> list[list[str]]:
         """The command lines; `run.storage`: KIT_STORAGE as the last one saw it."""
         log.unlink(missing_ok=True)
         done = subprocess.run(
@@ -54,7 +54,8 @@ def make(tmp_path):
             text=True,
             timeout=60,
         )
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.returncode == returncode, done.stdout + done.stderr
+        run.stderr = done.stderr
         calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         run.storage = calls[-1]["KIT_STORAGE"] if calls else None
         run.backend = calls[-1]["KERAS_BACKEND"] if calls else None
@@ -80,6 +81,8 @@ def test_shell_and_make_text_in_variables_is_never_run(make, tmp_path):
     assert (args.message, args.file, args.data, args.preset) == (text, f"{text}.csv", spaced, text)
     for name in ("SET", "RUN", "PARAMS", "MODEL", "STORAGE", "STUDY"):
         make("predict", "tune", f"{name}={text}")
+    assert make("bench", f"PART={text}", returncode=2) == []  # an unknown part: one line, nothing runs
+    assert f"PART={text}: the part that runs alone is finetune" in make.stderr
     assert not list(tmp_path.glob("ran*")), "a command in a variable ran"
 
 
@@ -113,7 +116,12 @@ def test_every_variable_reaches_the_kit(make, monkeypatch):
     assert (args.port, args.study, args.storage, make.storage) == (9000, "s1", None, None)
     pytest_args = make("test", "PYTEST_ARGS=-k 'config and not slow' -x")
     assert pytest_args == [["-m", "pytest", "-n", "2", "--dist", "loadfile", "-k", "config and not slow", "-x"]]
-    assert make("bench", "BENCH_ARGS=--budget 300")[1:] == [["bench/bench.py", "--budget", "300"], ["bench/recipe.py"]]
+    assert make("bench", "BENCH_ARGS=--budget 300")[1:] == [
+        ["bench/bench.py", "--budget", "300"],
+        ["bench/recipe.py"],
+        ["bench/finetune.py"],
+    ]
+    assert make("bench", "PART=finetune", "BENCH_ARGS=--rounds 1") == [["bench/finetune.py", "--rounds", "1"]]
     assert make("run")[0][2:] == ["run", "--comp", "fashion-mnist"]
 
 
