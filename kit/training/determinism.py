@@ -10,7 +10,8 @@ switches fix how floating-point sums are ordered:
   run is reproduced with the setting it was trained with. On this 2-core CPU the kit's training
   was bit-identical from process to process even without it, and it cost nothing measurable: a
   steady epoch of the default Fashion-MNIST `cnn` took 42.7 CPU seconds without and 42.5 with,
-  three alternated rounds each (`docs/reproduce.md`); so `auto` turns it on where there is no GPU.
+  three alternated rounds each (`bench/HISTORY.md`, "What deterministic ops cost"); so `auto`
+  turns it on where there is no GPU.
 - JAX: no runtime switch. XLA on a CPU is deterministic for a given program and thread count; on a
   GPU the equivalent is the XLA flag `--xla_gpu_deterministic_ops=true`, read once when JAX starts
   its backend, so `set_xla_flag` puts it in `XLA_FLAGS` before Keras is imported (`kit.cli`).
