@@ -19,6 +19,7 @@ from kit.config import Config
 from kit.console.progress import progress
 from kit.data import classes
 from kit.errors import KitError
+from kit.submission.record import record_for
 from kit.training import calibration, catalog, device, kinds
 from kit.training.results import float32_outputs
 
@@ -185,17 +186,15 @@ def write_submission(
     exp = submission.expected(cfg, loaded.test.ids, loaded.sample_submission)
     probabilities = in_sample_order(probabilities, loaded.test.ids, exp.ids)
     exp = fitted_to_training(cfg, loaded, run_dirs, exp)
-    record = submission.record_for(cfg, loaded, run_dirs) | (extra or {})
+    record = record_for(cfg, loaded, run_dirs) | (extra or {})
     if loaded.test.labels is not None:  # offline competition: score it here
         scored = metrics.grades(probabilities, exp.thresholds) if exp.form == "grade" else probabilities
         record["local_score"] = metrics.score(loaded.test.labels, scored, cfg.competition.metric)
-    path, record = submission.write(
-        submission.build(exp, probabilities), exp, slug, name or file_name(run_dirs), record
-    )
+    frame = submission.build(exp, probabilities)
+    path, record = submission.write(frame, exp, slug, name or file_name(run_dirs), record, probabilities)
     if record.get("unchanged"):
-        print(f"same rows as {path.name}, written before: kept, not written again")
+        print(f"same rows and probabilities as {path.name}, written before: kept, not written again")
         return path, record
-    np.save(path.with_suffix(".probabilities.npy"), probabilities.astype(np.float32))
     tracker.record_written(slug, path, record, runs=tracker.run_entries(run_dirs, record.get("git_commit", "")))
     return path, record
 

@@ -128,7 +128,10 @@ def test_make_predict_ensembles_runs_of_permuted_class_names_by_name(tmp_path, m
     assert written == sorted([f"{first}.csv", f"{second}.csv", f"{max(first, second)[:15]}-ensemble2.csv"])
     capsys.readouterr()
     assert cli.main(["predict", "--comp", "plants", "--runs", first]) == 0  # the same run, the same settings
-    assert f"same rows as {first}.csv, written before: kept, not written again" in capsys.readouterr().out
+    assert (
+        f"same rows and probabilities as {first}.csv, written before: kept, not written again"
+        in capsys.readouterr().out
+    )
     assert sorted(p.name for p in paths.submissions_dir("plants").glob("*.csv")) == written
     assert len(tracker.submissions("plants")) == 3  # tracked once
     np.testing.assert_allclose(ab, (a + b) / 2, atol=1e-6)

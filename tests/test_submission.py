@@ -10,6 +10,7 @@ import pytest
 from kit import paths, submission
 from kit.config import competitions
 from kit.errors import KitError
+from kit.submission.record import newest
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def test_round_trip_write_then_read_and_validate(cfg, exp):
     pd.testing.assert_frame_equal(back, frame)
     record = json.loads(path.with_suffix(".json").read_text())
     assert record["cv_score"] == 0.9 and record["rows"] == 50 and len(record["sha256"]) == 64
-    assert submission.newest("digit-recognizer") == path
+    assert newest("digit-recognizer") == path
 
 
 def test_never_overwrites_an_earlier_submission(cfg, exp):
@@ -56,13 +57,29 @@ def test_the_same_rows_again_are_the_same_file_said_so_and_newest(cfg, exp):
     assert again_record["sha256"] == record["sha256"] and again_record["cv_score"] == 0.9  # its own record
     assert (first.read_bytes(), first.with_suffix(".json").read_bytes()) == written
     assert sorted(p.name for p in first.parent.glob("*.csv")) == ["20261204-173816-air.csv", "another-run.csv"]
-    assert submission.newest(slug) == first  # `make submit` without FILE takes what predict just named
+    assert newest(slug) == first  # `make submit` without FILE takes what predict just named
     # other rows under that name are a new file beside it; with no record beside it, a file is not reused
     third, _ = submission.write(submission.build(exp, np.ones(50, int)), exp, slug, "20261204-173816-air", {})
     assert third.name == "20261204-173816-air-2.csv" and other.exists()
     first.with_suffix(".json").unlink()
     fourth, fourth_record = submission.write(good_frame(exp), exp, slug, "20261204-173816-air", {})
     assert fourth.name == "20261204-173816-air-3.csv" and "unchanged" not in fourth_record
+
+
+def test_the_same_labels_from_other_probabilities_are_a_new_file(cfg, exp):
+    """Labels alone can hide a change (precision, TTA, calibration): the probabilities saved beside
+    the file must be the same too for it to be kept."""
+    slug = cfg.competition.slug
+    probabilities = np.eye(10, dtype=np.float32)[np.arange(50) % 10] * 0.9 + 0.01
+    first, _ = submission.write(good_frame(exp), exp, slug, "run", {}, probabilities)
+    np.testing.assert_array_equal(np.load(first.with_suffix(".probabilities.npy")), probabilities)
+    kept, record = submission.write(good_frame(exp), exp, slug, "run", {}, probabilities.copy())
+    assert kept == first and record["unchanged"] is True
+    nudged = probabilities.copy()
+    nudged[0, 0] += 1e-6  # the same argmax, so the same labels
+    other, record = submission.write(good_frame(exp), exp, slug, "run", {}, nudged)
+    assert other.name == "run-2.csv" and "unchanged" not in record
+    np.testing.assert_array_equal(np.load(other.with_suffix(".probabilities.npy")), nudged)
 
 
 def test_config_defines_columns_without_sample(cfg):

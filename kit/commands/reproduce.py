@@ -25,12 +25,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kit import config, data, fileio, paths, predict, provenance, submission
+from kit import config, data, fileio, paths, predict, provenance
 from kit.commands.printing import print_run, print_submission
 from kit.config import Config, competitions
 from kit.data import classes
 from kit.data.splits import make_splits, split_sha256
 from kit.errors import KitError
+from kit.submission import record as records
 from kit.training import runs
 from kit.training.determinism import set_xla_flag
 
@@ -69,7 +70,7 @@ def cmd_reproduce(args, cfg: Config) -> int:
 def submission_path(file: str, slug: str) -> Path:
     """FILE as given, else a name in submissions/<slug>/, else (no FILE) the newest submission."""
     if not file:
-        newest = submission.newest(slug)
+        newest = records.newest(slug)
         print(f"FILE not given: reproducing the newest submission, {newest.name}")
         return newest
     for candidate in (Path(file), paths.submissions_dir(slug) / file):
@@ -79,12 +80,12 @@ def submission_path(file: str, slug: str) -> Path:
 
 
 def read_record(path: Path) -> dict:
-    """The JSON record beside a submission (kit.submission.read_record), which must exist and hold
+    """The JSON record beside a submission (kit.submission.record.read_record), which must exist and hold
     the config: only files the kit wrote can be reproduced."""
     record_path = path.with_suffix(".json")
     if not record_path.is_file():
         raise KitError(f"{record_path}: no record beside {path.name}: only submissions the kit wrote can be reproduced")
-    record = submission.read_record(path)
+    record = records.read_record(path)
     if not isinstance(record.get("config"), dict):
         raise KitError(f"{record_path}: the record has no config: it cannot be reproduced")
     return record

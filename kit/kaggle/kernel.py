@@ -31,7 +31,7 @@ from kit.kaggle import endpoints, kernel_runs, kernel_weights
 from kit.kaggle.client import api, secrets, username
 from kit.kaggle.kernel_bundle import bundle_files, pack
 from kit.scoring.offline import expected_for
-from kit.submission import read_record
+from kit.submission.record import read_record
 
 RUNNER = Path(__file__).parent.parent / "commands" / "kernel_runner.py"  # a real module, linted like the rest
 SETTINGS_START = "# --- settings:"

@@ -20,7 +20,7 @@ from kit.errors import KitError
 from kit.kaggle import endpoints
 from kit.kaggle.client import WEBSITE, AmbiguousSubmission, api
 from kit.scoring.offline import expected_for, score_offline, with_recorded_data
-from kit.submission import read_record
+from kit.submission.record import newest, read_record
 
 POLL_TIMEOUT = 600.0  # seconds `make submit` waits for the score before leaving it to `leaderboard`
 GRACE = 120.0  # seconds Kaggle's list is watched for a submission whose creation had no clear answer
@@ -91,7 +91,7 @@ def cmd_submit(args, cfg: Config) -> int:
             f"{slug} has no Kaggle slug (`kaggle` in its competition.toml) and no test labels "
             "to score against: nowhere to submit"
         )
-    path = Path(args.file).expanduser() if args.file else submission.newest(slug)
+    path = Path(args.file).expanduser() if args.file else newest(slug)
     record = read_record(path)
     cfg = with_recorded_data(cfg, record)
     exp, loaded = expected_for(cfg, path)

@@ -15,8 +15,8 @@ from kit.errors import KitError
 from kit.tune.objective import BASELINE
 
 
-def test_a_baseline_best_trial_writes_a_file_that_says_so(workdir, capsys):
-    cfg = competitions.load_config("fashion")
+def baseline_then_one_trial() -> optuna.Study:
+    """Trial 0 (the configuration as it is, best at 0.9) and one sampled trial (0.8)."""
     study = optuna.create_study(direction="maximize")
     study.add_trial(optuna.trial.create_trial(value=0.9, user_attrs={BASELINE: True, "config": {}}))
     study.add_trial(
@@ -27,6 +27,12 @@ def test_a_baseline_best_trial_writes_a_file_that_says_so(workdir, capsys):
             user_attrs={"config": {"train": {"learning_rate": 0.002}}},
         )
     )
+    return study
+
+
+def test_a_baseline_best_trial_writes_a_file_that_says_so(workdir, capsys):
+    cfg = competitions.load_config("fashion")
+    study = baseline_then_one_trial()
     path = kit.tune.summary.write_best_params(cfg, "s", study.best_trial, "sqlite:///x.db")
     written = tomllib.loads(path.read_text())
     assert "PARAMS=best changes nothing" in path.read_text().splitlines()[0]
@@ -99,15 +105,7 @@ def test_best_params_never_carry_what_a_study_keeps_fixed(workdir, tmp_path):
 def test_the_trial_table_shows_a_dash_where_trial_0_sampled_nothing(capsys):
     """Trial 0 trains the configuration as it is: its parameter cells read '—', not 'NaN'."""
     cfg = competitions.load_config("fashion")
-    study = optuna.create_study(direction="maximize")
-    study.add_trial(optuna.trial.create_trial(value=0.9, user_attrs={BASELINE: True, "config": {}}))
-    study.add_trial(
-        optuna.trial.create_trial(
-            params={"learning_rate": 0.002},
-            distributions={"learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)},
-            value=0.8,
-        )
-    )
+    study = baseline_then_one_trial()
     kit.tune.summary.print_summary(cfg, study, study.trials)
     out = capsys.readouterr().out
     first = next(line for line in out.splitlines() if line.split()[:2] == ["0", "complete"])
