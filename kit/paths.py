@@ -9,6 +9,7 @@ elsewhere (tests use it to run in a temporary directory); the competitions stay 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,3 +50,23 @@ def submissions_dir(slug: str) -> Path:
 def build_dir(slug: str) -> Path:
     """Generated bundles (Kaggle kernels)."""
     return workdir() / "build" / slug
+
+
+def unique_folder(parent: Path, suffix: str = "", create: bool = False) -> Path:
+    """`parent/<time>-<suffix>`, with -2, -3 ... when that exists: runs, comparisons and
+    learning curves started in the same second never share a folder (with `create`, the folder
+    is made here, atomically: two commands at once cannot both take one name)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = parent / (f"{stamp}-{suffix}" if suffix else stamp)
+    parent.mkdir(parents=True, exist_ok=True)
+    folder, n = base, 1
+    while True:
+        try:
+            if not create and folder.exists():
+                raise FileExistsError(folder)
+            if create:
+                folder.mkdir()
+            return folder
+        except FileExistsError:
+            n += 1
+            folder = base.with_name(f"{base.name}-{n}")

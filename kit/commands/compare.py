@@ -28,7 +28,7 @@ from kit.data.pixels import Images
 from kit.data.splits import make_splits, save_splits, subsample_index
 from kit.errors import KitError
 from kit.training import kinds
-from kit.training.runs import fit, unique_folder
+from kit.training.runs import fit
 
 COLUMNS = (
     "model",
@@ -79,7 +79,7 @@ def holdout(cfg: Config, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def output_dir(cfg: Config, kind: str, suffix: str = "") -> Path:
     """A new timestamped folder under artifacts/<slug>/<kind>/."""
-    return unique_folder(paths.artifacts_dir(cfg.competition.slug) / kind, suffix, create=True)
+    return paths.unique_folder(paths.artifacts_dir(cfg.competition.slug) / kind, suffix, create=True)
 
 
 def load_predictor(path: Path, cfg: Config) -> Predictor:

@@ -18,7 +18,7 @@ import numpy as np
 
 from kit import fileio, paths
 from kit.training import catalog
-from kit.training.runs import unique_folder, unpack_run
+from kit.training.run_archive import unpack_run
 
 RUNS = "runs"  # the output's folder of plain run folders
 
@@ -74,7 +74,7 @@ def recover_folder(folder: Path, slug: str, name: str) -> Path | None:
         print(f"  {folder.name}: no finished fold in the output: nothing to bring back")
         return None
     target = paths.runs_dir(slug) / name
-    target = unique_folder(paths.runs_dir(slug), name, create=True) if target.exists() else target
+    target = paths.unique_folder(paths.runs_dir(slug), name, create=True) if target.exists() else target
     target.mkdir(parents=True, exist_ok=True)
     for file in ("config.json", "split.npz"):
         if (folder / file).is_file():

@@ -1,6 +1,7 @@
 """Training: run folders, one interface per model kind, fine-tuning, resampling, checkpoints.
 
-runs.py          a run: split, `fit` every fold through its kind, results and reports; find runs
+runs.py          a run: split, `fit` every fold through its kind, results and reports
+run_archive.py   a run folder as one zip and back (a kernel's run, fetched by `make kernel-output`)
 results.py       FoldResult, RunResult and the `ModelKind` interface
 kinds.py         the kinds as classes (KerasKind, SklearnKind); model or checkpoint -> its kind
 keras_kind.py    networks: build (scaling + augmentation + network), compile, fit, TTA predict

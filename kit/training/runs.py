@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import io
 import os
-import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from kit import config, fileio, paths, provenance
 from kit.config import Config
-from kit.data import archives
 from kit.data.pixels import Images
-from kit.errors import KitError
 from kit.training import catalog, kinds
 from kit.training.results import FoldResult, RunResult
 
@@ -237,54 +233,4 @@ def run_precision(result: RunResult) -> str:
 
 
 def new_run_dir(cfg: Config) -> Path:
-    return unique_folder(paths.runs_dir(cfg.competition.slug), f"{cfg.train.model}", create=True)
-
-
-def unique_folder(parent: Path, suffix: str = "", create: bool = False) -> Path:
-    """`parent/<time>-<suffix>`, with -2, -3 ... when that exists: runs, comparisons and
-    learning curves started in the same second never share a folder (with `create`, the folder
-    is made here, atomically: two commands at once cannot both take one name)."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = parent / (f"{stamp}-{suffix}" if suffix else stamp)
-    parent.mkdir(parents=True, exist_ok=True)
-    folder, n = base, 1
-    while True:
-        try:
-            if not create and folder.exists():
-                raise FileExistsError(folder)
-            if create:
-                folder.mkdir()
-            return folder
-        except FileExistsError:
-            n += 1
-            folder = base.with_name(f"{base.name}-{n}")
-
-
-def pack_run(run_dir: Path, target: Path) -> Path:
-    """A run folder as one zip (config, split, checkpoints, history, reports), without the
-    resume backups: how a kernel hands its run back (one output file, whatever Kaggle's limits
-    on file counts and folders)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(run_dir.rglob("*")):
-            inside = path.relative_to(run_dir)
-            if path.is_file() and "backup" not in inside.parts and inside.name != catalog.LOCK_FILE:
-                archive.write(path, path.relative_to(run_dir).as_posix())
-    return target
-
-
-def unpack_run(archive: Path, slug: str, name: str) -> Path:
-    """A packed run into artifacts/<slug>/runs/<name>/ (a new folder), usable by `make predict
-    RUN=<name>` beside local runs. Zip entries cannot leave the folder (extractall drops absolute
-    paths and '..')."""
-    try:
-        with zipfile.ZipFile(archive) as packed:
-            if "config.json" not in packed.namelist():
-                raise KitError(f"{archive}: not a packed run (no config.json inside)")
-            target = paths.runs_dir(slug) / name
-            if target.exists():  # fetched twice: keep both
-                target = unique_folder(paths.runs_dir(slug), name)
-            archives.extract_zip(packed, archive, target)
-    except zipfile.BadZipFile:
-        raise KitError(f"{archive}: not a zip archive") from None
-    return target
+    return paths.unique_folder(paths.runs_dir(cfg.competition.slug), f"{cfg.train.model}", create=True)

@@ -99,7 +99,7 @@ def test_kernel_bundle_runs_offline_on_a_kaggle_like_folder(tmp_path, workdir, d
         names = archive.namelist()
     assert {"config.json", "run.json", "fold0/best.keras", "fold0/history.csv"} <= set(names)
     assert any(n.startswith("reports/") for n in names) and not any("backup" in n for n in names)
-    from kit.training.runs import unpack_run
+    from kit.training.run_archive import unpack_run
 
     unpacked = unpack_run(packed, "digit-recognizer", "kaggle-run")
     predicted = run_kit("predict", "--comp", "digits", "--data", str(kaggle_input), "--runs", unpacked.name)

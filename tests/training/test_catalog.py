@@ -65,13 +65,11 @@ def test_a_mistake_is_refused_before_a_run_folder_exists(workdir, capsys, settin
 
 
 def test_two_runs_started_in_the_same_second_never_share_a_folder(workdir, monkeypatch):
-    from kit.training import runs
-
-    monkeypatch.setattr(runs.time, "strftime", lambda _: "20261202-080000")
+    monkeypatch.setattr(paths.time, "strftime", lambda _: "20261202-080000")
     parent = paths.runs_dir(SLUG)
     (parent / "20261202-080000-cnn").mkdir(parents=True)  # another command took the name a moment ago
-    first = runs.unique_folder(parent, "cnn", create=True)
-    second = runs.unique_folder(parent, "cnn", create=True)
+    first = paths.unique_folder(parent, "cnn", create=True)
+    second = paths.unique_folder(parent, "cnn", create=True)
     assert (first.name, second.name) == ("20261202-080000-cnn-2", "20261202-080000-cnn-3")
 
 
