@@ -164,7 +164,7 @@ def keep_runs(working, names):
     reports: to look at on Kaggle), without the finished folds' resume backups, and packed as
     run-<name>.zip, which `make kernel-output` brings back as a run to ensemble."""
     from kit import paths
-    from kit.training.runs import pack_run
+    from kit.training.run_archive import pack_run
 
     for name in names:
         run_dir = paths.runs_dir(SLUG) / name
