@@ -1,7 +1,7 @@
 from kit.cli import main
 from kit.console import signals
 
-signals.interrupt_on_sigterm()  # `kill PID` is Ctrl-C: runs marked interrupted, a study's workers stopped
+signals.interrupt_on_signals()  # `kill PID` is Ctrl-C, and neither is lost: runs marked interrupted
 code = main()
 signals.DONE.set()
 raise SystemExit(code)

@@ -3,8 +3,10 @@ study stops its worker processes, and nothing is left running behind a killed pa
 
 Python delivers a signal's exception wherever the main thread happens to be; raised inside a
 garbage-collection callback (JAX registers one) it is printed as "Exception ignored" and lost.
-So the interrupt is repeated until the verb has returned. (SIGTERM itself is repeated, not
-SIGINT: a process started in the background ignores SIGINT, and Python then ignores it too.)
+So the interrupt is repeated until the verb has returned: Ctrl-C's SIGINT as `kill`'s SIGTERM
+(a Ctrl-C lost that way let a training run on to its end and exit 0). Each signal repeats itself:
+a process started in the background ignores SIGINT (and Python then does too), so there SIGINT is
+left ignored and SIGTERM still ends it.
 """
 
 from __future__ import annotations
@@ -18,18 +20,21 @@ DONE = threading.Event()  # set once the verb has returned: its clean-up is not 
 _retrying = threading.Event()
 
 
-def interrupt_on_sigterm() -> None:
-    signal.signal(signal.SIGTERM, on_sigterm)
+def interrupt_on_signals() -> None:
+    """SIGTERM, and SIGINT unless this process ignores it, raise KeyboardInterrupt until it takes."""
+    signal.signal(signal.SIGTERM, on_signal)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, on_signal)
 
 
-def on_sigterm(signum, frame) -> None:
+def on_signal(signum, frame) -> None:
     if not _retrying.is_set():
         _retrying.set()
-        threading.Thread(target=keep_interrupting, name="sigterm", daemon=True).start()
-    raise KeyboardInterrupt("terminated (SIGTERM)")
+        threading.Thread(target=keep_interrupting, args=(signum,), name="interrupt", daemon=True).start()
+    raise KeyboardInterrupt("terminated (SIGTERM)" if signum == signal.SIGTERM else "")
 
 
-def keep_interrupting() -> None:
-    """Deliver SIGTERM's handler to the main thread again every few seconds until the verb has returned."""
+def keep_interrupting(signum: int) -> None:
+    """Deliver the signal's handler to the main thread again every few seconds until the verb has returned."""
     while not DONE.wait(RETRY_SECONDS):
-        _thread.interrupt_main(signal.SIGTERM)
+        _thread.interrupt_main(signum)

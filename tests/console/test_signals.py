@@ -7,17 +7,19 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import ROOT
 
 SCRIPT = """
 import os, signal, sys, time
 from kit.console import signals
 
-signals.interrupt_on_sigterm()
+signals.interrupt_on_signals()
+SIGNAL = getattr(signal, sys.argv[1] if len(sys.argv) > 1 else "SIGTERM")
 
 class Dropping:
     def __del__(self):  # an exception raised in here is printed as "Exception ignored" and lost
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), SIGNAL)
         time.sleep(0.1)
 
 Dropping()
@@ -31,11 +33,13 @@ except KeyboardInterrupt as interrupt:
 """
 
 
-def test_an_interrupt_lost_in_a_finaliser_is_repeated_until_it_takes():
+@pytest.mark.parametrize(("name", "said"), [("SIGTERM", "terminated (SIGTERM)"), ("SIGINT", "")])
+def test_an_interrupt_lost_in_a_finaliser_is_repeated_until_it_takes(name, said):
+    """`kill PID` (SIGTERM) and Ctrl-C (SIGINT) alike: neither is lost to a finaliser."""
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", SCRIPT, name], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 130, done.stdout + done.stderr
-    assert done.stdout.splitlines() == ["the first interrupt was lost", "interrupted: terminated (SIGTERM)"]
+    assert done.stdout.splitlines() == ["the first interrupt was lost", f"interrupted: {said}"]
     assert "Exception ignored" in done.stderr
     assert time.monotonic() - started < 30
 
