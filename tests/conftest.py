@@ -102,3 +102,11 @@ def backend_available(name: str) -> bool:
     except ImportError:
         return False
     return True
+
+
+def foreground() -> None:
+    """A child's Ctrl-C as in a terminal: SIGINT at its default (a suite started in the background,
+    `make test &`, runs with SIGINT ignored, and children inherit that). For `preexec_fn=`."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, foreground
 
 SCRIPT = """
 import os, signal, sys, time
@@ -37,7 +37,8 @@ except KeyboardInterrupt as interrupt:
 def test_an_interrupt_lost_in_a_finaliser_is_repeated_until_it_takes(name, said):
     """`kill PID` (SIGTERM) and Ctrl-C (SIGINT) alike: neither is lost to a finaliser."""
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", SCRIPT, name], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    command = [sys.executable, "-c", SCRIPT, name]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, preexec_fn=foreground)
     assert done.returncode == 130, done.stdout + done.stderr
     assert done.stdout.splitlines() == ["the first interrupt was lost", f"interrupted: {said}"]
     assert "Exception ignored" in done.stderr

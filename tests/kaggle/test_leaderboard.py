@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, run_kit
+from conftest import ROOT, foreground, run_kit
 from hypothesis import given
 from hypothesis import strategies as st
 from kaggle_helpers import assert_clean_failure, submit, tracker_rows, write_submission
@@ -208,7 +208,9 @@ def test_ctrl_c_while_polling_keeps_the_submission_for_leaderboard(server, digit
         "--data",
         str(digits_folder),
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=foreground
+    )
     # the signal goes only once the score is being polled (Kaggle's list asked twice: the duplicate
     # check, then the first poll). A fixed 60 s used to run out in full-suite runs, where the start-up
     # alone can take that long under load, and Ctrl-C then landed in the imports or the upload

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, foreground
 
 from kit import cli, fileio, paths
 from kit.errors import KitError
@@ -181,6 +181,7 @@ def test_ctrl_c_right_after_an_epoch_is_logged_then_resume(digits_folder):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=foreground,  # Ctrl-C reaches it as in a terminal, however the suite was started
     )
     deadline = time.monotonic() + 300
     while process.poll() is None and time.monotonic() < deadline:
