@@ -118,11 +118,6 @@ def read_sample_submission(cfg: Config, folder: Path) -> pd.DataFrame | None:
     path = folder / cfg.submission.sample_file
     if not cfg.submission.sample_file or not path.exists():
         return None
-    return read_sample_file(path)
-
-
-def read_sample_file(path: Path) -> pd.DataFrame:
-    """A sample submission as every validator reads it (also the copy `make new` records)."""
     try:
         return read_csv(path, sniffed=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
