@@ -313,12 +313,12 @@ def cmd_compare(args, cfg: Config) -> int:
     table, folder = compare(cfg, loaded.train, names, test=loaded.test)
     print((folder / "results.md").read_text())
     print(f"compared {len(table)} models in {time.perf_counter() - started:.0f} s: {folder}")
-    warn_at_chance(table, cfg.num_classes)
+    name_models_at_chance(table, cfg.num_classes)
     print(f"  table: {folder / 'results.md'} (and .csv), chart: {folder / 'compare.png'}")
     return 0
 
 
-def warn_at_chance(table: pd.DataFrame, num_classes: int) -> None:
+def name_models_at_chance(table: pd.DataFrame, num_classes: int) -> None:
     """One line naming the compared models whose validation accuracy is at chance: they learned nothing."""
     from kit import metrics
 

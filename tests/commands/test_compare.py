@@ -218,5 +218,5 @@ def test_the_competitions_own_model_is_compared_unless_models_are_named():
 
 def test_models_at_chance_are_named_in_one_warning(capsys):
     table = pd.DataFrame({"model": ["knn", "dense", "cnn", "regression"], "accuracy": [0.11, 0.1, 0.93, np.nan]})
-    compare.warn_at_chance(table, num_classes=10)
+    compare.name_models_at_chance(table, num_classes=10)
     assert capsys.readouterr().err == "warning: at chance, learned nothing on this data: knn, dense\n"
