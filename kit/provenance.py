@@ -38,6 +38,7 @@ def git_commit() -> str:
 LIBRARIES = {
     "numpy": ("numpy",),
     "keras": ("keras",),
+    "keras-hub": ("keras-hub",),  # a KerasHub backbone's code and preset loading
     "tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
     "jax": ("jax",),
     "jaxlib": ("jaxlib",),

@@ -1,11 +1,12 @@
 """Kernels run on Kaggle's image: built here, then run offline in a venv of Kaggle's versions.
 
 `make kaggle-image` installs the pins of `.ci/kaggle-image.txt` (TensorFlow 2.20, Keras 3.13,
-numpy 2.0, pandas 2.2, scikit-learn 1.6; no tomli-w, no optuna-integration, none of the kit's
-extras) into `~/.cache/kit/kaggle-image-<hash of the pins>/`. Without that venv these tests skip,
-except under CI=true (`.ci/run` builds it), where they fail. Each kernel script runs as Kaggle
-runs it: that venv's python, PYTHONPATH empty, a fresh HOME, every proxy pointing at a closed
-port (nothing can be downloaded), /kaggle/input and /kaggle/working moved by KIT_KAGGLE_*.
+numpy 2.0, pandas 2.2, scikit-learn 1.6, keras-hub 0.28 as Kaggle's keras-nlp brings it; no
+tomli-w, no optuna-integration, none of the kit's other extras) into
+`~/.cache/kit/kaggle-image-<hash of the pins>/`. Without that venv these tests skip, except under
+CI=true (`.ci/run` builds it), where they fail. Each kernel script runs as Kaggle runs it: that
+venv's python, PYTHONPATH empty, a fresh HOME, every proxy pointing at a closed port (nothing can
+be downloaded), /kaggle/input and /kaggle/working moved by KIT_KAGGLE_*.
 """
 
 from __future__ import annotations
