@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 
+from kit.console import signals
 from kit.errors import KitError
 from kit.training.determinism import set_xla_flag
 
@@ -220,4 +221,4 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt as interrupt:  # a training run says how to continue it
         print(str(interrupt) or "interrupted", file=sys.stderr)
-        return 130
+        return signals.INTERRUPTED

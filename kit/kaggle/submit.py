@@ -16,6 +16,7 @@ from typing import Any
 
 from kit import fileio, tracker
 from kit.config import Config
+from kit.console import signals
 from kit.errors import KitError
 from kit.kaggle import endpoints
 from kit.kaggle.client import WEBSITE, AmbiguousSubmission, api
@@ -188,7 +189,7 @@ def submit_to_kaggle(cfg: Config, path: Path, record, sha: str, message: str, ti
             f"interrupted during the upload: `make leaderboard COMP={slug}` finds out whether it counted",
             file=sys.stderr,
         )
-        return 130
+        return signals.INTERRUPTED
     tracker.update_submission(slug, row, kaggle_ref=ref, status="pending")
     print(f"submitted {path.name} to {competition}: ref {ref}; waiting for the score ...")
     return follow(client, cfg, row, ref, timeout)
@@ -243,7 +244,7 @@ def follow(client, cfg: Config, row: int, ref: int, timeout: float) -> int:
         state = endpoints.poll_submission(client, cfg.competition.kaggle, ref, timeout, poll_first())
     except KeyboardInterrupt:
         print(f"stopped waiting: submission {ref} is made and tracked; {later}", file=sys.stderr)
-        return 130
+        return signals.INTERRUPTED
     except KitError as error:
         print(f"warning: could not follow submission {ref} ({error}); {later}", file=sys.stderr)
         return 1

@@ -10,6 +10,8 @@ import time
 import pytest
 from conftest import ROOT, foreground
 
+from kit.console import signals
+
 SCRIPT = """
 import os, signal, sys, time
 from kit.console import signals
@@ -57,3 +59,32 @@ def test_a_background_process_that_ignores_sigint_is_still_ended():
     )
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted: terminated (SIGTERM)" in out, out + err
+
+
+HELD = """
+import sys, threading, time
+from kit.console import signals
+
+# a thread the interpreter's teardown waits for, as it waits for tf.data's worker threads
+threading.Thread(target=time.sleep, args=(600,)).start()
+print("interrupted: run kept; continue it with `make train RESUME=1`")  # buffered: a pipe
+signals.exit_with(int(sys.argv[1]))
+"""
+
+
+def test_an_interrupted_verb_exits_at_once_with_its_output_flushed():
+    """After the interrupt message the prompt comes back: no teardown waiting on worker threads."""
+    done = subprocess.run(
+        [sys.executable, "-c", HELD, str(signals.INTERRUPTED)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stdout == "interrupted: run kept; continue it with `make train RESUME=1`\n"
+
+
+def test_a_verb_that_finished_exits_as_usual():
+    """Any other status goes through SystemExit: the teardown (and its wait) is kept."""
+    proc = subprocess.Popen([sys.executable, "-c", HELD, "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)  # still waiting on its thread
+    proc.kill()
+    proc.communicate()
