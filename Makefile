@@ -61,8 +61,9 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # exec: the recipe's shell becomes the kit, so make's child is the verb itself; `kill` of make (which
-# passes SIGTERM to its child) or Ctrl-C ends it, and nothing is left running (make dashboard)
-KIT    := exec $(PYTHON) -m kit
+# passes SIGTERM to its child) or Ctrl-C ends it, and nothing is left running (make dashboard).
+# @: not echoed, since the line shows "$KIT_MAKE_COMP" rather than what the user typed
+KIT    := @exec $(PYTHON) -m kit
 split_words = $(PYTHON) -c 'import os, shlex, sys; \
           os.execv(sys.executable, [sys.executable, *sys.argv[1:], *shlex.split(os.environ["KIT_MAKE_$(1)"])])'
 ARGS   := --comp $(call q,COMP) $(if $(PRESET),--preset $(call q,PRESET)) $(if $(DATA),--data $(call q,DATA)) \
