@@ -3,8 +3,9 @@ its learning-rate schedule, weight EMA, gradient accumulation and discriminative
 
     schedule=plateau    a constant rate that ReduceLROnPlateau halves (kit.training.keras_kind)
     schedule=onecycle   linear warm-up over `train.warmup_fraction` of the steps, then cosine to 0
-    ema > 0             Keras' own weight EMA (`use_ema`); kit.training.ema puts the averaged
-                        weights in the model for validation and the saved checkpoint
+    ema > 0             Keras' weight EMA (`use_ema`) with TensorFlow's warm-up (WarmedEma);
+                        kit.training.ema puts the averaged weights in the model for validation
+                        and the saved checkpoint
     gradient_accumulation = k   Keras' own: one update per k batches (an effective batch k times larger)
     discriminative_lr < 1       the pretrained base's trainable layers learn at geometrically
                         smaller rates the deeper they are: the bottom one at `discriminative_lr`
@@ -34,8 +35,31 @@ from kit.config import Config
 DECAY_EXEMPT = ["gamma", "beta", "bias"]  # BatchNorm's scales and offsets and biases keep their size
 
 
+class WarmedEma:
+    """Keras' weight EMA with the warm-up of TensorFlow's ExponentialMovingAverage(num_updates):
+    the momentum at step t is min(ema_momentum, (1 + t) / (10 + t)). Keras' own is constant from
+    the second step, so a short run's average stays near the first weights (at 0.99, 89% of them
+    after 12 steps); warmed, it follows the recent weights and reaches the momentum by step ~900."""
+
+    def _update_model_variables_moving_average(self, trainable_variables):
+        if not self.use_ema:
+            return
+        step = keras.ops.cast(self.iterations, "float32")
+        warmed = keras.ops.minimum(self.ema_momentum, (1.0 + step) / (10.0 + step))
+        momentum = keras.ops.where(step > 0, warmed, 0.0)  # the first step copies: averages start at 0
+        for variable, average in zip(trainable_variables, self._model_variables_moving_average):
+            if average is not None:
+                kept = keras.ops.cast(momentum, variable.dtype)
+                average.assign(kept * average + (1 - kept) * variable)
+
+
 @keras.saving.register_keras_serializable(package="kit")
-class ScaledAdam(keras.optimizers.Adam):
+class WarmedAdam(WarmedEma, keras.optimizers.Adam):
+    """Adam (AdamW with `weight_decay`) whose EMA warms up."""
+
+
+@keras.saving.register_keras_serializable(package="kit")
+class ScaledAdam(WarmedEma, keras.optimizers.Adam):
     """Adam whose step for a variable (by its path) is multiplied by `rate_scales[path]` (1 for the
     rest); the decoupled weight decay is scaled alike, as in AdamW's parameter groups."""
 
@@ -75,7 +99,7 @@ def optimizer(cfg: Config, steps_per_epoch: int, model: keras.Model | None = Non
     if scales:
         chosen = ScaledAdam(scales, weight_decay=train.weight_decay or None, **options)
     else:
-        chosen = keras.optimizers.Adam(weight_decay=train.weight_decay or None, **options)
+        chosen = WarmedAdam(weight_decay=train.weight_decay or None, **options)
     if train.weight_decay:
         chosen.exclude_from_weight_decay(var_names=DECAY_EXEMPT)
     return chosen

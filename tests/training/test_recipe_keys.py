@@ -64,7 +64,7 @@ def test_discriminative_rates_scale_each_unfrozen_layers_step_by_its_depth():
     cfg, model = hub_model("train.discriminative_lr=0.01", "train.learning_rate=0.01")
     backbone = model.get_layer("head_on_resnet_18_imagenet").get_layer("hub_resnet_18_imagenet")
     keras_kind.compile_model(model, cfg)
-    assert type(model.optimizer) is keras.optimizers.Adam  # stage one: the base frozen, one rate
+    assert type(model.optimizer) is optimizers.WarmedAdam  # stage one: the base frozen, one rate
     unfreeze_top(backbone, 12)
     keras_kind.compile_model(model, cfg)
     assert isinstance(model.optimizer, optimizers.ScaledAdam)
@@ -116,6 +116,26 @@ def test_ema_weights_are_validated_and_checkpointed_and_raw_ones_backed_up():
     np.testing.assert_allclose(at_checkpoint.seen[-1], average)  # swapped back: the average is in the optimizer
     np.testing.assert_allclose(model.trainable_weights[0].numpy(), average)  # fit's end writes it in
     assert ema.callbacks(0.0) == ([], [])
+
+
+@pytest.mark.parametrize("kind", ["adam", "scaled"])
+def test_the_ema_warms_up_as_tensorflows_moving_average(kind):
+    """Step t keeps min(momentum, (1 + t) / (10 + t)) of the average: a short run's average
+    follows its weights instead of keeping the first ones (Keras' own: 0.999 from step 2)."""
+    dense = keras.layers.Dense(1, kernel_initializer="zeros", use_bias=False)
+    dense.build((None, 1))
+    options = {"learning_rate": 0.5, "use_ema": True, "ema_momentum": 0.999}
+    adam = optimizers.WarmedAdam(**options) if kind == "adam" else optimizers.ScaledAdam({}, **options)
+    adam.build(dense.trainable_variables)
+    expected, weights = 0.0, []
+    for step in range(12):
+        adam.apply([keras.ops.convert_to_tensor([[-1.0]])], dense.trainable_variables)  # Adam: +0.5 a step
+        weights.append(float(dense.kernel.numpy()[0, 0]))
+        kept = 0.0 if step == 0 else min(0.999, (1 + step) / (10 + step))
+        expected = kept * expected + (1 - kept) * weights[-1]
+    average = float(adam._model_variables_moving_average[0].numpy()[0, 0])
+    assert weights[-1] == pytest.approx(6.0, rel=1e-3)
+    assert average == pytest.approx(expected, rel=1e-5) and average > 0.5 * weights[-1]
 
 
 def test_mixup_and_cutmix_mix_tensorflow_batches_and_alternate():
