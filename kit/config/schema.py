@@ -174,10 +174,10 @@ class TrainSection:
     # warm-up on two seeds (docs/performance.md); a pretrained base gets its warm-up from the
     # frozen stage, where only the new head learns
     warmup_fraction: float = 0.0
-    # weight EMA momentum (kit.training.ema): validation, the best checkpoint and predictions use
-    # the averaged weights. 0.99 gained 0.6 points on the Fashion-MNIST recipe (4,500 steps; two
-    # seeds, docs/performance.md), but Keras' EMA has no warm-up: over a short run (a smoke test's
-    # dozen steps) it would still hold the initial weights, so it is off unless set
+    # weight EMA momentum (kit.training.ema), warmed up as TensorFlow's (kit.training.optimizers):
+    # validation, the best checkpoint and predictions use the averaged weights. 0.99 gained 0.6
+    # points on the Fashion-MNIST recipe with its old 20% learning-rate warm-up and lost 0.1 to
+    # 0.15 without it (two seeds, docs/performance.md), so it is off unless set
     ema: float = 0.0
     # one update per N batches, the gradients averaged: a batch N times larger than memory holds
     # (large inputs on a GPU); 1 = every batch, as there is no measured gain where the batch fits
