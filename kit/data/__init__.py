@@ -135,7 +135,8 @@ def load_images(cfg: Config, folder: Path, embedded: bool, with_test: bool) -> C
     sample = read_sample_submission(cfg, folder)
     if sample is not None:  # ids naming no test image: refused before training, not after it
         test_dir, column = cfg.data.test_dir or "test", sample_id_column(cfg, sample)
-        check_ids(folder / cfg.submission.sample_file, folder, test_dir, allowed_share=1.0, column=column)
+        sample_path, channels = folder / cfg.submission.sample_file, cfg.data.channel_files
+        check_ids(sample_path, folder, test_dir, allowed_share=1.0, column=column, channels=channels)
     train, test, faults, census = load_folders(cfg, folder, sample, with_test)
     for line in census:
         print(line)
