@@ -205,14 +205,14 @@ def write(target: Path, text: str, force: bool) -> None:
 
 def print_summary(slug: str, target: Path, found: Inferred, space: str) -> None:
     data, submission = found.sections["data"], found.sections.get("submission", {})
-    names, target = found.sections["competition"]["class_names"], found.sections["competition"].get("target")
-    noun = "tags" if target == "multilabel" else "classes"
+    names, kind = found.sections["competition"]["class_names"], found.sections["competition"].get("target")
+    noun = "tags" if kind == "multilabel" else "classes"
     shown = ", ".join(names[:8]) + (f", ... ({len(names)} {noun})" if len(names) > 8 else "")
     print(f"{slug}: wrote {target}")
     print(f"{slug}: {space}")
     for line in found.summary:
         print(f"  {line}")
-    print(f"  a number (regression): {names[0]}" if target == "regression" else f"  {noun}: {shown}")
+    print(f"  a number (regression): {names[0]}" if kind == "regression" else f"  {noun}: {shown}")
     shape = f"{data.get('height')}x{data.get('width')}x{data.get('channels')}"
     print(f"  images {shape}, model {found.sections['train']['model']}")
     print(f"  submission: {submission.get('form', 'label')}, metric {found.sections['competition']['metric']}")
