@@ -85,7 +85,7 @@ def detect_channels(frame: pd.DataFrame, finder: FileFinder, column: str = "") -
     return "", ()
 
 
-def test_ids(files, spelling: str, channels: tuple[str, ...]) -> list[str]:
+def folder_ids(files, spelling: str, channels: tuple[str, ...]) -> list[str]:
     """The test ids without a sample submission: the files' names (or stems), or with channel
     files the ids they belong to, each once, in file order."""
     if not channels:

@@ -48,7 +48,7 @@ from kit import fileio, paths, targets
 from kit.config import Config
 from kit.console.progress import progress
 from kit.data.census import Census
-from kit.data.channels import say_channels, test_ids
+from kit.data.channels import folder_ids, say_channels
 from kit.data.classes import are_integers, holds_class_names
 from kit.data.finder import FileFinder, image_files, keep_spelling
 from kit.data.images import decode, members
@@ -218,7 +218,7 @@ def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None, census=Non
         ids = sample[sample_id_column(cfg, sample)].to_numpy()
     else:
         files = image_files(finder.roots[0])
-        ids = np.array(test_ids(files, cfg.submission.ids, cfg.data.channel_files), dtype=object)
+        ids = np.array(folder_ids(files, cfg.submission.ids, cfg.data.channel_files), dtype=object)
         if not len(ids) or finder.roots[0] == folder:
             where = folder / (cfg.data.test_dir or "test")
             raise KitError(f"{where}: no test images, and no {cfg.submission.sample_file} naming them")
