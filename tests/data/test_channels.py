@@ -173,3 +173,12 @@ def test_without_a_sample_the_test_ids_are_those_of_the_channel_files():
     files = [Path(f"test/{i}_{s}.png") for i in ("a-1", "b-2") for s in ("blue", "red")]
     assert folder_ids(files, "stem", ("red", "blue")) == ["a-1", "b-2"]
     assert folder_ids(files[:2], "file", ()) == ["a-1_blue.png", "a-1_red.png"]
+
+
+def test_without_a_sample_every_test_id_is_read_once_with_its_channels(tmp_path):
+    written = hpa_folder(tmp_path)
+    (tmp_path / "sample_submission.csv").unlink()
+    loaded = data.load(hpa_config(tmp_path))
+    assert sorted(loaded.test.ids) == [f"{i:08x}-aa00-11e8" for i in range(3)]
+    for image_id, image in zip(loaded.test.ids, loaded.test.images, strict=True):
+        np.testing.assert_array_equal(image[..., 3], written[image_id, "yellow"])
