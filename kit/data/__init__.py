@@ -3,6 +3,7 @@
 pixels.py   label,pixel0.. CSVs (digit-recognizer, Fashion-MNIST), robust to re-saved files
 folders.py  CSVs of image paths and labels + image folders (living-species); decode cache
 finder.py   a CSV value to its image file (path, name, stem)   layouts.py  labels in paths: class folders, file names
+images.py   one file (or one file per channel) to pixels       channels.py one file per channel: detection, order
 census.py   every image file counted, the unused ones said     infer.py, infer_layout.py, inferred.py: `make new`
 stream.py   memory-mapped decoded images, read in blocks       batches.py  shuffled streamed batches
 archives.py compressed CSVs and zips read under a size cap
