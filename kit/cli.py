@@ -214,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         # MODEL=nosuch or MODELS="cnn nosuch": said before any data, scikit-learn or Keras loads
         for name in [cfg.train.model, *(n for v in getattr(args, "models", []) for n in v.replace(",", " ").split())]:
             models.check_name(name)
+            models.check_channels(name, cfg.data.channels, cfg.data.channel_files)  # an RGB backbone: 3
         set_xla_flag(cfg.train.deterministic)  # before Keras starts JAX, which reads it once
         return verb_function(args.verb)(args, cfg)
     except KitError as error:

@@ -11,12 +11,15 @@ metric is log-loss: the CV of what the submission will hold.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from kit import fileio, metrics
+from kit.config import DataSection
 from kit.data import classes
 from kit.training import calibration
 
@@ -25,8 +28,12 @@ SPLIT_ONLY = {"val_fraction", "folds", "seed", "workers", "cache", "stream", "st
 
 
 def images_signature(saved: dict, with_limit: bool = True) -> dict:
-    """A saved config's data settings that decide the images (row limit too, unless asked not to)."""
-    data = {key: value for key, value in saved.get("data", {}).items() if key not in SPLIT_ONLY}
+    """A saved config's data settings that decide the images (row limit too, unless asked not to),
+    as JSON spells them (a config.json's lists equal a resolved config's tuples) and without the
+    keys at their default, so that a run saved before a data key existed matches one saved after."""
+    defaults = json.loads(json.dumps(dataclasses.asdict(DataSection())))
+    data = json.loads(json.dumps(saved.get("data", {})))
+    data = {key: value for key, value in data.items() if key not in SPLIT_ONLY and value != defaults.get(key, ...)}
     if not with_limit:
         data.pop("limit", None)
     return data

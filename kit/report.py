@@ -98,6 +98,15 @@ def per_class_report(labels, predicted, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(table).T
 
 
+def shown(image: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """(pixels, colour map) as imshow draws an image: gray, RGB, or of more channel files the
+    first three (red green blue; of two, the first in gray): imshow reads a fourth as transparency."""
+    channels = image.shape[-1]
+    if channels not in (1, 3):
+        image = image[..., :3] if channels > 3 else image[..., :1]
+    return image.squeeze(), "gray" if image.shape[-1] == 1 else None
+
+
 def plot_examples(images, labels, predicted, names: list[str], target: Path, count: int = 32) -> None:
     """A grid of validation images, mistakes first, titled in red 'true A / predicted B'."""
     order = np.argsort(labels == predicted, kind="stable")[:count]
@@ -107,7 +116,7 @@ def plot_examples(images, labels, predicted, names: list[str], target: Path, cou
     for ax in axes.flat:
         ax.axis("off")
     for ax, i in zip(axes.flat, order, strict=False):
-        ax.imshow(images[i].squeeze(), cmap="gray" if images.shape[-1] == 1 else None)
+        ax.imshow(*shown(images[i]))
         wrong = labels[i] != predicted[i]
         title = f"true {names[labels[i]]}\npredicted {names[predicted[i]]}" if wrong else names[labels[i]]
         ax.set_title(title, fontsize=7, color="red" if wrong else "black")

@@ -85,3 +85,15 @@ def test_one_log_loss_runs_cv_is_that_of_its_scaled_probabilities(tmp_path):
     fileio.write_json(tmp_path / "a" / "run.json", {"score": 0.9, "calibration": fitted})
     assert oof.ensemble_cv([tmp_path / "a"], np.zeros(4), "log_loss", CURRENT)[0] == 0.6
     assert oof.ensemble_cv([tmp_path / "a"], np.zeros(4), "accuracy", CURRENT) == (0.9, "validation")
+
+
+def test_images_signature_reads_saved_lists_as_tuples_and_a_missing_key_as_its_default():
+    from kit import config
+
+    resolved = config.public_dict(config.resolve({"data": {"format": "images", "height": 8}}))
+    saved = {"data": {"format": "images", "height": 8}}  # a run saved before data.channel_files existed
+    assert oof.images_signature(saved) == oof.images_signature(resolved)
+    files = {"format": "images", "height": 8, "channel_files": ["red", "green", "blue"], "channels": 3}
+    stacked = config.public_dict(config.resolve({"data": files}))  # tuples here, lists in config.json
+    assert oof.images_signature({"data": files}) == oof.images_signature(stacked)
+    assert oof.images_signature({"data": files}) != oof.images_signature(resolved)

@@ -17,6 +17,7 @@ import tomli_w
 
 from kit import fileio, paths
 from kit.config.layers import parse_override, resolve
+from kit.data.channels import listed
 from kit.data.infer import Inferred, find_sample, infer
 from kit.data.sample_check import check_columns, check_ids
 from kit.errors import KitError
@@ -126,9 +127,10 @@ def add_defaults(found: Inferred, slug: str) -> None:
     found.set("competition.title", slug, "the competition's slug")
     found.set("competition.kaggle", slug, "the slug: `make submit` uploads there")
     pixels = found.sections["data"]["format"] == "pixels"
-    colour = found.sections["data"].get("channels", 1) == 3
-    model = "colour_cnn" if colour else "cnn"
-    found.set("train.model", model, "a from-scratch CNN for " + ("colour photographs" if colour else "grey images"))
+    channels = found.sections["data"].get("channels", 1)
+    model = "colour_cnn" if channels >= 3 else "cnn"  # channel files (4 stains) are colour as well
+    what = {1: "grey images", 3: "colour photographs"}.get(channels, f"{channels}-channel images")
+    found.set("train.model", model, f"a from-scratch CNN for {what}")
     if model == "colour_cnn":
         found.set("train.weights", "none", "trained from scratch: no download needed")
     found.set("train.epochs", 12 if pixels else 10, "a few minutes on a 2-core CPU for small sets")
@@ -143,7 +145,8 @@ def check_test_ids(folder: Path, found: Inferred) -> None:
     sample = folder / submission.get("sample_file", "")
     if data["format"] in ("images", "class_folders", "file_names") and sample.is_file():
         test_dir, column = data.get("test_dir") or "test", submission.get("id_column", "")
-        warning = check_ids(sample, folder, test_dir, allowed_share=MISSING_TEST_SHARE, column=column)
+        channels = listed(data.get("channel_files", ()))
+        warning = check_ids(sample, folder, test_dir, MISSING_TEST_SHARE, column, channels)
         if warning:
             print(warning, file=sys.stderr)
 
@@ -202,14 +205,14 @@ def write(target: Path, text: str, force: bool) -> None:
 
 def print_summary(slug: str, target: Path, found: Inferred, space: str) -> None:
     data, submission = found.sections["data"], found.sections.get("submission", {})
-    names, target = found.sections["competition"]["class_names"], found.sections["competition"].get("target")
-    noun = "tags" if target == "multilabel" else "classes"
+    names, kind = found.sections["competition"]["class_names"], found.sections["competition"].get("target")
+    noun = "tags" if kind == "multilabel" else "classes"
     shown = ", ".join(names[:8]) + (f", ... ({len(names)} {noun})" if len(names) > 8 else "")
     print(f"{slug}: wrote {target}")
     print(f"{slug}: {space}")
     for line in found.summary:
         print(f"  {line}")
-    print(f"  a number (regression): {names[0]}" if target == "regression" else f"  {noun}: {shown}")
+    print(f"  a number (regression): {names[0]}" if kind == "regression" else f"  {noun}: {shown}")
     shape = f"{data.get('height')}x{data.get('width')}x{data.get('channels')}"
     print(f"  images {shape}, model {found.sections['train']['model']}")
     print(f"  submission: {submission.get('form', 'label')}, metric {found.sections['competition']['metric']}")

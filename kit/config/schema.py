@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kit.errors import KitError
+
 # kit.metrics; besides these, map@K for any K (PATTERNS): K labels per image, best first
 Metric = Literal["accuracy", "macro_f1", "micro_f1", "log_loss", "roc_auc", "qwk", "rmse", "mae", "f2", "f1_samples"]
 # what a label is (kit.targets): auto = from the metric (map@K top-k, rmse/mae regression, f2 and
@@ -29,7 +31,7 @@ PATTERNS: dict[str, tuple[str, str]] = {"competition.metric": (r"map@[1-9][0-9]*
 BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "data.height": (1, None),
     "data.width": (1, None),
-    "data.channels": (1, 4),
+    "data.channels": (1, 8),
     "data.val_fraction": (0.0, 0.9),
     "data.folds": (0, None),
     "data.limit": (0, None),
@@ -95,6 +97,10 @@ class DataSection:
     train_dir: str = ""  # folders of the images, relative to the data folder; "" = the CSV's stem
     val_dir: str = ""  # ... ("" = val for val.csv)
     test_dir: str = ""  # ... ("" = test); the sample submission's ids name its files
+    # one image split over one grayscale file per channel, <id>_<suffix>.<ext> (Human Protein
+    # Atlas: red green blue yellow), stacked in this order (kit.data.channels); () = one file per
+    # image. data.channels then keeps the first N of them (3: an RGB backbone sees red, green, blue)
+    channel_files: tuple[str, ...] = ()
     # images under the training folder that no label names are an error (kit.data.census) unless true
     allow_unused: bool = False
     workers: int = 0  # decoding threads; 0 = CPU count + 4 (Pillow releases the GIL)
@@ -103,6 +109,24 @@ class DataSection:
     # decoded image in memory (kit.data.stream); auto streams image folders above stream_above_mb
     stream: Literal["auto", "on", "off"] = "auto"
     stream_above_mb: int = 4096  # 200k living-species photos: 2.3 GB at 64x64, 29 GB at 224x224
+
+    def __post_init__(self):
+        check_channels(self)
+
+
+def check_channels(data: DataSection) -> None:
+    """An image is 1 or 3 channels (gray, RGB), or as many as its channel files (the first N of
+    them): a decoder asked for another count could only guess which channels to make up."""
+    files = len(data.channel_files)
+    if files and data.channels > files:
+        raise KitError(
+            f"data.channels={data.channels}, but data.channel_files names {files} "
+            f"({' '.join(data.channel_files)}): set data.channels to at most {files}"
+        )
+    if not files and data.format != "pixels" and data.channels not in (1, 3):
+        raise KitError(f"data.channels={data.channels}: images are read as 1 (gray) or 3 (RGB) channels")
+    if len(set(data.channel_files)) < files or "" in data.channel_files:
+        raise KitError(f"data.channel_files: {list(data.channel_files)} must be distinct non-empty suffixes")
 
 
 @dataclass(frozen=True)

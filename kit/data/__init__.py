@@ -3,6 +3,7 @@
 pixels.py   label,pixel0.. CSVs (digit-recognizer, Fashion-MNIST), robust to re-saved files
 folders.py  CSVs of image paths and labels + image folders (living-species); decode cache
 finder.py   a CSV value to its image file (path, name, stem)   layouts.py  labels in paths: class folders, file names
+images.py   one file (or one file per channel) to pixels       channels.py one file per channel: detection, order
 census.py   every image file counted, the unused ones said     infer.py, infer_layout.py, inferred.py: `make new`
 stream.py   memory-mapped decoded images, read in blocks       batches.py  shuffled streamed batches
 archives.py compressed CSVs and zips read under a size cap
@@ -135,7 +136,8 @@ def load_images(cfg: Config, folder: Path, embedded: bool, with_test: bool) -> C
     sample = read_sample_submission(cfg, folder)
     if sample is not None:  # ids naming no test image: refused before training, not after it
         test_dir, column = cfg.data.test_dir or "test", sample_id_column(cfg, sample)
-        check_ids(folder / cfg.submission.sample_file, folder, test_dir, allowed_share=1.0, column=column)
+        sample_path, channels = folder / cfg.submission.sample_file, cfg.data.channel_files
+        check_ids(sample_path, folder, test_dir, allowed_share=1.0, column=column, channels=channels)
     train, test, faults, census = load_folders(cfg, folder, sample, with_test)
     for line in census:
         print(line)

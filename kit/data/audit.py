@@ -20,6 +20,7 @@ from kit import fileio
 from kit.config import Config
 from kit.data.pixels import Images
 from kit.fileio import chunks
+from kit.report import shown
 
 
 def image_hashes(images) -> np.ndarray:
@@ -160,7 +161,7 @@ def plot_examples_per_class(train: Images, names: list[str], target: Path, per_c
         for ax in row_axes:
             ax.axis("off")
         for ax, i in zip(row_axes, rows, strict=False):
-            ax.imshow(train.images[i].squeeze(), cmap="gray" if train.images.shape[-1] == 1 else None)
+            ax.imshow(*shown(train.images[i]))
         row_axes[0].set_title(names[label], fontsize=8, loc="left")
     fig.tight_layout()
     fig.savefig(target, dpi=100)

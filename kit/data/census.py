@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from kit.data.finder import image_files
+from kit.data.images import members
 from kit.errors import KitError
 
 EXAMPLES = 3
@@ -38,12 +39,14 @@ class Census:
         self.uses: dict[str, tuple[str, str]] = {}
 
     def add(self, split: str, files, reasons=None) -> None:
-        """`files` read for `split`; `reasons[i]` is why file i is not used ('' = used)."""
-        for i, path in enumerate(files):
-            key = key_of(self.folder, path)
+        """`files` read for `split` (a channel-file image counts each of its files); `reasons[i]`
+        is why file i is not used ('' = used)."""
+        for i, found in enumerate(files):
             reason = reasons[i] if reasons is not None else ""
-            if key is not None and (key not in self.uses or not reason):  # a duplicate row used once
-                self.uses[key] = (split, reason)
+            for path in members(found):
+                key = key_of(self.folder, path)
+                if key is not None and (key not in self.uses or not reason):  # a duplicate row used once
+                    self.uses[key] = (split, reason)
 
     def report(self, train_root: Path | None, allow_unused: bool = False) -> list[str]:
         """Lines for the terminal; a KitError when labelled-looking images are left out."""

@@ -4,7 +4,10 @@ Real competitions write their ids every way: `train/0a1b.png`, `0a1b.png`, `0a1b
 the CSV for an `i0.jpg` on disk. A value is tried as a path first, then as a file name anywhere
 under the split's image folder (sub-folders of any depth: `train/part1/a.png`), then by its stem.
 Two files answering one value (`i0.jpg` and `i0.png`) is an error naming both: guessing would
-train on the wrong picture in silence.
+train on the wrong picture in silence. With channel files (`data.channel_files`, kit.data.channels)
+a value is an id whose image is one file per channel, `<id>_<suffix>` or `<id>-<suffix>`: all of
+them are one `Stacked` image, none is a missing image, some but not all is an error naming the
+id and the file it lacks.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kit.data.images import Outside
+from kit.data.images import Outside, Stacked
 from kit.data.pixels import read_csv
 from kit.errors import KitError
 
@@ -56,12 +59,16 @@ class Ambiguous(KitError):
     """One value names two files (by name or by stem)."""
 
 
+class MissingChannel(KitError):
+    """An id has some of its channel files but not all."""
+
+
 class FileFinder:
     """Resolves a CSV value to a file: a path relative to the data folder or to the split's image
     folder, or a bare name or id (extension optional or different) found anywhere under the image
     folder. A file that resolves outside the data folder is `Outside`, whatever the path's form."""
 
-    def __init__(self, folder: Path, subdir: str, source: str = ""):
+    def __init__(self, folder: Path, subdir: str, source: str = "", channels: tuple[str, ...] = ()):
         # no such image folder: look under the whole data folder (another naming of the folders)
         self.roots = [folder / subdir, folder] if subdir and (folder / subdir).is_dir() else [folder]
         self.top = Path(os.path.realpath(folder))
@@ -69,6 +76,7 @@ class FileFinder:
         self.names: dict[str, list[Path]] | None = None
         self.stems: dict[str, list[Path]] = {}
         self.real_dirs: dict[Path, Path] = {}
+        self.channels = tuple(channels)  # data.channel_files: a value is an id of one file per channel
 
     def find(self, value: str) -> Path | None:
         """The file `value` names inside the data folder, else None (ambiguous: None too: this
@@ -77,11 +85,41 @@ class FileFinder:
             found = self.locate(value)
         except Ambiguous:
             return None
-        return found if isinstance(found, Path) else None
+        return found if isinstance(found, Path | Stacked) else None
 
-    def locate(self, value: str) -> Path | Outside | None:
+    def locate(self, value: str) -> Path | Outside | Stacked | None:
         """The file `value` names, `Outside` when it leads out of the data folder, None if none;
-        `Ambiguous` when two files answer it."""
+        `Ambiguous` when two files answer it. With channels: the id's `Stacked` channel files."""
+        if self.channels:
+            return self.locate_channels(value)
+        return self.locate_file(value)
+
+    def locate_channels(self, value: str) -> Stacked | Outside | None:
+        """Every channel file of the id `value` (`<id>_<suffix>`, else `<id>-<suffix>`), in the
+        order of `channels`; None when it has none; `MissingChannel` when it lacks some."""
+        text = value.strip()
+        found = {}
+        for suffix in self.channels:
+            path = self.locate_file(f"{text}_{suffix}") or self.locate_file(f"{text}-{suffix}")
+            if isinstance(path, Outside):
+                return path  # never opened, listed as its fault
+            if path is not None:
+                found[suffix] = path
+        if not found:
+            return None
+        if len(found) < len(self.channels):
+            missing = next(s for s in self.channels if s not in found)
+            have = next(iter(found.values()))
+            named = have.with_name(f"{text}{have.stem[len(text) : len(text) + 1]}{missing}{have.suffix}")
+            shown = named.relative_to(self.roots[-1]).as_posix() if named.is_relative_to(self.roots[-1]) else named
+            raise MissingChannel(
+                f"{self.source or self.roots[0]}: id '{text}' lacks its {missing} channel file: no {shown} "
+                f"beside {have.name} (data.channel_files: {' '.join(self.channels)})"
+            )
+        return Stacked(text, tuple(found[s] for s in self.channels))
+
+    def locate_file(self, value: str) -> Path | Outside | None:
+        """`locate` for one file per value."""
         text = value.strip().replace("\\", "/")  # paths written on Windows
         if not text:
             return None

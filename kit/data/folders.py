@@ -48,9 +48,10 @@ from kit import fileio, paths, targets
 from kit.config import Config
 from kit.console.progress import progress
 from kit.data.census import Census
+from kit.data.channels import folder_ids, say_channels
 from kit.data.classes import are_integers, holds_class_names
 from kit.data.finder import FileFinder, image_files, keep_spelling
-from kit.data.images import decode
+from kit.data.images import decode, members
 from kit.data.layouts import label_table
 from kit.data.pixels import Images, read_frame
 from kit.data.stream import stream_wanted, take_rows
@@ -74,7 +75,8 @@ def load_folders(cfg: Config, folder: Path, sample: pd.DataFrame | None, with_te
     """(train Images, test Images or None, faults DataFrame, census lines) for an image-folder
     competition. The census counts every image file under the folder (kit.data.census)."""
     tables = path_tables(cfg, folder) if cfg.data.format in PATH_LAYOUTS else read_label_tables(cfg, folder)
-    finder = FileFinder(folder, tables[0][2] or tables[0][0].stem)
+    finder = FileFinder(folder, tables[0][2] or tables[0][0].stem, channels=cfg.data.channel_files)
+    say_channels(cfg)
     image_column, label_column = choose_columns(cfg, tables[0][1], tables[0][0], sample, finder)
     census = Census(folder)
     train, faults = read_labelled(cfg, folder, tables, image_column, label_column, census)
@@ -176,7 +178,7 @@ def read_labelled(cfg, folder, tables, image_column, label_column, census) -> tu
                 f"like {tables[0][0].name} (found {', '.join(map(str, frame.columns))})"
             )
         split = path.stem
-        finder = FileFinder(folder, subdir or split, path.name)
+        finder = FileFinder(folder, subdir or split, path.name, cfg.data.channel_files)
         read = targets.for_config(cfg).read(frame, label_column, cfg)  # class index, number or tags
         truths.append(read.truth)
         if read.truth is None:  # one class per image: how its labels are spelt (kit.data.classes)
@@ -211,12 +213,12 @@ def read_test(cfg: Config, folder: Path, sample: pd.DataFrame | None, census=Non
     """The test images named by the sample submission's id column (`submission.id_column` when
     the sample has it, else its first), else every file of the test folder. Unreadable ones get
     a blank placeholder: the submission needs a row for each id."""
-    finder = FileFinder(folder, cfg.data.test_dir or "test", cfg.submission.sample_file)
+    finder = FileFinder(folder, cfg.data.test_dir or "test", cfg.submission.sample_file, cfg.data.channel_files)
     if sample is not None:
         ids = sample[sample_id_column(cfg, sample)].to_numpy()
     else:
         files = image_files(finder.roots[0])
-        ids = np.array([p.stem if cfg.submission.ids == "stem" else p.name for p in files], dtype=object)
+        ids = np.array(folder_ids(files, cfg.submission.ids, cfg.data.channel_files), dtype=object)
         if not len(ids) or finder.roots[0] == folder:
             where = folder / (cfg.data.test_dir or "test")
             raise KitError(f"{where}: no test images, and no {cfg.submission.sample_file} naming them")
@@ -305,7 +307,7 @@ def cache_key(files: list, size: tuple[int, int, int]) -> str:
     """A digest of every file's path, size and modification time, the image size and the version."""
     digest = hashlib.blake2b(digest_size=10)
     digest.update(json.dumps([CACHE_VERSION, size]).encode())
-    for path in files:
+    for path in (member for found in files for member in members(found)):  # each channel file
         try:
             stat = path.stat() if isinstance(path, Path) else None  # never an Outside file
         except OSError:

@@ -34,8 +34,24 @@ class Outside:
     target: str
 
 
-def decode(path: Path | Outside | None, size: tuple[int, int, int]) -> tuple[np.ndarray | None, str, str]:
+@dataclass(frozen=True)
+class Stacked:
+    """One image whose channels are separate grayscale files (`data.channel_files`: Human Protein
+    Atlas' <Id>_red.png, <Id>_green.png, ...), in stacking order; kit.data.finder finds them."""
+
+    value: str
+    paths: tuple[Path, ...]
+
+
+def members(found) -> tuple:
+    """The files one located image is read from: its channel files, or itself."""
+    return found.paths if isinstance(found, Stacked) else (found,)
+
+
+def decode(path: Path | Outside | Stacked | None, size: tuple[int, int, int]) -> tuple[np.ndarray | None, str, str]:
     """(pixels, '', '') or (None, fault kind, detail) (see the module's docstring)."""
+    if isinstance(path, Stacked):
+        return decode_stacked(path, size)
     if path is None:
         return None, "missing", "no such file"
     if isinstance(path, Outside):
@@ -70,6 +86,19 @@ def decode(path: Path | Outside | None, size: tuple[int, int, int]) -> tuple[np.
     if cut_short(data, kind):
         return None, "truncated", f"{kind} file lacks its end marker"
     return np.asarray(pixels, dtype=np.uint8).reshape(height, width, channels), "", ""
+
+
+def decode_stacked(stacked: Stacked, size: tuple[int, int, int]) -> tuple[np.ndarray | None, str, str]:
+    """The first `size[2]` channel files, each decoded as gray, stacked in their order into one
+    H x W x C image; the first faulty file is the image's fault, named in its detail."""
+    height, width, channels = size
+    planes = []
+    for path in stacked.paths[:channels]:
+        plane, kind, detail = decode(path, (height, width, 1))
+        if plane is None:
+            return None, kind, f"{path.name}: {detail}"
+        planes.append(plane)
+    return np.concatenate(planes, axis=2), "", ""
 
 
 def to_mode(image: Image.Image, mode: str, size: tuple[int, int]) -> Image.Image:

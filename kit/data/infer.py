@@ -25,12 +25,13 @@ from pathlib import Path
 import pandas as pd
 
 from kit.data.columns import is_fractional
-from kit.data.finder import IMAGE_SUFFIXES, FileFinder
+from kit.data.finder import IMAGE_SUFFIXES
 from kit.data.folders import LABEL_NAMES
 from kit.data.infer_layout import (
     SIZE_PROBES,
     count_images,
     csv_files,
+    data_finder,
     image_table,
     image_test_dir,
     infer_path_layout,
@@ -100,7 +101,7 @@ def infer_images(found: Inferred, folder: Path, sample, sample_path) -> None:
         test = without_sample(found, folder)
     else:  # its id column wherever it stands; the prediction columns follow it
         column = sample_id_column(found, folder, sample, sample_path)
-        finder = FileFinder(folder, found.sections["data"]["test_dir"], sample_path.name)
+        finder = data_finder(found, folder, found.sections["data"]["test_dir"], sample_path.name)
         test = [finder.locate(str(v)) for v in sample[column]]
         sample = sample[[column, *(c for c in sample.columns if c != column)]]
         image_submission(found, sample, sample_path, names)
@@ -247,16 +248,17 @@ def infer_image_table(found: Inferred, folder: Path, table, sample, sample_path)
     found.set("data.train_file", table_path.name, "the CSV of image labels")
     found.set("data.val_file", "", "one labelled table")
     found.set("data.train_dir", train_name, f"the folder of the images {table_path.name} names")
-    found.set("data.image_column", image_column, f"{table_path.name}: its values name image files")
+    named = "ids of channel files" if found.sections["data"].get("channel_files") else "image files"
+    found.set("data.image_column", image_column, f"{table_path.name}: its values name {named}")
     found.set("data.label_column", label_column, table_path.name)
     ids = frame[image_column].astype(str).head(5).tolist()
     with_extension = any(Path(v).suffix.lower() in IMAGE_SUFFIXES for v in ids)
     found.summary.append(f"ids {'with' if with_extension else 'without'} extension, e.g. {ids[0]}")
     names = class_names_of(frame[label_column], sample)
     found.set("competition.class_names", names, class_names_source(sample, sample_path, table_path))
-    finder = FileFinder(folder, train_name, table_path.name)
+    finder = data_finder(found, folder, train_name, table_path.name)
     images = [finder.locate(v) for v in frame[image_column].astype(str)]
-    set_image_size(found, [p for p in images[:SIZE_PROBES] if isinstance(p, Path)])
+    set_image_size(found, images[:SIZE_PROBES])
     test_dir = image_test_dir(found, folder, exclude=train_dir)
     found.set("data.test_dir", test_dir.relative_to(folder).as_posix(), "the other folder of images")
     found.summary.append(

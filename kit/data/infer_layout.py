@@ -4,6 +4,9 @@
                                                in sub-folders of train/: train/part1/a.png)
     train/<class>/.../<image>   class_folders  (Plant Seedlings; sub-folders of any depth)
     train/<class>.<n>.jpg       file_names     (Dogs vs. Cats)
+    a CSV of ids, train/<id>_red.png, <id>_green.png, ...
+                                images with data.channel_files (Human Protein Atlas: one file per
+                                channel, kit.data.channels)
 
 The CSV is tried first: a competition that labels its images in a CSV may still keep them in
 sub-folders, which are not classes. Every image file is then counted (kit.data.census): the
@@ -19,8 +22,9 @@ import pandas as pd
 from PIL import Image
 
 from kit.data.census import Census
+from kit.data.channels import describe, detect_channels, listed
 from kit.data.finder import FileFinder, image_files, keep_spelling
-from kit.data.images import MAX_PIXELS
+from kit.data.images import MAX_PIXELS, Stacked
 from kit.data.inferred import Inferred
 from kit.data.layouts import (
     SPLIT_NAMES,
@@ -89,10 +93,43 @@ def image_table(found: Inferred, folder: Path, sample_path: Path | None):
         frame = keep_spelling(path, read_frame(path))
         train_dir = image_train_dir(found, folder, path)
         finder = FileFinder(folder, relative(folder, train_dir), path.name)
-        column = found.given("data.image_column") or best_image_column(frame, finder)
+        column = table_column(found, frame, finder)
         if column:
             return path, frame, train_dir, column
     return None
+
+
+def table_column(found: Inferred, frame: pd.DataFrame, finder: FileFinder) -> str:
+    """The column naming the images: its values name files, else its ids have one file per
+    channel (SET= data.image_column and data.channel_files obeyed); '' when none does."""
+    given = found.given("data.image_column")
+    probed = frame[[given]] if given in frame.columns else frame
+    if not found.given("data.channel_files") and (column := best_image_column(probed, finder)):
+        return column
+    return channel_column(found, frame, finder) or given or ""
+
+
+def channel_column(found: Inferred, frame: pd.DataFrame, finder: FileFinder) -> str:
+    """The column of ids whose images are one file per channel (kit.data.channels), their
+    suffixes set as data.channel_files; '' when no column's ids are (or SET= said there are none)."""
+    given = found.given("data.channel_files")
+    if given is not None and not listed(given):
+        return ""
+    if given:  # SET= names the suffixes: the ids are those that have these files
+        finder.channels = listed(given)
+        return found.given("data.image_column") or best_image_column(frame, finder)
+    column, suffixes = detect_channels(frame, finder, found.given("data.image_column") or "")
+    if column:
+        source = f"{finder.roots[0].name}/: each {column} has one file per channel, <{column}>_<suffix>"
+        found.set("data.channel_files", list(suffixes), source)
+        found.summary.append(describe(suffixes))
+    return column
+
+
+def data_finder(found: Inferred, folder: Path, subdir: str, source: str) -> FileFinder:
+    """A FileFinder for the layout found so far (one file per channel when data.channel_files)."""
+    channels = listed(found.sections.get("data", {}).get("channel_files", ()))
+    return FileFinder(folder, subdir, source, channels)
 
 
 def label_by_elimination(frame: pd.DataFrame, columns: list[str], folder: Path, sample) -> str:
@@ -170,12 +207,12 @@ def image_dirs(folder: Path) -> list[Path]:
 def sample_id_column(found: Inferred, folder: Path, sample: pd.DataFrame, sample_path: Path) -> str:
     """The sample's column naming the test images, wherever it stands; an error when none does."""
     test_dir = found.sections["data"]["test_dir"]
-    finder = FileFinder(folder, test_dir, sample_path.name)
+    finder = data_finder(found, folder, test_dir, sample_path.name)
     if given := found.given("submission.id_column"):
         return given
     column = best_image_column(sample, finder)
     if not column:  # refused with the line, the id and the nearest file (kit.data.sample_check)
-        check_ids(sample_path, folder, test_dir)
+        check_ids(sample_path, folder, test_dir, channels=finder.channels)
         column = str(sample.columns[0])
     found.set("submission.id_column", column, f"{sample_path.name}: its values name the files in {test_dir}/")
     return column
@@ -191,10 +228,13 @@ def count_images(found: Inferred, folder: Path, train: list, labelled: list[bool
     found.summary += census.report(root, bool(found.given("data.allow_unused", False)))
 
 
-def set_image_size(found: Inferred, images: list[Path]) -> None:
+def set_image_size(found: Inferred, images: list) -> None:
+    """data.height, width and channels from the first images' headers (found files, or
+    channel files: the first of each); as many channels as channel files."""
     if all(found.given(f"data.{key}") for key in ("height", "width", "channels")):
         return
     sizes, modes = [], set()
+    images = [p.paths[0] if isinstance(p, Stacked) else p for p in images if isinstance(p, Path | Stacked)]
     for path in images[:SIZE_PROBES]:
         try:
             with Image.open(path) as image:  # the header only
@@ -211,4 +251,6 @@ def set_image_size(found: Inferred, images: list[Path]) -> None:
     source = f"{len(sizes)} images: median side {int(np.median(sizes))}, modes {', '.join(sorted(modes))}"
     found.set("data.height", side, source)
     found.set("data.width", side, source)
+    if files := listed(found.sections["data"].get("channel_files", ())):
+        channels, source = len(files), f"one file per channel: {' '.join(files)}"
     found.set("data.channels", channels, source)

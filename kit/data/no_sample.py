@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kit.data.channels import folder_ids, listed
 from kit.data.finder import IMAGE_SUFFIXES, image_files
 from kit.data.pixels import read_frame
 from kit.errors import KitError
@@ -99,7 +100,7 @@ def stand_in(found, folder: Path):
     if data.get("format") == "pixels" or "id_column" not in submission:
         return None
     files = image_files(folder / data.get("test_dir", "test"))
-    ids = [path.stem if submission.get("ids") == "stem" else path.name for path in files]
+    ids = folder_ids(files, submission.get("ids", "file"), listed(data.get("channel_files", ())))
     names = found.sections["competition"]["class_names"]
     columns = names if submission.get("form") == "probabilities" else [submission["label_column"]]
     return pd.DataFrame({submission["id_column"]: ids, **{str(c): "" for c in columns}})

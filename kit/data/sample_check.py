@@ -37,21 +37,25 @@ def check_columns(path: Path) -> None:
         )
 
 
-def check_ids(path: Path, folder: Path, test_dir: str, allowed_share: float = 0.0, column: str = "") -> str:
-    """The ids of the sample's id column (`column`, else its first) name files in the test images' folder. Up to
+def check_ids(
+    path: Path, folder: Path, test_dir: str, allowed_share: float = 0.0, column: str = "", channels: tuple = ()
+) -> str:
+    """The ids of the sample's id column (`column`, else its first) name files in the test images'
+    folder (one per channel, all of them, with `channels`: kit.data.finder). Up to
     `allowed_share` of them may not (a missing file is a data fault: blanked and listed by the
     load, the submission still has its row): then a warning line is returned; more, or all, is
     refused. '' when every id names a file."""
     sample = read_frame(path)
     column = column if column in sample.columns else str(sample.columns[0])
-    finder = FileFinder(folder, test_dir, path.name)
+    finder = FileFinder(folder, test_dir, path.name, channels)
     ids = sample[column].astype(str).tolist()
     missing = [(row, value) for row, value in enumerate(ids) if finder.find(value) is None]
     if not missing:
         return ""
     row, value = missing[0]
     names = sorted({p.name for files in finder.listing().values() for p in files})
-    close = difflib.get_close_matches(Path(value).name, names, n=1, cutoff=0.6)
+    wanted = f"{Path(value).name}_{channels[0]}" if channels else Path(value).name
+    close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.6)
     nearest = f" (nearest file: {close[0]})" if close else ""
     where = f"{path}: line {row + SHOWN_LINE}, column '{column}': '{value}' names no file in "
     where += f"{folder / test_dir}{nearest}"

@@ -34,7 +34,7 @@ from kit.config.layers import did_you_mean
 from kit.errors import KitError
 from kit.models.registry import REGISTRY, ModelSpec, Pretrained, register
 
-__all__ = ["REGISTRY", "ModelSpec", "Pretrained", "check_name", "get", "names", "register"]
+__all__ = ["REGISTRY", "ModelSpec", "Pretrained", "check_channels", "check_name", "get", "names", "register"]
 
 BUILTIN = ("classical", "hub", "image_baselines", "transfer", "zoo")  # the modules load_builtin imports
 
@@ -56,6 +56,20 @@ def check_name(name: str) -> None:
     if name not in known:
         hint = did_you_mean(name, sorted(known))
         raise KitError(f"unknown model '{name}'{hint} (known: {', '.join(sorted(known))})")
+
+
+def check_channels(name: str, channels: int, channel_files: tuple[str, ...] = ()) -> None:
+    """A backbone pretrained on RGB images takes 3 channels (or 1, repeated to 3): any other count
+    is refused before the data loads, saying what to set, instead of channels dropped or made up."""
+    if channels in (1, 3) or get(name).pretrained is None:
+        return
+    first = f" ({' '.join(channel_files[:3])})" if len(channel_files) >= 3 else ""
+    shown = f" ({' '.join(channel_files[:channels])})" if channel_files else ""
+    raise KitError(
+        f"{name}: its backbone was pretrained on 3-channel (RGB) images, and the images have {channels} "
+        f"channels{shown}: set SET=data.channels=3 to read the first three{first}, or choose a model "
+        "trained from scratch (SET=train.model=colour_cnn)"
+    )
 
 
 def builtin_names() -> set[str]:

@@ -101,10 +101,12 @@ def resume_command(cfg: Config, run_dir: Path) -> str:
 
 
 def check_trainable(cfg: Config) -> None:
-    """What would fail only after the data is read and a run folder made: an unknown model."""
+    """What would fail only after the data is read and a run folder made: an unknown model, or
+    a pretrained RGB backbone given another number of channels."""
     from kit import models
 
     models.check_name(cfg.train.model)  # read from the registry's source: Keras is not loaded for it
+    models.check_channels(cfg.train.model, cfg.data.channels, cfg.data.channel_files)
 
 
 def train_fold(cfg, images, train_index, val_index, run_dir: Path, fold: int, folds: int, resume: bool) -> FoldResult:

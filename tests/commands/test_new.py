@@ -77,6 +77,7 @@ def test_new_refuses_to_overwrite_and_set_settles_a_key(tmp_path, competitions_d
     replicas.aerial_cactus(tmp_path / "data")
     first = run_kit("new", "--comp", "cactus", "--data", str(tmp_path / "data"), "--set", "train.epochs=3")
     assert first.returncode == 0, first.stderr
+    assert f"cactus: wrote {competitions_dir / 'cactus' / 'competition.toml'}\n" in first.stdout
     written = tomllib.loads((competitions_dir / "cactus" / "competition.toml").read_text())
     assert written["train"]["epochs"] == 3 and written["presets"]["quick"]["train"]["epochs"] == 2
     # the sample as it is, kept for `make submit` where the data folder is not (kit.scoring.offline)

@@ -3,6 +3,7 @@ simple pattern), so a small CNN learns it in a few epochs on the CPU.
 
     hue(k, n)         class k of n: its own hue, jittered
     tinted(rgb)       a flat colour plus noise (regression levels, tag channels, AUC overlap)
+    grey(level)       one grayscale channel file: a flat level plus noise (Human Protein Atlas)
     shaped(k)         living_species_data.draw: a colour and a shape per class (8 classes)
 """
 
@@ -24,6 +25,13 @@ def tinted(path: Path, rgb, rng: np.random.Generator, size: int = SIZE, noise: f
     pixels = np.asarray(rgb, dtype=np.float64) + rng.normal(0, noise, (size, size, 3))
     image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     image.save(path, quality=95) if path.suffix == ".jpg" else image.save(path)
+
+
+def grey(path: Path, level: float, rng: np.random.Generator, size: int = SIZE, noise: float = 12) -> None:
+    """A grayscale (mode L) PNG: a flat level plus Gaussian noise."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = level + rng.normal(0, noise, (size, size))
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), mode="L").save(path)
 
 
 def hue(path: Path, k: int, n: int, rng: np.random.Generator, size: int = SIZE) -> None:

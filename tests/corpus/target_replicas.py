@@ -1,5 +1,6 @@
 """Replicas of real competitions whose answer is not one class per image: five guesses (Humpback
-Whale), a number (PetFinder Pawpularity), tags (Planet, Human Protein Atlas). See replicas.py.
+Whale), a number (PetFinder Pawpularity), tags (Planet, Human Protein Atlas: one grayscale file per
+channel). See replicas.py.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pictures import tinted
+from pictures import grey, tinted
 from replicas import Truth, balanced, hex_ids
 
 # ---------------------------------------------------------------- Humpback Whale: map@5
@@ -111,19 +112,21 @@ def planet_in_columns(root: Path, **sizes) -> Truth:
 # ---------------------------------------------------------------- Human Protein Atlas: macro-F1 over tags
 
 ORGANELLES = ["0", "7", "16", "25"]  # of the 28 numbered locations: nucleoplasm, ..., cytosol
+STAINS = ["red", "green", "blue", "yellow"]  # one grayscale file per stain: <Id>_<stain>.png
 
 
 def human_protein_atlas_image_classification(root: Path, train_rows: int = 160, test_rows: int = 40) -> Truth:
-    """train.csv Id,Target (numbered locations, '16 0'); train/<Id>.png; test/; sample
-    Id,Predicted ('0'). Each location lights one channel or the grey level."""
+    """train.csv Id,Target (numbered locations, '16 0'); train/<Id>_red.png, _green, _blue and
+    _yellow (grayscale, one per stain, as the real set); test/ likewise; sample Id,Predicted
+    ('0'). Each location lights one stain: its file is bright, the others dim."""
     rng = np.random.default_rng(23)
     rows = {}
     for split, count in (("train", train_rows), ("test", test_rows)):
         ids = [f"{a[:8]}-{a[8:]}-11e8-bb{i:02x}" for i, a in enumerate(hex_ids(rng, count))]
         tags = [sorted(rng.choice(ORGANELLES, rng.integers(1, 3), replace=False), key=int) for _ in ids]
         for name, row in zip(ids, tags, strict=True):
-            rgb = [200 * (t in row) for t in ORGANELLES[:3]]
-            tinted(root / split / f"{name}.png", [c + 50 * ("25" in row) for c in rgb], rng)
+            for stain, organelle in zip(STAINS, ORGANELLES, strict=True):
+                grey(root / split / f"{name}_{stain}.png", 200 if organelle in row else 40, rng)
         rows[split] = pd.DataFrame({"Id": ids, "Target": [" ".join(t) for t in tags]})
     rows["train"].to_csv(root / "train.csv", index=False)
     rows["test"].assign(Target="0").rename(columns={"Target": "Predicted"}).to_csv(

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import replicas
+import target_replicas
 from conftest import run_kit
 from PIL import Image
 
@@ -36,6 +37,8 @@ LAYOUTS = [
     (replicas.leaf_classification, "images", replicas.LEAVES, (144, 24), "id"),
     (layouts.cassava_reencoded, "images", ["0", "1", "2", "3", "4"], (30, 10), "image_id"),
     (replicas.iwildcam_2019_fgvc6, "images", ["0", "1", "3", "4", "8", "11"], (96, 24), "Id"),  # as spelt
+    # four files per image, one per channel: every one counted
+    (target_replicas.human_protein_atlas_image_classification, "images", ["0", "7", "16", "25"], (640, 160), "Id"),
 ]
 
 
@@ -57,7 +60,8 @@ def test_new_then_data_reads_every_image(build, layout, classes, counts, id_colu
         assert f"images: {train + test} files under {folder}" in out, out
         assert f"train: {train} used\n" in out and f"test: {test} used\n" in out, out
     assert checked.returncode == 0 and "data ok" in checked.stdout, checked.stderr
-    assert f"train ({train}, " in checked.stdout
+    per_image = len(config["data"].get("channel_files", [])) or 1  # files per image: one per channel
+    assert f"train ({train // per_image}, " in checked.stdout
 
 
 def test_class_folder_data_in_the_data_folder_is_found_without_a_download(tmp_path, competitions_dir, workdir):

@@ -22,6 +22,7 @@ from conftest import run_kit
 from kaggle_helpers import build_kernel
 from kaggle_image import run_kernel
 from replicas import dogs_vs_cats, histopathologic_cancer_detection
+from target_replicas import ORGANELLES, human_protein_atlas_image_classification
 
 pytestmark = pytest.mark.slow
 
@@ -91,6 +92,15 @@ def score(values: pd.Series) -> None:
     assert pd.api.types.is_float_dtype(values) and values.between(1, 100).all(), values.tolist()
 
 
+def protein_atlas(root: Path) -> None:
+    """Human Protein Atlas (macro-F1 over tags): train/<Id>_red.png, _green, _blue, _yellow."""
+    human_protein_atlas_image_classification(root, train_rows=40, test_rows=8)
+
+
+def tags(values: pd.Series) -> None:
+    assert all(set(row.split()) <= set(ORGANELLES) for row in values), values.tolist()
+
+
 # replica builder, METRIC= (none: the files' guess), the check of each prediction column
 LAYOUTS = {
     "digit-recognizer": (pixels, "", labels(*range(10))),  # CSV pixels
@@ -102,6 +112,7 @@ LAYOUTS = {
     "landmark-recognition": (layouts.landmarks, "", labels(0, 1, 2)),  # CSV images in sub-folders
     "humpback-whale-identification": (whales, "map@5", five_guesses),
     "petfinder-pawpularity-score": (pawpularity, "rmse", score),
+    "human-protein-atlas-image-classification": (protein_atlas, "macro_f1", tags),  # a file per channel
 }
 
 
@@ -127,7 +138,7 @@ def build_and_mount(slug: str, tmp_path: Path, workdir: Path) -> tuple[Path, Pat
     builder(local)
     made = run_kit("new", "--comp", slug, "--data", str(local), *(["--metric", metric] if metric else []))
     assert made.returncode == 0, made.stderr
-    model = [] if LAYOUTS[slug][2] in (five_guesses, score) else ["train.model=logreg"]
+    model = [] if LAYOUTS[slug][2] in (five_guesses, score, tags) else ["train.model=logreg"]
     script, meta, sources = build_kernel(workdir, "--comp", slug, "--set", *SMALL, *model)
     assert meta["competition_sources"] == [slug]
     packed = script.read_text() + "".join(data.decode(errors="replace") for data in sources.values())
