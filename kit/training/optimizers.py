@@ -47,7 +47,7 @@ class WarmedEma:
         step = keras.ops.cast(self.iterations, "float32")
         warmed = keras.ops.minimum(self.ema_momentum, (1.0 + step) / (10.0 + step))
         momentum = keras.ops.where(step > 0, warmed, 0.0)  # the first step copies: averages start at 0
-        for variable, average in zip(trainable_variables, self._model_variables_moving_average):
+        for variable, average in zip(trainable_variables, self._model_variables_moving_average, strict=True):
             if average is not None:
                 kept = keras.ops.cast(momentum, variable.dtype)
                 average.assign(kept * average + (1 - kept) * variable)
