@@ -45,6 +45,9 @@ def resolve(
     for text in overrides:
         section, key, value = parse_override(text)
         merged[section][key] = value
+    if merged["data"].get("channel_files") and "channels" not in merged["data"]:
+        # channel files name the image's channels: every one of them unless data.channels keeps fewer
+        merged["data"]["channels"] = len(coerce("data.channel_files", merged["data"]["channel_files"], tuple[str, ...]))
     return Config(**{name: build_section(name, values) for name, values in merged.items()})
 
 

@@ -145,6 +145,15 @@ def test_channel_settings_that_cannot_be_read_are_refused():
         config.resolve({"data": {"format": "images", "channels": 4}})
 
 
+def test_channel_files_without_a_channel_count_read_every_channel_and_a_count_keeps_the_first():
+    """A hand-written competition.toml naming the files, not the count, reads them all (the
+    dataclass default of 1 would train on red alone)."""
+    files = {"format": "images", "channel_files": ["red", "green", "blue", "yellow"]}
+    assert config.resolve({"data": files}).data.channels == 4
+    assert config.resolve({"data": files}, overrides=["data.channels=3"]).data.channels == 3
+    assert config.resolve({"data": {"format": "images"}}, overrides=["data.channel_files=a,b"]).data.channels == 2
+
+
 def test_a_pretrained_rgb_backbone_given_four_channels_is_refused_with_what_to_set():
     with pytest.raises(KitError) as error:
         models.check_channels("mobilenetv2", 4, ("red", "green", "blue", "yellow"))
