@@ -77,8 +77,11 @@ def form_from_metric(found, metric: str) -> None:
         shown = f"{id_column},{label_column} (the probability of class '{names[-1]}')"
     else:
         shown = f"{id_column},{label_column} ({WRITES.get(form, form)})"
-    spelt = "stems" if submission["ids"] == "stem" else "names"
-    found.summary.append(f"no sample submission: writing {shown}, ids as the test files' {spelt}; {KEYS} to change it")
+    if found.sections["data"].get("channel_files"):
+        spelt = "ids as the channel files' <id> (<id>_<channel>)"
+    else:
+        spelt = f"ids as the test files' {'stems' if submission['ids'] == 'stem' else 'names'}"
+    found.summary.append(f"no sample submission: writing {shown}, {spelt}; {KEYS} to change it")
 
 
 WRITES = {

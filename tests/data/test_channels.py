@@ -58,6 +58,13 @@ def test_make_new_finds_the_channels_red_green_blue_first_then_the_rest(tmp_path
     assert "  train: 24 used" in found.summary and "  test: 12 used" in found.summary  # every file counted
 
 
+def test_without_a_sample_make_new_says_the_ids_are_the_channel_files_ids(tmp_path):
+    hpa_folder(tmp_path)
+    (tmp_path / "sample_submission.csv").unlink()
+    summary = "\n".join(infer(tmp_path, "macro_f1").summary)
+    assert "ids as the channel files' <id> (<id>_<channel>)" in summary and "test files' stems" not in summary
+
+
 def test_suffixes_without_colour_names_are_in_natural_order_and_dashes_separate_too(tmp_path):
     hpa_folder(tmp_path, suffixes=("w10", "w2", "w1"), separator="-")
     found = infer(tmp_path, "macro_f1")
