@@ -88,12 +88,16 @@ def fashion_folder(tmp_path, frames) -> Path:
     return folder
 
 
+def run_python(*args: str, backend: str = "tensorflow", timeout: int = 600) -> subprocess.CompletedProcess:
+    """`python ARGS` from the repository's root in a subprocess on its own Keras backend,
+    KIT_WORKDIR inherited."""
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def run_kit(*args: str, backend: str = "tensorflow", timeout: int = 600) -> subprocess.CompletedProcess:
     """`python -m kit ARGS` in a subprocess (its own Keras backend), KIT_WORKDIR inherited."""
-    env = {**os.environ, "KERAS_BACKEND": backend}
-    return subprocess.run(
-        [sys.executable, "-m", "kit", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    return run_python("-m", "kit", *args, backend=backend, timeout=timeout)
 
 
 def backend_available(name: str) -> bool:

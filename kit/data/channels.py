@@ -42,16 +42,22 @@ def channel_order(suffixes) -> tuple[str, ...]:
     return (*rgb, *natural)
 
 
+def cuts(stem: str):
+    """(id, suffix) for each way of cutting a file's stem at its last `_` or `-`."""
+    for separator in SEPARATORS:
+        base, cut, suffix = stem.rpartition(separator)
+        if cut and base and suffix:
+            yield base, suffix
+
+
 def suffix_sets(finder: FileFinder) -> dict[str, set[str]]:
-    """For every way of cutting a file's stem at its last `_` or `-`: the part before it (a
-    candidate id) -> the suffixes after it."""
+    """For every way of cutting a file's stem: the part before the cut (a candidate id) -> the
+    suffixes after it."""
     groups: dict[str, set[str]] = {}
     paths = {path for found in finder.listing().values() for path in found}
     for path in paths:
-        for separator in SEPARATORS:
-            base, cut, suffix = path.stem.rpartition(separator)
-            if cut and base and suffix:
-                groups.setdefault(base, set()).add(suffix)
+        for base, suffix in cuts(path.stem):
+            groups.setdefault(base, set()).add(suffix)
     return groups
 
 
@@ -92,11 +98,9 @@ def folder_ids(files, spelling: str, channels: tuple[str, ...]) -> list[str]:
         return [p.stem if spelling == "stem" else p.name for p in files]
     ids = {}
     for path in files:
-        for separator in SEPARATORS:
-            base, cut, suffix = path.stem.rpartition(separator)
-            if cut and suffix in channels:
-                ids.setdefault(base, None)
-                break
+        base = next((base for base, suffix in cuts(path.stem) if suffix in channels), None)
+        if base is not None:
+            ids.setdefault(base, None)
     return list(ids)
 
 

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
-from conftest import ROOT, backend_available
+from conftest import backend_available, run_python
 
 from kit.augment import AffineParams, FixedAffine, RandomAffine, tta_views
 from kit.augment.affine import affine_matrix, is_pixel_move, transform
@@ -101,17 +101,7 @@ JIT_CHECK = textwrap.dedent("""
 @pytest.mark.jax
 @pytest.mark.skipif(not backend_available("jax"), reason="JAX is not installed (pip install -e '.[jax]')")
 def test_training_step_stays_jit_compiled_on_jax():
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-c", JIT_CHECK],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**__import__("os").environ, "KERAS_BACKEND": "jax"},
-        timeout=300,
-    )
+    result = run_python("-c", JIT_CHECK, backend="jax", timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "JIT jax True" in result.stdout
     assert "CONTROL False" in result.stdout  # the check can tell the difference

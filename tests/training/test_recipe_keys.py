@@ -4,14 +4,12 @@ accumulation, MixUp / CutMix on the batches, progressive resizing, and crop view
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from conftest import run_python
 
 from kit import config
 from kit.augment import mixing
@@ -22,8 +20,6 @@ from kit.errors import KitError
 from kit.models.resizing import TrainingResize
 from kit.training import ema, keras_kind, optimizers, progressive
 from kit.training.fine_tune import unfreeze_top
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def cfg_with(*overrides):
@@ -242,14 +238,7 @@ print("OK", result.epochs, probabilities.shape, bool(np.allclose(probabilities.s
 @pytest.mark.slow
 def test_the_recipe_keys_train_and_predict_on_jax():
     pytest.importorskip("jax")
-    result = subprocess.run(
-        [sys.executable, "-c", JAX_CHECK],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**__import__("os").environ, "KERAS_BACKEND": "jax"},
-        timeout=300,
-    )
+    result = run_python("-c", JAX_CHECK, backend="jax", timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "OK 2 (16, 3) True" in result.stdout
 
